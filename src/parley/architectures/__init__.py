@@ -1,0 +1,1 @@
+"""Speech-to-speech architectures behind one duplex interface."""

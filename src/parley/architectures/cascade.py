@@ -1,0 +1,237 @@
+"""The cascade: streaming VAD → ASR → LLM → TTS, with speculative start and barge-in.
+
+Path of one user turn:
+1. Each 32 ms input frame is scored by the VAD and fed to the endpointer; while the user speaks the
+   utterance is re-transcribed about once a second (`asr_partial`).
+2. At the first silence (`paused`) the reply is prepared speculatively: final ASR, then LLM tokens
+   cut into clauses, each clause synthesized as soon as it is complete. If speech resumes, the
+   speculation is cancelled.
+3. At the end of turn the prepared reply is committed and the playout starts pulling its audio, so
+   the endpoint wait is hidden behind ASR + LLM + TTS instead of added to them.
+4. History receives the user's text and exactly the characters the user heard.
+The session orchestrator stays small: endpointing, playout and history are separate collaborators.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import traceback
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
+
+import numpy as np
+
+from parley.audio.frame import FRAME_SECONDS, AudioFrame
+from parley.clock import Clock
+from parley.components import registry
+from parley.components.asr.stream import StreamingTranscriber
+from parley.components.tts.base import SpeechChunk
+from parley.components.tts.clauses import Clause, ClauseSplitter
+from parley.config import CascadeConfig
+from parley.cpu import CpuGate
+from parley.dialogue.history import History
+from parley.dialogue.persona import DEFAULT_PERSONA, system_prompt
+from parley.duplex.endpointing import EndpointEvent, Signal, SilenceEndpointer
+from parley.duplex.playout import Playout, Reply
+from parley.errors import ParleyError
+from parley.events import (
+    AgentTurn, AsrFinal, AsrPartial, ComponentError, EventLog, LlmDone, LlmFirstToken, LlmRequest,
+    SpeculationCancelled, SpeculationStarted, TtsChunk, TurnEndPredicted, UserSpeechStarted,
+    UserSpeechStopped,
+)
+from parley.textnorm import for_speech
+
+
+class CascadeAgent:
+    name = "cascade"
+
+    def __init__(self, cfg: CascadeConfig, clock: Clock, log: EventLog, *,
+                 vad=None, asr=None, llm=None, tts=None, gate: CpuGate | None = None) -> None:
+        self.cfg = cfg
+        self.clock = clock
+        self.log = log
+        self.vad = vad or registry.vad()
+        self.asr = asr or registry.whisper(cfg.asr.window_s, cfg.asr.threads)
+        self.llm = llm or registry.chat_model(cfg.llm, clock)
+        self.tts = tts or registry.piper(cfg.tts.length_scale)
+        self.gate = gate or registry.cpu_gate()
+        self.history = History(system_prompt(cfg.persona or DEFAULT_PERSONA))
+        self.endpointer = SilenceEndpointer(cfg.vad, cfg.endpoint)
+        self.playout = Playout(log, self._on_reply_finished)
+        self._asr_exec = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
+        self._tts_exec = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tts")
+        self.transcriber = StreamingTranscriber(self.asr, clock, self._asr_exec, cfg.asr.partial_interval_s)
+        self._preroll: deque[np.ndarray] = deque(maxlen=max(1, round(cfg.vad.preroll_ms / 1000 / FRAME_SECONDS)))
+        self._utterance: list[np.ndarray] = []
+        self._pending: Reply | None = None  # being prepared (speculative), not yet handed to playout
+        self._turns = 0
+        self._tasks: set[asyncio.Task] = set()
+        self._handlers: dict[Signal, Callable[[EndpointEvent], None]] = {
+            Signal.SPEECH_STARTED: self._on_speech_started,
+            Signal.PAUSED: self._on_paused,
+            Signal.RESUMED: self._on_resumed,
+            Signal.END_OF_TURN: self._on_end_of_turn,
+        }
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Warm every model so the first turn costs what later turns cost: the system prompt is
+        prefilled into the LLM's KV cache, and ASR/TTS run once."""
+        await self.llm.warm(self.history.messages())
+        await self.clock.compute(self._tts_exec, self.tts.synthesize, "Hello.")
+        await self.clock.compute(self._asr_exec, self.asr.transcribe, np.zeros(16000, dtype=np.float32))
+
+    async def close(self) -> None:
+        if self._pending is not None:
+            self._pending.cancel.cancel("session closed")
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._asr_exec.shutdown(wait=True, cancel_futures=True)
+        self._tts_exec.shutdown(wait=True, cancel_futures=True)
+
+    @property
+    def busy(self) -> bool:
+        return self._pending is not None or self.playout.active or self.endpointer.in_turn
+
+    # --- audio in ------------------------------------------------------------------------------
+
+    def push_audio(self, frame: AudioFrame) -> None:
+        prob = self.vad(frame.pcm)
+        signals = self.endpointer.step(frame.t, prob)
+        if self.endpointer.in_turn or any(s.signal is Signal.END_OF_TURN for s in signals):
+            self._utterance.append(frame.pcm)
+        else:
+            self._preroll.append(frame.pcm)
+        for sig in signals:
+            self._handlers[sig.signal](sig)
+        if self.endpointer.speaking:
+            n = sum(len(p) for p in self._utterance)
+            if self.transcriber.wants_partial(n):
+                self._spawn(self._partial(np.concatenate(self._utterance)))
+
+    # --- audio out -----------------------------------------------------------------------------
+
+    def pull_audio(self, n: int, t: float) -> np.ndarray:
+        return self.playout.pull(n, t)
+
+    # --- endpointing signals -------------------------------------------------------------------
+
+    def _on_speech_started(self, ev: EndpointEvent) -> None:
+        self._utterance = list(self._preroll)
+        self._preroll.clear()
+        self.transcriber.reset()
+        self.log.emit(UserSpeechStarted, t=ev.t)
+        if self.cfg.barge_in and self.playout.active:
+            self.playout.stop("barge_in", self.clock.now())
+
+    def _on_paused(self, ev: EndpointEvent) -> None:
+        self.log.emit(UserSpeechStopped, t=ev.t, noticed=self.clock.now())
+        self._speculate()
+
+    def _on_resumed(self, ev: EndpointEvent) -> None:
+        if self._pending is not None:
+            self._pending.cancel.cancel("speech resumed")
+            self.log.emit(SpeculationCancelled, turn=self._pending.turn, reason="speech resumed")
+            self._pending = None
+
+    def _on_end_of_turn(self, ev: EndpointEvent) -> None:
+        if self._pending is None:
+            self._speculate()
+        reply, self._pending = self._pending, None
+        reply.committed = True
+        self.log.emit(TurnEndPredicted, turn=reply.turn, silence_ms=round(ev.silence_s * 1000, 1))
+        self._utterance = []
+        if self.playout.active:  # the previous reply is still playing: this one supersedes it
+            self.playout.stop("superseded", self.clock.now())
+        self.playout.play(reply)
+
+    # --- the reply -----------------------------------------------------------------------------
+
+    def _speculate(self) -> None:
+        self._turns += 1
+        reply = Reply(turn=self._turns)
+        self._pending = reply
+        self.log.emit(SpeculationStarted, turn=reply.turn)
+        audio = np.concatenate(self._utterance) if self._utterance else np.zeros(0, dtype=np.float32)
+        self._spawn(self._prepare(reply, audio))
+
+    async def _prepare(self, reply: Reply, audio: np.ndarray) -> None:
+        stage = "asr"
+        try:
+            tr = await self.transcriber.transcribe(audio)
+            if reply.cancel.cancelled:
+                return
+            self.log.emit(AsrFinal, turn=reply.turn, text=tr.text, audio_s=round(tr.audio_s, 3),
+                          compute_ms=round(tr.compute_s * 1000, 1))
+            if not tr.text:
+                return  # noise or silence: no reply
+            reply.user_text = tr.text
+            stage = "llm"
+            self.log.emit(LlmRequest, turn=reply.turn, messages=len(self.history.messages(tr.text)))
+            splitter = ClauseSplitter(self.cfg.tts.first_clause_min_words, self.cfg.tts.clause_min_words)
+            tokens = 0
+            async for delta in self.llm.stream(self.history.messages(tr.text), cancel=reply.cancel):
+                if tokens == 0:
+                    self.log.emit(LlmFirstToken, turn=reply.turn)
+                tokens += 1
+                for clause in splitter.feed(delta):
+                    reply.text = splitter.text
+                    stage = "tts"
+                    await self._speak(reply, clause)
+                    stage = "llm"
+                if reply.cancel.cancelled:
+                    break
+            reply.text = splitter.text
+            if not reply.cancel.cancelled:
+                for clause in splitter.flush():
+                    stage = "tts"
+                    await self._speak(reply, clause)
+            self.log.emit(LlmDone, turn=reply.turn, text=splitter.text, tokens=tokens,
+                          cancelled=reply.cancel.cancelled)
+        except asyncio.CancelledError:
+            raise
+        except ParleyError as exc:
+            self.log.emit(ComponentError, component=stage, message=str(exc))
+        except Exception as exc:  # a failing component must not kill the session
+            self.log.emit(ComponentError, component=stage, message=f"{exc.__class__.__name__}: {exc}")
+            traceback.print_exc()
+        finally:
+            reply.done = True
+
+    async def _speak(self, reply: Reply, clause: Clause) -> None:
+        if reply.cancel.cancelled:
+            return
+        text = for_speech(clause.text)
+        if not text:
+            return
+        t0 = self.clock.now()
+        with self.gate.hold():  # the LLM yields both cores while a clause is synthesized
+            pcm = await self.clock.compute(self._tts_exec, self.tts.synthesize, text)
+        if reply.cancel.cancelled or len(pcm) == 0:
+            return
+        reply.chunks.append(SpeechChunk(pcm=pcm, text=clause.text, start=clause.start, end=clause.end))
+        self.log.emit(TtsChunk, turn=reply.turn, text=clause.text, start=clause.start, end=clause.end,
+                      duration_s=round(len(pcm) / 16000, 3), compute_ms=round((self.clock.now() - t0) * 1000, 1))
+
+    async def _partial(self, audio: np.ndarray) -> None:
+        try:
+            tr = await self.transcriber.transcribe(audio, partial=True)
+        except Exception as exc:
+            self.log.emit(ComponentError, component="asr", message=f"{exc.__class__.__name__}: {exc}")
+            return
+        if tr.text:
+            self.log.emit(AsrPartial, text=tr.text, audio_s=round(tr.audio_s, 3))
+
+    def _on_reply_finished(self, reply: Reply, heard: str, interrupted: bool) -> None:
+        if not reply.user_text:
+            return
+        self.history.add(reply.user_text, heard, interrupted=interrupted)
+        self.log.emit(AgentTurn, turn=reply.turn, user=reply.user_text, agent=heard, interrupted=interrupted)
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

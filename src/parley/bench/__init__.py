@@ -1,0 +1,1 @@
+"""The scorecard bench: scenarios, the simulated user, metrics and reports."""

@@ -1,0 +1,118 @@
+"""`parley` command line: demo, talk, models.
+
+Expected failures (bad input, missing models, unreachable endpoints) print one sentence and exit 1;
+anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from parley.config import CascadeConfig, load_config
+from parley.errors import ParleyError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="parley: full-duplex spoken conversations with cascade and hybrid agents.")
+models_app = typer.Typer(no_args_is_help=True, help="Prepare and inspect the embedded models.")
+app.add_typer(models_app, name="models")
+console = Console()
+err = Console(stderr=True)
+
+
+def _config(config: Optional[Path], llm: str, llm_url: Optional[str], llm_model: Optional[str]) -> CascadeConfig:
+    cfg = load_config(config)
+    if llm_url:
+        cfg.llm.backend = "openai"
+        cfg.llm.url = llm_url
+        cfg.llm.model = llm_model or "default"
+    else:
+        cfg.llm.model = llm_model or llm
+    return cfg
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("out/demo"), "--out", help="Directory for conversation.wav, events.jsonl, transcript.md, summary.json."),
+    llm: str = typer.Option("quality", "--llm", help="Embedded LLM: quality (Qwen2.5 1.5B) or fast (0.5B)."),
+    llm_url: Optional[str] = typer.Option(None, "--llm-url", help="Use an OpenAI-compatible endpoint instead, e.g. http://localhost:8000/v1."),
+    llm_model: Optional[str] = typer.Option(None, "--llm-model", help="Model name on the endpoint (or a GGUF path for the embedded runtime)."),
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML config file (see README)."),
+) -> None:
+    """Run the built-in spoken conversation through the cascade in real time."""
+    from parley.demo import ORDER_NUMBER, recall_ok, run_demo
+
+    if llm not in ("quality", "fast"):
+        raise ParleyError(f"--llm must be 'quality' or 'fast', not {llm!r}.")
+    cfg = _config(config, llm, llm_url, llm_model)
+    console.print(f"[bold]parley demo[/] — cascade, LLM: {cfg.llm.model}; loading models…")
+    result = asyncio.run(run_demo(cfg, out))
+    table = Table(title="Turns (latency: end of user audio → first agent audio)")
+    table.add_column("#", justify="right")
+    table.add_column("user")
+    table.add_column("agent")
+    table.add_column("latency", justify="right")
+    for i, r in enumerate(result.records, 1):
+        lat = f"{r.latency_ms:.0f} ms" if r.latency_ms is not None else "–"
+        table.add_row(str(i), r.user, r.agent, lat)
+    console.print(table)
+    lat = result.summary["latency_ms"]
+    if lat["p50"] is not None:
+        console.print(f"latency p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms over {len(result.records)} turns")
+    ok = recall_ok(result)
+    console.print(f"recall of order number {ORDER_NUMBER}: " + ("[green]correct[/]" if ok else "[red]missed[/]"))
+    console.print(f"wrote {out}/conversation.wav, events.jsonl, transcript.md, summary.json")
+
+
+@app.command()
+def talk(
+    llm: str = typer.Option("quality", "--llm", help="Embedded LLM: quality or fast."),
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML config file."),
+) -> None:
+    """Talk to the cascade through the local microphone and speaker."""
+    from parley.transports.device import run_device_session
+
+    cfg = _config(config, llm, None, None)
+    asyncio.run(run_device_session(cfg))
+
+
+@models_app.command("prepare")
+def models_prepare(
+    which: list[str] = typer.Argument(None, help="Models to assemble: quality, fast (default: both)."),
+) -> None:
+    """Assemble and verify the chunked LLM weights in the cache (PARLEY_CACHE, default ~/.cache/parley)."""
+    from parley.components.llm.weights import MODELS, ensure_weights
+
+    for key in which or list(MODELS):
+        path = ensure_weights(key)
+        console.print(f"{key}: {path} (sha256 verified)")
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except ParleyError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        sys.exit(1)
+    except typer.Abort:
+        sys.exit(130)
+    except (typer.Exit, SystemExit) as exc:
+        code = getattr(exc, "exit_code", getattr(exc, "code", 0))
+        sys.exit(code)
+    except Exception as exc:  # click usage errors come through here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Model components: small Protocols and real backends, one file per backend."""

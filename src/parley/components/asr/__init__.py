@@ -1,0 +1,3 @@
+from parley.components.asr.base import ASR
+
+__all__ = ["ASR"]

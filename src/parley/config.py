@@ -1,0 +1,85 @@
+"""Typed configuration with documented defaults.
+
+Load from a TOML file (`parley --config FILE`), override from the CLI. Every field says what it
+controls; the defaults are what `make demo` runs.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from parley.errors import ParleyError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class VADConfig(_Strict):
+    threshold: float = Field(0.5, description="P(speech) at or above which a frame is speech.")
+    neg_threshold: float = Field(0.35, description="P(speech) below which a frame is silence (hysteresis).")
+    min_speech_ms: int = Field(96, description="Speech must last this long before the user is considered speaking.")
+    preroll_ms: int = Field(320, description="Audio kept from before speech onset and handed to ASR.")
+
+
+class EndpointConfig(_Strict):
+    speculate_after_ms: int = Field(
+        96, description="Silence after which ASR→LLM→TTS starts speculatively (cancelled if speech resumes)."
+    )
+    end_of_turn_ms: int = Field(
+        600, description="Silence after which the user's turn is over and the prepared reply is played."
+    )
+
+
+class ASRConfig(_Strict):
+    window_s: int = Field(10, description="Whisper input window; 10 s instead of 30 s saves ~230 ms per call.")
+    partial_interval_s: float = Field(1.0, description="Re-transcribe the growing utterance this often while the user speaks.")
+    threads: int = Field(2, description="CTranslate2 CPU threads.")
+
+
+class LLMConfig(_Strict):
+    backend: Literal["llama", "openai"] = Field("llama", description="Embedded llama.cpp or an OpenAI-compatible endpoint.")
+    model: str = Field("quality", description="For llama: 'quality' (Qwen2.5 1.5B), 'fast' (0.5B) or a GGUF path. For openai: the served model name.")
+    url: str | None = Field(None, description="Base URL of an OpenAI-compatible endpoint, e.g. http://localhost:8000/v1.")
+    api_key: str | None = Field(None, description="API key for the endpoint (or set OPENAI_API_KEY).")
+    n_ctx: int = Field(4096, description="Context window for the embedded model, in tokens.")
+    threads: int = Field(2, description="llama.cpp threads.")
+    max_tokens: int = Field(120, description="Longest reply, in tokens; spoken replies should be short.")
+    temperature: float = Field(0.2, description="Sampling temperature.")
+
+
+class TTSConfig(_Strict):
+    length_scale: float = Field(1.0, description="Piper speaking rate (> 1 is slower).")
+    first_clause_min_words: int = Field(3, description="Words before a comma may release the first clause (latency).")
+    clause_min_words: int = Field(6, description="Words before a comma may release a later clause (prosody).")
+
+
+class CascadeConfig(_Strict):
+    vad: VADConfig = VADConfig()
+    endpoint: EndpointConfig = EndpointConfig()
+    asr: ASRConfig = ASRConfig()
+    llm: LLMConfig = LLMConfig()
+    tts: TTSConfig = TTSConfig()
+    barge_in: bool = Field(True, description="Stop speaking when the user starts talking over the agent.")
+    persona: str | None = Field(None, description="Persona text replacing the default customer-service persona.")
+
+
+def load_config(path: Path | None) -> CascadeConfig:
+    if path is None:
+        return CascadeConfig()
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ParleyError(f"Config file {path} does not exist; check the path.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ParleyError(f"Config file {path} is not valid TOML ({exc}); fix the syntax.") from None
+    try:
+        return CascadeConfig.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ParleyError(f"Config file {path}: field '{where}': {first['msg']}.") from None

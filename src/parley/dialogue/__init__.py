@@ -1,0 +1,1 @@
+"""Conversation state above the models: history, persona, (later) memory, knowledge and procedure."""

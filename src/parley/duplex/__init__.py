@@ -1,0 +1,1 @@
+"""Floor control: endpointing, barge-in, playout of agent speech (what the user heard)."""

@@ -1,0 +1,96 @@
+"""Silence-based endpointing with a speculative start.
+
+Per 32 ms frame the VAD's P(speech) drives a small state machine:
+
+    idle ──speech ≥ min_speech──▶ speaking ──first silence──▶ paused ──silence ≥ end_of_turn──▶ idle
+                                      ▲                          │
+                                      └──────speech again────────┘
+
+`paused` is reported once silence lasts `speculate_after_ms`: that is when the cascade starts ASR →
+LLM → TTS, so the reply is ready (or nearly) when the end of turn is confirmed; `resumed` cancels it.
+Smarter end-of-turn (Smart Turn, transcript cues) plugs in at the `paused` → `idle` edge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from parley.audio.frame import FRAME_SECONDS
+from parley.config import EndpointConfig, VADConfig
+
+
+class Signal(str, Enum):
+    SPEECH_STARTED = "speech_started"
+    PAUSED = "paused"          # silence long enough to speculate
+    RESUMED = "resumed"        # speech again before the end of turn
+    END_OF_TURN = "end_of_turn"
+
+
+@dataclass(frozen=True)
+class EndpointEvent:
+    signal: Signal
+    t: float          # when it happened in the audio (e.g. the first silent frame for PAUSED)
+    silence_s: float = 0.0
+
+
+class SilenceEndpointer:
+    def __init__(self, vad: VADConfig, cfg: EndpointConfig) -> None:
+        self.vad = vad
+        self.cfg = cfg
+        self.reset()
+
+    def reset(self) -> None:
+        self.in_turn = False       # between speech start and end of turn
+        self._speech_run = 0       # consecutive speech frames
+        self._speech_run_start = 0.0
+        self._silence_start: float | None = None
+        self._paused = False
+
+    @property
+    def speaking(self) -> bool:
+        return self.in_turn and self._silence_start is None
+
+    def step(self, t: float, prob: float) -> list[EndpointEvent]:
+        """Advance one frame starting at `t` with speech probability `prob`."""
+        out: list[EndpointEvent] = []
+        is_speech = prob >= self.vad.threshold
+        is_silence = prob < self.vad.neg_threshold
+        min_run = max(1, round(self.vad.min_speech_ms / 1000 / FRAME_SECONDS))
+
+        if is_speech:
+            if self._speech_run == 0:
+                self._speech_run_start = t
+            self._speech_run += 1
+        elif is_silence:
+            self._speech_run = 0
+
+        if not self.in_turn:
+            if self._speech_run >= min_run:
+                self.in_turn = True
+                self._silence_start = None
+                out.append(EndpointEvent(Signal.SPEECH_STARTED, self._speech_run_start))
+            return out
+
+        if self._silence_start is None:
+            if is_silence:
+                self._silence_start = t
+        elif self._speech_run >= 2 and is_speech:
+            if self._paused:
+                out.append(EndpointEvent(Signal.RESUMED, t))
+            self._silence_start = None
+            self._paused = False
+            return out
+
+        if self._silence_start is not None:
+            silence = t + FRAME_SECONDS - self._silence_start
+            if not self._paused and silence >= self.cfg.speculate_after_ms / 1000:
+                self._paused = True
+                out.append(EndpointEvent(Signal.PAUSED, self._silence_start, silence))
+            if silence >= self.cfg.end_of_turn_ms / 1000:
+                out.append(EndpointEvent(Signal.END_OF_TURN, self._silence_start, silence))
+                self.in_turn = False
+                self._silence_start = None
+                self._paused = False
+                self._speech_run = 0
+        return out

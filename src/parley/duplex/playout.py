@@ -1,0 +1,111 @@
+"""Agent speech output: a reply being prepared, and the playout that knows what was heard.
+
+A `Reply` collects `SpeechChunk`s as they are synthesized. Nothing is played until the reply is
+committed (the end of turn is confirmed), so a speculative reply costs compute, never audio. The
+`Playout` is pulled one frame at a time by the transport; it therefore knows exactly which samples
+were played, stops within one frame, and reports the characters the user heard.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from parley.audio.frame import SAMPLE_RATE
+from parley.cancel import CancelToken
+from parley.components.tts.base import SpeechChunk
+from parley.events import AgentAudioStarted, AgentAudioStopped, EventLog
+
+
+@dataclass
+class Reply:
+    turn: int
+    cancel: CancelToken = field(default_factory=CancelToken)
+    user_text: str = ""
+    text: str = ""               # full reply text as generated so far
+    chunks: list[SpeechChunk] = field(default_factory=list)
+    done: bool = False           # no more chunks will come
+    committed: bool = False      # the end of turn is confirmed: may be played
+
+    @property
+    def empty(self) -> bool:
+        return self.done and not self.chunks
+
+
+class Playout:
+    """Plays the committed reply frame by frame and accounts for what was heard."""
+
+    def __init__(self, log: EventLog, on_finished: Callable[[Reply, str, bool], None]) -> None:
+        self.log = log
+        self.on_finished = on_finished  # (reply, heard_text, interrupted)
+        self.reply: Reply | None = None
+        self._chunk = 0
+        self._offset = 0
+        self._started = False
+
+    @property
+    def active(self) -> bool:
+        return self.reply is not None
+
+    @property
+    def speaking(self) -> bool:
+        return self.reply is not None and self._started
+
+    def play(self, reply: Reply) -> None:
+        self.reply, self._chunk, self._offset, self._started = reply, 0, 0, False
+
+    def pull(self, n: int, t: float) -> np.ndarray:
+        """The next `n` samples of agent audio, starting at clock time `t` (silence when idle)."""
+        out = np.zeros(n, dtype=np.float32)
+        r = self.reply
+        if r is None:
+            return out
+        filled = 0
+        while filled < n and self._chunk < len(r.chunks):
+            pcm = r.chunks[self._chunk].pcm
+            take = min(n - filled, len(pcm) - self._offset)
+            if not self._started:
+                self._started = True
+                self.log.emit(AgentAudioStarted, t=t + filled / SAMPLE_RATE, turn=r.turn)
+            out[filled:filled + take] = pcm[self._offset:self._offset + take]
+            filled += take
+            self._offset += take
+            if self._offset >= len(pcm):
+                self._chunk += 1
+                self._offset = 0
+        if r.done and self._chunk >= len(r.chunks):
+            self._finish("finished", t + filled / SAMPLE_RATE, interrupted=False)
+        return out
+
+    def heard_text(self) -> str:
+        """Characters of the reply the user has heard: whole chunks played, plus the words of the
+        current chunk in proportion to the samples played."""
+        r = self.reply
+        if r is None or not r.chunks:
+            return ""
+        end = r.chunks[self._chunk - 1].end if self._chunk > 0 else 0
+        if self._chunk < len(r.chunks) and self._offset > 0:
+            c = r.chunks[self._chunk]
+            frac = self._offset / max(1, len(c.pcm))
+            words = c.text.split()
+            n_words = int(frac * len(words))
+            if n_words:
+                end = c.start + len(" ".join(words[:n_words]))
+        return r.text[:end].strip()
+
+    def stop(self, reason: str, t: float) -> None:
+        """Stop now (barge-in or cancel): the next pulled frame is silence."""
+        if self.reply is None:
+            return
+        self.reply.cancel.cancel(reason)
+        self._finish(reason, t, interrupted=True)
+
+    def _finish(self, reason: str, t: float, *, interrupted: bool) -> None:
+        r = self.reply
+        heard = self.heard_text()
+        if self._started:
+            self.log.emit(AgentAudioStopped, t=t, turn=r.turn, reason=reason)
+        self.reply = None
+        self.on_finished(r, heard, interrupted)

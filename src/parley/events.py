@@ -1,0 +1,242 @@
+"""Typed session events and the JSONL event log.
+
+The event log is the single source of truth: transcripts, the demo's turn table and every latency
+figure are computed from it (see `parley.transcript`). Each event is a small frozen dataclass with a
+`kind`, a session-clock time `t` (seconds) and a `session` id; one JSON object per line on disk.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, ClassVar, Iterable, TextIO
+
+_REGISTRY: dict[str, type["Event"]] = {}
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: ClassVar[str] = "event"
+    t: float
+    session: str
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        _REGISTRY[cls.kind] = cls
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {"t": round(self.t, 6), "kind": self.kind, "session": self.session}
+        for f in dataclasses.fields(self):
+            if f.name not in ("t", "session"):
+                d[f.name] = getattr(self, f.name)
+        return d
+
+
+def event_from_dict(d: dict[str, Any]) -> Event:
+    cls = _REGISTRY.get(d.get("kind", ""))
+    if cls is None:
+        raise ValueError(f"unknown event kind {d.get('kind')!r}")
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in d.items() if k in names})
+
+
+# --- session ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SessionStarted(Event):
+    kind: ClassVar[str] = "session_started"
+    architecture: str = ""
+    config: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SessionEnded(Event):
+    kind: ClassVar[str] = "session_ended"
+
+
+@dataclass(frozen=True)
+class ComponentError(Event):
+    """A component failed; the session goes on and the transcript is kept."""
+    kind: ClassVar[str] = "error"
+    component: str = ""
+    message: str = ""
+
+
+# --- ground truth from a simulated user (loopback) -------------------------------------------
+
+@dataclass(frozen=True)
+class SimUtterance(Event):
+    """Emitted by the loopback when a scripted user line has been played: `t` is its true end."""
+    kind: ClassVar[str] = "sim_utterance"
+    index: int = 0
+    text: str = ""
+    start: float = 0.0
+    end: float = 0.0
+
+
+# --- what the agent perceived ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class UserSpeechStarted(Event):
+    kind: ClassVar[str] = "user_speech_started"
+
+
+@dataclass(frozen=True)
+class UserSpeechStopped(Event):
+    """The VAD first hears silence; `t` is the estimated end of speech (not when it was noticed)."""
+    kind: ClassVar[str] = "user_speech_stopped"
+    noticed: float = 0.0
+
+
+@dataclass(frozen=True)
+class AsrPartial(Event):
+    kind: ClassVar[str] = "asr_partial"
+    text: str = ""
+    audio_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class AsrFinal(Event):
+    kind: ClassVar[str] = "asr_final"
+    turn: int = 0
+    text: str = ""
+    audio_s: float = 0.0
+    compute_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class SpeculationStarted(Event):
+    """ASR → LLM → TTS started on the first silence, before the end of turn is decided."""
+    kind: ClassVar[str] = "speculation_started"
+    turn: int = 0
+
+
+@dataclass(frozen=True)
+class SpeculationCancelled(Event):
+    kind: ClassVar[str] = "speculation_cancelled"
+    turn: int = 0
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class TurnEndPredicted(Event):
+    """The endpointer decided the user's turn is over; the reply may now be played."""
+    kind: ClassVar[str] = "turn_end_predicted"
+    turn: int = 0
+    silence_ms: float = 0.0
+
+
+# --- what the agent produced -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LlmRequest(Event):
+    kind: ClassVar[str] = "llm_request"
+    turn: int = 0
+    messages: int = 0
+
+
+@dataclass(frozen=True)
+class LlmFirstToken(Event):
+    kind: ClassVar[str] = "llm_first_token"
+    turn: int = 0
+
+
+@dataclass(frozen=True)
+class LlmDone(Event):
+    kind: ClassVar[str] = "llm_done"
+    turn: int = 0
+    text: str = ""
+    tokens: int = 0
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class TtsChunk(Event):
+    """One synthesized clause; `start`/`end` are character offsets into the reply text."""
+    kind: ClassVar[str] = "tts_chunk"
+    turn: int = 0
+    text: str = ""
+    start: int = 0
+    end: int = 0
+    duration_s: float = 0.0
+    compute_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class AgentAudioStarted(Event):
+    """The first sample of a reply was played (t is that sample's time)."""
+    kind: ClassVar[str] = "agent_audio_started"
+    turn: int = 0
+
+
+@dataclass(frozen=True)
+class AgentAudioStopped(Event):
+    kind: ClassVar[str] = "agent_audio_stopped"
+    turn: int = 0
+    reason: str = "finished"  # finished | barge_in | cancelled
+
+
+@dataclass(frozen=True)
+class AgentTurn(Event):
+    """A finished exchange as it entered history: `agent` is exactly the text the user heard."""
+    kind: ClassVar[str] = "agent_turn"
+    turn: int = 0
+    user: str = ""
+    agent: str = ""
+    interrupted: bool = False
+
+
+class EventLog:
+    """Append-only log of one session; optionally mirrored to a JSONL file as events arrive."""
+
+    def __init__(self, session: str, path: Path | None = None, clock_now: Callable[[], float] | None = None):
+        self.session = session
+        self.events: list[Event] = []
+        self._now = clock_now
+        self._fh: TextIO | None = None
+        self._listeners: list[Callable[[Event], None]] = []
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(path, "w", encoding="utf-8")
+
+    def emit(self, cls: type[Event], t: float | None = None, **fields: Any) -> Event:
+        if t is None:
+            if self._now is None:
+                raise ValueError("EventLog needs a clock to time-stamp events without an explicit t")
+            t = self._now()
+        ev = cls(t=t, session=self.session, **fields)
+        self.events.append(ev)
+        if self._fh is not None:
+            self._fh.write(json.dumps(ev.to_dict(), ensure_ascii=False) + "\n")
+            self._fh.flush()
+        for fn in self._listeners:
+            fn(ev)
+        return ev
+
+    def subscribe(self, fn: Callable[[Event], None]) -> None:
+        self._listeners.append(fn)
+
+    def of(self, *kinds: str) -> list[Event]:
+        return [e for e in self.events if e.kind in kinds]
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+
+def read_events(path: Path) -> list[Event]:
+    out = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                out.append(event_from_dict(json.loads(line)))
+    return out
+
+
+def write_events(path: Path, events: Iterable[Event]) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        for ev in events:
+            fh.write(json.dumps(ev.to_dict(), ensure_ascii=False) + "\n")

@@ -1,0 +1,1 @@
+"""Ways audio reaches an agent: simulated loopback, files, a local device."""

@@ -1,0 +1,65 @@
+"""Local microphone and speaker, when the machine has them.
+
+Uses `sounddevice` (PortAudio) if installed (`pip install parley[device]`). Without the library or
+without an input and output device, it fails with one sentence instead of a traceback.
+"""
+
+from __future__ import annotations
+
+from parley.config import CascadeConfig
+from parley.errors import DeviceUnavailableError
+
+
+def _check_devices():
+    try:
+        import sounddevice as sd
+    except (ImportError, OSError):
+        raise DeviceUnavailableError(
+            "No audio device support here (sounddevice/PortAudio missing); install `parley[device]` on a "
+            "machine with a microphone and speaker, or use `parley demo` to run over the simulated loopback."
+        ) from None
+    try:
+        devices = sd.query_devices()
+    except Exception:
+        devices = []
+    has_in = any(d.get("max_input_channels", 0) > 0 for d in devices)
+    has_out = any(d.get("max_output_channels", 0) > 0 for d in devices)
+    if not (has_in and has_out):
+        raise DeviceUnavailableError(
+            "No microphone and speaker were found on this machine; connect audio devices, or use "
+            "`parley demo` to run over the simulated loopback."
+        )
+    return sd
+
+
+async def run_device_session(cfg: CascadeConfig) -> None:
+    import asyncio
+
+    import numpy as np
+
+    from parley.architectures.cascade import CascadeAgent
+    from parley.audio.frame import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame
+    from parley.clock import RealClock
+    from parley.events import EventLog
+
+    sd = _check_devices()
+    clock = RealClock()
+    log = EventLog("talk", clock_now=clock.now)
+    agent = CascadeAgent(cfg, clock, log)
+    await agent.start()
+    loop = asyncio.get_running_loop()
+    inbox: asyncio.Queue = asyncio.Queue()
+
+    def on_audio(indata, outdata, frames, _time, _status) -> None:
+        t = clock.now()
+        loop.call_soon_threadsafe(inbox.put_nowait, (t, indata[:, 0].copy()))
+        outdata[:, 0] = agent.pull_audio(frames, t)
+
+    print("Listening — speak; Ctrl-C to stop.")
+    with sd.Stream(samplerate=SAMPLE_RATE, blocksize=FRAME_SAMPLES, channels=1, dtype="float32", callback=on_audio):
+        try:
+            while True:
+                t, pcm = await inbox.get()
+                agent.push_audio(AudioFrame(np.asarray(pcm, dtype=np.float32), SAMPLE_RATE, t))
+        finally:
+            await agent.close()
