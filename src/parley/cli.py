@@ -72,14 +72,31 @@ def demo(
 
 @app.command()
 def talk(
+    input: Optional[Path] = typer.Option(None, "--input", help="Play this WAV file as the user instead of a microphone (any rate, mono or stereo)."),
+    out: Path = typer.Option(Path("out/talk"), "--out", help="Where --input conversations write their artefacts."),
     llm: str = typer.Option("quality", "--llm", help="Embedded LLM: quality or fast."),
+    llm_url: Optional[str] = typer.Option(None, "--llm-url", help="OpenAI-compatible endpoint instead of the embedded LLM."),
+    llm_model: Optional[str] = typer.Option(None, "--llm-model", help="Model name on the endpoint, or a GGUF path."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML config file."),
 ) -> None:
-    """Talk to the cascade through the local microphone and speaker."""
-    from parley.transports.device import run_device_session
+    """Talk to the cascade: microphone and speaker, or a WAV file with --input."""
+    cfg = _config(config, llm, llm_url, llm_model)
+    if input is None:
+        from parley.transports.device import run_device_session
 
-    cfg = _config(config, llm, None, None)
-    asyncio.run(run_device_session(cfg))
+        asyncio.run(run_device_session(cfg))
+        return
+    from parley.runner import run_conversation
+    from parley.transports.files import lines_from_wav
+
+    lines = lines_from_wav(input)  # validates and converts before any model loads
+    result = asyncio.run(run_conversation(cfg, lines, out_dir=out))
+    for r in result.records:
+        console.print(f"[bold]user:[/] {r.heard_user}")
+        console.print(f"[bold]agent:[/] {r.agent}")
+    if not result.records:
+        console.print("no reply: the agent heard no speech in the file")
+    console.print(f"wrote {out}/conversation.wav, events.jsonl, transcript.md, summary.json")
 
 
 @models_app.command("prepare")
@@ -96,22 +113,12 @@ def models_prepare(
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        app()
     except ParleyError as exc:
-        err.print(f"[red]error:[/] {exc}")
-        sys.exit(1)
-    except typer.Abort:
-        sys.exit(130)
-    except (typer.Exit, SystemExit) as exc:
-        code = getattr(exc, "exit_code", getattr(exc, "code", 0))
-        sys.exit(code)
-    except Exception as exc:  # click usage errors come through here in non-standalone mode
-        import click
+        from rich.markup import escape
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        sys.exit(1)
 
 
 if __name__ == "__main__":

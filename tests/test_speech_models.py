@@ -1,0 +1,40 @@
+"""Real embedded models on real synthesized audio."""
+
+import numpy as np
+
+from parley.audio.frame import FRAME_SAMPLES
+from parley.components import registry
+from parley.textnorm import mentions_number
+
+
+def test_tts_speaks_a_number_and_asr_recovers_it():
+    pcm = registry.piper().synthesize("Your order number is 4 7 1 9 2.")
+    assert pcm.dtype == np.float32 and len(pcm) > 16000  # more than a second of speech at 16 kHz
+    text = registry.whisper().transcribe(pcm)
+    assert mentions_number(text, "47192"), text
+
+
+def test_user_voice_differs_from_agent_voice_but_stays_intelligible(user_speech):
+    user = user_speech("My order number is four seven one nine two.")
+    agent = registry.piper().synthesize("My order number is four seven one nine two.")
+
+    def pitch(x):  # dominant period by autocorrelation over a voiced stretch
+        seg = x[len(x) // 3: len(x) // 3 + 4096]
+        ac = np.correlate(seg, seg, "full")[len(seg) - 1:]
+        lo, hi = 16000 // 400, 16000 // 60
+        return 16000 / (lo + np.argmax(ac[lo:hi]))
+
+    assert pitch(user) > pitch(agent) * 1.08
+    assert mentions_number(registry.whisper().transcribe(user), "47192")
+
+
+def test_vad_hears_speech_and_not_silence_or_noise(user_speech):
+    vad = registry.vad()
+    speech = user_speech("Hello there, how are you today?")
+    probs = [vad(speech[i:i + FRAME_SAMPLES]) for i in range(0, len(speech) - FRAME_SAMPLES, FRAME_SAMPLES)]
+    assert np.mean(np.array(probs) > 0.5) > 0.5
+    vad.reset()
+    rng = np.random.default_rng(0)
+    noise = (0.05 * rng.standard_normal(16000 * 2)).astype(np.float32)
+    probs = [vad(noise[i:i + FRAME_SAMPLES]) for i in range(0, len(noise) - FRAME_SAMPLES, FRAME_SAMPLES)]
+    assert max(probs) < 0.5

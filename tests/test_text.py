@@ -1,0 +1,25 @@
+from parley.components.tts.clauses import ClauseSplitter
+from parley.textnorm import digits_of, for_speech, mentions_number
+
+
+def test_spoken_numbers_normalise_to_digits():
+    assert mentions_number("your order number is four seven one nine two", "47192")
+    assert mentions_number("It's 4-7-1-9-2.", "47192")
+    assert mentions_number("forty-seven thousand one hundred ninety-two", "47192")
+    assert not mentions_number("your order number is four seven one nine", "47192")
+    assert digits_of("Oh, okay") == "oh , okay"
+
+
+def test_for_speech_drops_markdown_and_spells_long_digits():
+    assert for_speech("**Sure!** Order 47192, placed in 2025.") == "Sure! Order 4 7 1 9 2, placed in 2025."
+
+
+def test_clauses_release_early_and_keep_character_spans():
+    s = ClauseSplitter(first_min_words=3, min_words=6)
+    out = []
+    for tok in ["Sure", ",", " your", " order", " number", " is", " 47192", ".", " It", " ships", " in", " 3.5", " days", "."]:
+        out += s.feed(tok)
+    assert [c.text for c in out] == ["Sure, your order number is 47192."]
+    out += s.flush()
+    assert [s.text[c.start:c.end] for c in out] == [c.text for c in out]
+    assert out[-1].text == "It ships in 3.5 days."
