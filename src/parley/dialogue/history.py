@@ -17,6 +17,7 @@ INTERRUPTED_MARKER = " [interrupted by the user]"
 class History:
     system: str
     turns: list[tuple[str, str]] = field(default_factory=list)  # (user, agent as heard)
+    max_chars: int = 10_000  # ~2.5k tokens: the oldest turns drop out first (summaries come with memory)
 
     def add(self, user: str, agent_heard: str, *, interrupted: bool = False) -> None:
         agent = agent_heard.strip()
@@ -26,7 +27,14 @@ class History:
 
     def messages(self, next_user: str | None = None) -> list[Message]:
         msgs: list[Message] = [{"role": "system", "content": self.system}]
-        for user, agent in self.turns:
+        budget = self.max_chars - len(self.system) - len(next_user or "")
+        kept: list[tuple[str, str]] = []
+        for user, agent in reversed(self.turns):
+            budget -= len(user) + len(agent)
+            if budget < 0:
+                break
+            kept.append((user, agent))
+        for user, agent in reversed(kept):
             msgs.append({"role": "user", "content": user})
             if agent:
                 msgs.append({"role": "assistant", "content": agent})

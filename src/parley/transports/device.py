@@ -34,6 +34,7 @@ def _check_devices():
 
 async def run_device_session(cfg: CascadeConfig) -> None:
     import asyncio
+    import queue
 
     import numpy as np
 
@@ -49,11 +50,16 @@ async def run_device_session(cfg: CascadeConfig) -> None:
     await agent.start()
     loop = asyncio.get_running_loop()
     inbox: asyncio.Queue = asyncio.Queue()
+    # The PortAudio callback runs on its own thread: it only exchanges frames through queues; the
+    # agent is touched from the event loop alone (one frame of extra output latency).
+    outbox: queue.SimpleQueue = queue.SimpleQueue()
 
     def on_audio(indata, outdata, frames, _time, _status) -> None:
-        t = clock.now()
-        loop.call_soon_threadsafe(inbox.put_nowait, (t, indata[:, 0].copy()))
-        outdata[:, 0] = agent.pull_audio(frames, t)
+        loop.call_soon_threadsafe(inbox.put_nowait, (clock.now(), indata[:, 0].copy()))
+        try:
+            outdata[:, 0] = outbox.get_nowait()
+        except queue.Empty:
+            outdata.fill(0)
 
     print("Listening — speak; Ctrl-C to stop.")
     with sd.Stream(samplerate=SAMPLE_RATE, blocksize=FRAME_SAMPLES, channels=1, dtype="float32", callback=on_audio):
@@ -61,5 +67,6 @@ async def run_device_session(cfg: CascadeConfig) -> None:
             while True:
                 t, pcm = await inbox.get()
                 agent.push_audio(AudioFrame(np.asarray(pcm, dtype=np.float32), SAMPLE_RATE, t))
+                outbox.put(agent.pull_audio(FRAME_SAMPLES, clock.now()))
         finally:
             await agent.close()
