@@ -8,7 +8,7 @@ all from the event log:
   first_clause     LLM request → first clause complete (text)
   tts_first_chunk  synthesis time of the first clause
 
-Usage: python benchmarks/latency.py [--llm quality|fast] [--turns N] [--json FILE]
+Usage: python benchmarks/latency.py [--llm quality|fast] [--turns N] [--json FILE] [--out DIR]
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -62,13 +63,14 @@ def main() -> None:
     ap.add_argument("--llm", default="quality", choices=["quality", "fast"])
     ap.add_argument("--turns", type=int, default=len(LINES))
     ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
+    ap.add_argument("--out", default=None, help="also write the conversation's artefacts (events, wav, transcript) here")
     args = ap.parse_args()
 
     cfg = CascadeConfig()
     cfg.llm.model = args.llm
     lines = [UserLine(t, speak_as_user(t)) for t in LINES[: args.turns]]
     wall = time.time()
-    res = asyncio.run(run_conversation(cfg, lines))
+    res = asyncio.run(run_conversation(cfg, lines, out_dir=Path(args.out) if args.out else None))
     wall = time.time() - wall
 
     lat = [r.latency_ms for r in res.records if r.latency_ms is not None]

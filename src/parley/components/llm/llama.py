@@ -43,7 +43,7 @@ class LlamaEngine:
             ) from None
         self._llm = Llama(
             model_path=str(self.model_path), n_ctx=self.n_ctx, n_threads=self.n_threads,
-            n_threads_batch=self.n_threads, use_mmap=False, verbose=False,
+            n_threads_batch=self.n_threads, use_mmap=False, verbose=False, seed=0,
         )
 
     def ready(self) -> None:
