@@ -14,7 +14,7 @@ _MARKDOWN = re.compile(r"[*_`#>|~]+")
 _LIST_BULLET = re.compile(r"^\s*(?:[-•]|\d+[.)])\s+", re.MULTILINE)
 _URL = re.compile(r"https?://\S+")
 _EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF]")
-_LONG_DIGITS = re.compile(r"\d{4,}")
+_LONG_DIGITS = re.compile(r"\d+(?:-\d+)+|\d{4,}")  # "47192", "4-7-192"
 
 
 def for_speech(text: str) -> str:
@@ -25,9 +25,9 @@ def for_speech(text: str) -> str:
 
     def spell(m: re.Match) -> str:
         s = m.group(0)
-        if len(s) == 4 and 1900 <= int(s) <= 2099:
+        if len(s) == 4 and s.isdigit() and 1900 <= int(s) <= 2099:
             return s  # a year reads as a number
-        return " ".join(s)
+        return " ".join(s.replace("-", ""))
 
     text = _LONG_DIGITS.sub(spell, text)
     return re.sub(r"\s+", " ", text).strip()
