@@ -13,6 +13,7 @@ def test_spoken_numbers_normalise_to_digits():
 def test_for_speech_drops_markdown_and_spells_long_digits():
     assert for_speech("**Sure!** Order 47192, placed in 2025.") == "Sure! Order 4 7 1 9 2, placed in 2025."
     assert for_speech("Your order number is 4-7-192.") == "Your order number is 4 7 1 9 2."
+    assert for_speech("It takes 5-7 days.") == "It takes 5-7 days."
 
 
 def test_clauses_release_early_and_keep_character_spans():

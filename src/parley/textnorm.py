@@ -25,9 +25,12 @@ def for_speech(text: str) -> str:
 
     def spell(m: re.Match) -> str:
         s = m.group(0)
-        if len(s) == 4 and s.isdigit() and 1900 <= int(s) <= 2099:
+        digits = s.replace("-", "")
+        if len(digits) < 4:
+            return s  # "5-7 days" is a range
+        if len(s) == 4 and 1900 <= int(s) <= 2099:
             return s  # a year reads as a number
-        return " ".join(s.replace("-", ""))
+        return " ".join(digits)
 
     text = _LONG_DIGITS.sub(spell, text)
     return re.sub(r"\s+", " ", text).strip()
