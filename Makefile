@@ -17,6 +17,8 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip wheel setuptools
 	$(BIN)/python -m pip install -e '.[test]'
+	# Smart Turn v3.2's ONNX ships inside pipecat-ai; we need the file, not the framework.
+	$(BIN)/python -m pip install --no-deps pipecat-ai==1.14.0
 	$(BIN)/parley models prepare
 	touch $(STAMP)
 

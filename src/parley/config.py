@@ -30,8 +30,14 @@ class EndpointConfig(_Strict):
     speculate_after_ms: int = Field(
         96, description="Silence after which ASR→LLM→TTS starts speculatively (cancelled if speech resumes)."
     )
+    predict: bool = Field(
+        True, description="Decide the end of turn with Smart Turn + transcript cues; false = fixed silence timeout."
+    )
+    eagerness: Literal["low", "medium", "high"] = Field(
+        "medium", description="How soon to take the floor once the user may be done (scales the waits)."
+    )
     end_of_turn_ms: int = Field(
-        600, description="Silence after which the user's turn is over and the prepared reply is played."
+        600, description="Silence that ends the turn when predict is false."
     )
 
 

@@ -121,6 +121,17 @@ class SpeculationCancelled(Event):
 
 
 @dataclass(frozen=True)
+class TurnPrediction(Event):
+    """How long to wait in this pause: Smart Turn's P(done), a transcript cue, the chosen wait."""
+    kind: ClassVar[str] = "turn_prediction"
+    turn: int = 0
+    p_done: float | None = None
+    cue: str | None = None
+    wait_ms: float = 0.0
+    text: str = ""
+
+
+@dataclass(frozen=True)
 class TurnEndPredicted(Event):
     """The endpointer decided the user's turn is over; the reply may now be played."""
     kind: ClassVar[str] = "turn_end_predicted"

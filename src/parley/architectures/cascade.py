@@ -32,12 +32,13 @@ from parley.config import CascadeConfig
 from parley.cpu import CpuGate
 from parley.dialogue.history import History
 from parley.dialogue.persona import DEFAULT_PERSONA, system_prompt
+from parley.duplex.end_of_turn import required_wait
 from parley.duplex.endpointing import EndpointEvent, Signal, SilenceEndpointer
 from parley.duplex.playout import Playout, Reply
 from parley.errors import ParleyError
 from parley.events import (
     AgentTurn, AsrFinal, AsrPartial, ComponentError, EventLog, LlmDone, LlmFirstToken, LlmRequest,
-    SpeculationCancelled, SpeculationStarted, TtsChunk, TurnEndPredicted, UserSpeechStarted,
+    SpeculationCancelled, SpeculationStarted, TtsChunk, TurnEndPredicted, TurnPrediction, UserSpeechStarted,
     UserSpeechStopped,
 )
 from parley.textnorm import for_speech
@@ -47,7 +48,7 @@ class CascadeAgent:
     name = "cascade"
 
     def __init__(self, cfg: CascadeConfig, clock: Clock, log: EventLog, *,
-                 vad=None, asr=None, llm=None, tts=None, gate: CpuGate | None = None) -> None:
+                 vad=None, asr=None, llm=None, tts=None, turn=None, gate: CpuGate | None = None) -> None:
         self.cfg = cfg
         self.clock = clock
         self.log = log
@@ -56,11 +57,13 @@ class CascadeAgent:
         self.llm = llm or registry.chat_model(cfg.llm, clock)
         self.tts = tts or registry.piper(cfg.tts.length_scale)
         self.gate = gate or registry.cpu_gate()
+        self.turn_detector = turn or (registry.smart_turn() if cfg.endpoint.predict else None)
         self.history = History(system_prompt(cfg.persona or DEFAULT_PERSONA))
         self.endpointer = SilenceEndpointer(cfg.vad, cfg.endpoint)
         self.playout = Playout(log, self._on_reply_finished)
         self._asr_exec = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
         self._tts_exec = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tts")
+        self._turn_exec = ThreadPoolExecutor(max_workers=1, thread_name_prefix="turn")
         self.transcriber = StreamingTranscriber(self.asr, clock, self._asr_exec, cfg.asr.partial_interval_s)
         self._preroll: deque[np.ndarray] = deque(maxlen=max(1, round(cfg.vad.preroll_ms / 1000 / FRAME_SECONDS)))
         self._utterance: list[np.ndarray] = []
@@ -82,6 +85,8 @@ class CascadeAgent:
         await self.llm.warm(self.history.messages())
         await self.clock.compute(self._tts_exec, self.tts.synthesize, "Hello.")
         await self.clock.compute(self._asr_exec, self.asr.transcribe, np.zeros(16000, dtype=np.float32))
+        if self.turn_detector is not None:
+            await self.clock.compute(self._turn_exec, self.turn_detector.predict, np.zeros(16000, dtype=np.float32))
 
     async def close(self) -> None:
         if self._pending is not None:
@@ -89,8 +94,8 @@ class CascadeAgent:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._asr_exec.shutdown(wait=True, cancel_futures=True)
-        self._tts_exec.shutdown(wait=True, cancel_futures=True)
+        for ex in (self._asr_exec, self._tts_exec, self._turn_exec):
+            ex.shutdown(wait=True, cancel_futures=True)
 
     @property
     def busy(self) -> bool:
@@ -129,7 +134,9 @@ class CascadeAgent:
 
     def _on_paused(self, ev: EndpointEvent) -> None:
         self.log.emit(UserSpeechStopped, t=ev.t, noticed=self.clock.now())
-        self._speculate()
+        audio = self._speculate()
+        if self.turn_detector is not None:
+            self._spawn(self._judge_turn(self._pending, audio))
 
     def _on_resumed(self, ev: EndpointEvent) -> None:
         if self._pending is not None:
@@ -150,18 +157,36 @@ class CascadeAgent:
 
     # --- the reply -----------------------------------------------------------------------------
 
-    def _speculate(self) -> None:
+    def _speculate(self) -> np.ndarray:
         self._turns += 1
-        reply = Reply(turn=self._turns)
+        reply = Reply(turn=self._turns, transcript=asyncio.get_running_loop().create_future())
         self._pending = reply
         self.log.emit(SpeculationStarted, turn=reply.turn)
         audio = np.concatenate(self._utterance) if self._utterance else np.zeros(0, dtype=np.float32)
         self._spawn(self._prepare(reply, audio))
+        return audio
+
+    async def _judge_turn(self, reply: Reply, audio: np.ndarray) -> None:
+        """Smart Turn on the audio and cues in the final transcript → how long this pause may last.
+        Waiting for the transcript costs nothing: the reply cannot play before it anyway."""
+        try:
+            p_done = await self.clock.compute(self._turn_exec, self.turn_detector.predict, audio)
+        except Exception as exc:
+            self.log.emit(ComponentError, component="turn", message=f"{exc.__class__.__name__}: {exc}")
+            p_done = None
+        text = await reply.transcript
+        if reply is not self._pending or reply.cancel.cancelled:
+            return
+        verdict = required_wait(p_done, text, self.cfg.endpoint.eagerness)
+        self.log.emit(TurnPrediction, turn=reply.turn, p_done=None if p_done is None else round(p_done, 3),
+                      cue=verdict.cue, wait_ms=verdict.wait_ms, text=text)
+        self.endpointer.decide(verdict.wait_ms / 1000)
 
     async def _prepare(self, reply: Reply, audio: np.ndarray) -> None:
         stage = "asr"
         try:
             tr = await self.transcriber.transcribe(audio)
+            reply.transcript.set_result(tr.text)
             if reply.cancel.cancelled:
                 return
             self.log.emit(AsrFinal, turn=reply.turn, text=tr.text, audio_s=round(tr.audio_s, 3),
@@ -200,6 +225,8 @@ class CascadeAgent:
             traceback.print_exc()
         finally:
             reply.done = True
+            if not reply.transcript.done():
+                reply.transcript.set_result("")
 
     async def _speak(self, reply: Reply, clause: Clause) -> None:
         if reply.cancel.cancelled:

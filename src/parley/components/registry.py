@@ -35,6 +35,13 @@ def piper(length_scale: float = 1.0, pitch: float = 1.0):
     return PiperTTS(length_scale=length_scale, pitch=pitch)
 
 
+@lru_cache(maxsize=1)
+def smart_turn():
+    from parley.components.turn.smart_turn import SmartTurn
+
+    return SmartTurn()
+
+
 def vad():
     from parley.components.vad.silero import SileroVAD
 

@@ -1,4 +1,4 @@
-"""Silence-based endpointing with a speculative start.
+"""Endpointing: VAD-driven speech/silence with a speculative start and a pluggable end-of-turn wait.
 
 Per 32 ms frame the VAD's P(speech) drives a small state machine:
 
@@ -8,7 +8,9 @@ Per 32 ms frame the VAD's P(speech) drives a small state machine:
 
 `paused` is reported once silence lasts `speculate_after_ms`: that is when the cascade starts ASR →
 LLM → TTS, so the reply is ready (or nearly) when the end of turn is confirmed; `resumed` cancels it.
-Smarter end-of-turn (Smart Turn, transcript cues) plugs in at the `paused` → `idle` edge.
+How much silence ends the turn is decided per pause: with prediction on, the turn stays open until
+`decide(wait_s)` is called (from Smart Turn + transcript cues, `duplex.end_of_turn`) or the
+`fallback_s` silence passes; with prediction off it is the fixed `end_of_turn_ms`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from enum import Enum
 
 from parley.audio.frame import FRAME_SECONDS
 from parley.config import EndpointConfig, VADConfig
+from parley.duplex.end_of_turn import WAITS_MS
 
 
 class Signal(str, Enum):
@@ -41,11 +44,26 @@ class SilenceEndpointer:
         self.reset()
 
     def reset(self) -> None:
+        self.wait_s: float | None = None  # silence that ends this pause; None = not decided yet
         self.in_turn = False       # between speech start and end of turn
         self._speech_run = 0       # consecutive speech frames
         self._speech_run_start = 0.0
         self._silence_start: float | None = None
         self._paused = False
+
+    @property
+    def fallback_s(self) -> float:
+        """The longest silence any pause is held open, decided or not."""
+        return WAITS_MS[self.cfg.eagerness][2] / 1000
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def decide(self, wait_s: float) -> None:
+        """Set the silence that ends the current pause (ignored unless a pause is open)."""
+        if self._paused:
+            self.wait_s = wait_s
 
     @property
     def speaking(self) -> bool:
@@ -80,17 +98,22 @@ class SilenceEndpointer:
                 out.append(EndpointEvent(Signal.RESUMED, t))
             self._silence_start = None
             self._paused = False
+            self.wait_s = None
             return out
 
         if self._silence_start is not None:
             silence = t + FRAME_SECONDS - self._silence_start
             if not self._paused and silence >= self.cfg.speculate_after_ms / 1000:
                 self._paused = True
+                if not self.cfg.predict:
+                    self.wait_s = self.cfg.end_of_turn_ms / 1000
                 out.append(EndpointEvent(Signal.PAUSED, self._silence_start, silence))
-            if silence >= self.cfg.end_of_turn_ms / 1000:
+            needed = self.wait_s if self.wait_s is not None else self.fallback_s
+            if self._paused and silence >= needed:
                 out.append(EndpointEvent(Signal.END_OF_TURN, self._silence_start, silence))
                 self.in_turn = False
                 self._silence_start = None
                 self._paused = False
+                self.wait_s = None
                 self._speech_run = 0
         return out

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+import asyncio
+
 import numpy as np
 
 from parley.audio.frame import SAMPLE_RATE
@@ -28,6 +30,7 @@ class Reply:
     chunks: list[SpeechChunk] = field(default_factory=list)
     done: bool = False           # no more chunks will come
     committed: bool = False      # the end of turn is confirmed: may be played
+    transcript: asyncio.Future | None = None  # resolves to the final ASR text ("" if none)
 
     @property
     def empty(self) -> bool:

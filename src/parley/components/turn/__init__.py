@@ -1,0 +1,3 @@
+from parley.components.turn.base import TurnDetector
+
+__all__ = ["TurnDetector"]

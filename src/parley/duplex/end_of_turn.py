@@ -1,0 +1,72 @@
+"""Deciding that the user is done: Smart Turn's audio verdict, cues in the transcript, and silence.
+
+Silence alone cuts people off mid-number and waits too long after a clear question. Here the
+silence required before taking the floor depends on how sure we are the user has finished:
+
+- the transcript says the user is not done — a trailing "and / but / so / um", a number or spelling
+  still being read out, "my number is" with nothing after it — → wait through the pause (up to the
+  `hold` wait, ~2 s at medium eagerness);
+- Smart Turn says complete (P ≥ 0.7) or the text ends in a question mark → answer after a short
+  `done` wait;
+- otherwise → the `unsure` wait.
+`eagerness` (low / medium / high) scales the three waits. The reply is being prepared during all of
+them (speculation), so a short wait is directly a shorter latency.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# silence in ms before taking the floor: (clearly done, unsure, user holding the floor)
+WAITS_MS = {
+    "low": (500, 1000, 2400),
+    "medium": (300, 700, 2000),
+    "high": (160, 500, 1400),
+}
+
+_TRAILING_HOLD_WORDS = {
+    "and", "but", "so", "or", "um", "uh", "erm", "er", "because", "like", "the", "a", "an", "my", "to",
+    "with", "of", "for", "is", "was", "then", "if", "that", "which", "at", "in", "on", "your", "our",
+}
+_NUMBER_WORDS = {"zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
+_NUMBER_CONTEXT = re.compile(r"\b(number|phone|code|zip|postcode|account|order|card|digits?|pin|extension)\b")
+_WORD = re.compile(r"[a-z0-9']+")
+
+
+def hold_cue(text: str) -> str | None:
+    """Why the transcript suggests the user has not finished, or None."""
+    t = text.strip().lower()
+    if not t:
+        return None
+    if t.endswith(("...", "…", "-", ",")):
+        return "trailing off"
+    words = _WORD.findall(t)
+    if not words:
+        return None
+    last = words[-1]
+    if len(words) >= 2 and all(len(w) == 1 and w.isalpha() for w in words[-2:]):
+        return "spelling in progress"
+    if last in _TRAILING_HOLD_WORDS:
+        return f"trailing '{last}'"
+    tail = " ".join(words[-8:])
+    if (last in _NUMBER_WORDS or last.isdigit()) and _NUMBER_CONTEXT.search(tail):
+        return "number in progress"
+    return None
+
+
+@dataclass(frozen=True)
+class TurnVerdict:
+    p_done: float | None
+    cue: str | None
+    wait_ms: float
+
+
+def required_wait(p_done: float | None, text: str, eagerness: str = "medium") -> TurnVerdict:
+    done, unsure, hold = WAITS_MS[eagerness]
+    cue = hold_cue(text)
+    if cue:
+        return TurnVerdict(p_done, cue, hold)
+    if text.strip().endswith("?") or (p_done is not None and p_done >= 0.7):
+        return TurnVerdict(p_done, None, done)
+    return TurnVerdict(p_done, None, unsure)
