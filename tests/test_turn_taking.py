@@ -14,6 +14,7 @@ from parley.transports.loopback import UserLine
 @pytest.mark.parametrize("text,cue", [
     ("My number is four four", "number in progress"),
     ("My order number is 4 4", "number in progress"),
+    ("My number is 4-4.", "number in progress"),
     ("I'd like to change my order and", "trailing 'and'"),
     ("So, um", "trailing 'um'"),
     ("My name is spelled M A", "spelling in progress"),
@@ -23,7 +24,8 @@ def test_transcript_cues_hold_the_floor(text, cue):
     assert hold_cue(text) == cue
 
 
-@pytest.mark.parametrize("text", ["What time do you close?", "Thanks, that's all.", "I have four cats"])
+@pytest.mark.parametrize("text", ["What time do you close?", "Thanks, that's all.", "I have four cats",
+                                  "My order number is 4.7192.", "Can you remind me what my order number was?"])
 def test_finished_sentences_carry_no_hold_cue(text):
     assert hold_cue(text) is None
 

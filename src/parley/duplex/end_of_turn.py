@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from parley.textnorm import digits_of
+
 # silence in ms before taking the floor: (clearly done, unsure, user holding the floor)
 WAITS_MS = {
     "low": (500, 1000, 2400),
@@ -25,10 +27,12 @@ WAITS_MS = {
     "high": (160, 500, 1400),
 }
 
-_TRAILING_HOLD_WORDS = {
-    "and", "but", "so", "or", "um", "uh", "erm", "er", "because", "like", "the", "a", "an", "my", "to",
-    "with", "of", "for", "is", "was", "then", "if", "that", "which", "at", "in", "on", "your", "our",
-}
+# conjunctions and fillers hold the floor even when Whisper punctuated them as a sentence end
+_STRONG_HOLD_WORDS = {"and", "but", "so", "or", "um", "uh", "erm", "er", "because", "like", "then", "if"}
+# function words hold it only when the transcript has no sentence-final punctuation
+_WEAK_HOLD_WORDS = {"the", "a", "an", "my", "to", "with", "of", "for", "is", "was", "that", "which",
+                    "at", "in", "on", "your", "our"}
+_MIN_NUMBER_DIGITS = 5  # order, account and phone numbers are rarely shorter
 _NUMBER_WORDS = {"zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
 _NUMBER_CONTEXT = re.compile(r"\b(number|phone|code|zip|postcode|account|order|card|digits?|pin|extension)\b")
 _WORD = re.compile(r"[a-z0-9']+")
@@ -41,17 +45,22 @@ def hold_cue(text: str) -> str | None:
         return None
     if t.endswith(("...", "…", "-", ",")):
         return "trailing off"
+    if t.endswith("?"):
+        return None  # a question is a finished turn, whatever word it ends on
+    sentence_end = t.endswith((".", "!"))
     words = _WORD.findall(t)
     if not words:
         return None
     last = words[-1]
     if len(words) >= 2 and all(len(w) == 1 and w.isalpha() for w in words[-2:]):
         return "spelling in progress"
-    if last in _TRAILING_HOLD_WORDS:
+    if last in _STRONG_HOLD_WORDS or (last in _WEAK_HOLD_WORDS and not sentence_end):
         return f"trailing '{last}'"
-    tail = " ".join(words[-8:])
+    tail = " ".join(t.split()[-8:])
     if (last in _NUMBER_WORDS or last.isdigit()) and _NUMBER_CONTEXT.search(tail):
-        return "number in progress"
+        digits = re.findall(r"\d+", digits_of(tail))
+        if not sentence_end or not digits or len(digits[-1]) < _MIN_NUMBER_DIGITS:
+            return "number in progress"
     return None
 
 
