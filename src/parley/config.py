@@ -71,6 +71,10 @@ class CascadeConfig(_Strict):
     llm: LLMConfig = LLMConfig()
     tts: TTSConfig = TTSConfig()
     barge_in: bool = Field(True, description="Stop speaking when the user starts talking over the agent.")
+    barge_in_confirm_ms: int = Field(
+        600, description="Overlapping user speech this long is a barge-in even before it is transcribed; "
+        "shorter overlaps are transcribed and, if a backchannel or noise, the agent resumes."
+    )
     persona: str | None = Field(None, description="Persona text replacing the default customer-service persona.")
 
 

@@ -190,6 +190,36 @@ class AgentAudioStopped(Event):
 
 
 @dataclass(frozen=True)
+class AgentAudioPaused(Event):
+    """The agent went silent because the user started speaking over it (possible barge-in)."""
+    kind: ClassVar[str] = "agent_audio_paused"
+    turn: int = 0
+
+
+@dataclass(frozen=True)
+class AgentAudioResumed(Event):
+    """The overlap proved to be a backchannel or a noise: the agent goes on where it stopped."""
+    kind: ClassVar[str] = "agent_audio_resumed"
+    turn: int = 0
+
+
+@dataclass(frozen=True)
+class Backchannel(Event):
+    """A short listener response: `source` user (heard, not a turn) or agent (produced)."""
+    kind: ClassVar[str] = "backchannel"
+    source: str = "user"
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class FloorChange(Event):
+    kind: ClassVar[str] = "floor"
+    state: str = ""
+    previous: str = ""
+    cause: str = ""
+
+
+@dataclass(frozen=True)
 class AgentTurn(Event):
     """A finished exchange as it entered history: `agent` is exactly the text the user heard."""
     kind: ClassVar[str] = "agent_turn"

@@ -32,12 +32,13 @@ from parley.config import CascadeConfig
 from parley.cpu import CpuGate
 from parley.dialogue.history import History
 from parley.dialogue.persona import DEFAULT_PERSONA, system_prompt
+from parley.duplex.backchannel import ASR_PROMPT, is_backchannel
 from parley.duplex.end_of_turn import required_wait
 from parley.duplex.endpointing import EndpointEvent, Signal, SilenceEndpointer
 from parley.duplex.playout import Playout, Reply
 from parley.errors import ParleyError
 from parley.events import (
-    AgentTurn, AsrFinal, AsrPartial, ComponentError, EventLog, LlmDone, LlmFirstToken, LlmRequest,
+    AgentTurn, AsrFinal, AsrPartial, Backchannel, ComponentError, EventLog, LlmDone, LlmFirstToken, LlmRequest,
     SpeculationCancelled, SpeculationStarted, TtsChunk, TurnEndPredicted, TurnPrediction, UserSpeechStarted,
     UserSpeechStopped,
 )
@@ -68,6 +69,7 @@ class CascadeAgent:
         self._preroll: deque[np.ndarray] = deque(maxlen=max(1, round(cfg.vad.preroll_ms / 1000 / FRAME_SECONDS)))
         self._utterance: list[np.ndarray] = []
         self._pending: Reply | None = None  # being prepared (speculative), not yet handed to playout
+        self._overlap_onset: float | None = None  # user speech onset that paused the agent, unresolved
         self._turns = 0
         self._tasks: set[asyncio.Task] = set()
         self._handlers: dict[Signal, Callable[[EndpointEvent], None]] = {
@@ -112,6 +114,9 @@ class CascadeAgent:
             self._preroll.append(frame.pcm)
         for sig in signals:
             self._handlers[sig.signal](sig)
+        if (self._overlap_onset is not None and self.endpointer.speaking
+                and frame.t + FRAME_SECONDS - self._overlap_onset >= self.cfg.barge_in_confirm_ms / 1000):
+            self._confirm_barge_in()
         if self.endpointer.speaking:
             n = sum(len(p) for p in self._utterance)
             if self.transcriber.wants_partial(n):
@@ -129,8 +134,14 @@ class CascadeAgent:
         self._preroll.clear()
         self.transcriber.reset()
         self.log.emit(UserSpeechStarted, t=ev.t)
-        if self.cfg.barge_in and self.playout.active:
-            self.playout.stop("barge_in", self.clock.now())
+        if not self.cfg.barge_in or not self.playout.active:
+            return
+        if self.playout.speaking and not self.playout.paused:
+            # Go quiet at once; whether this is a barge-in or a backchannel is decided below.
+            self.playout.pause(self.clock.now())
+            self._overlap_onset = ev.t
+        elif not self.playout.speaking:
+            self.playout.stop("barge_in", self.clock.now())  # committed, not yet audible
 
     def _on_paused(self, ev: EndpointEvent) -> None:
         self.log.emit(UserSpeechStopped, t=ev.t, noticed=self.clock.now())
@@ -152,7 +163,8 @@ class CascadeAgent:
         self.log.emit(TurnEndPredicted, turn=reply.turn, silence_ms=round(ev.silence_s * 1000, 1))
         self._utterance = []
         if self.playout.active:  # the previous reply is still playing: this one supersedes it
-            self.playout.stop("superseded", self.clock.now())
+            self.playout.stop("barge_in" if self._overlap_onset is not None else "superseded", self.clock.now())
+        self._overlap_onset = None
         self.playout.play(reply)
 
     # --- the reply -----------------------------------------------------------------------------
@@ -185,10 +197,16 @@ class CascadeAgent:
     async def _prepare(self, reply: Reply, audio: np.ndarray) -> None:
         stage = "asr"
         try:
-            tr = await self.transcriber.transcribe(audio)
+            overlap = self._overlap_onset is not None
+            tr = await self.transcriber.transcribe(audio, prompt=ASR_PROMPT if overlap else None)
             reply.transcript.set_result(tr.text)
             if reply.cancel.cancelled:
                 return
+            if self._overlap_onset is not None and reply is self._pending:
+                if is_backchannel(tr.text):
+                    self._recover_from_false_interruption(reply, tr.text)
+                    return
+                self._confirm_barge_in()
             self.log.emit(AsrFinal, turn=reply.turn, text=tr.text, audio_s=round(tr.audio_s, 3),
                           compute_ms=round(tr.compute_s * 1000, 1))
             if not tr.text:
@@ -242,6 +260,25 @@ class CascadeAgent:
         reply.chunks.append(SpeechChunk(pcm=pcm, text=clause.text, start=clause.start, end=clause.end))
         self.log.emit(TtsChunk, turn=reply.turn, text=clause.text, start=clause.start, end=clause.end,
                       duration_s=round(len(pcm) / 16000, 3), compute_ms=round((self.clock.now() - t0) * 1000, 1))
+
+    # --- overlap: barge-in or backchannel --------------------------------------------------------
+
+    def _confirm_barge_in(self) -> None:
+        """The user wants the floor: the paused reply ends here, history keeps what was heard."""
+        self._overlap_onset = None
+        if self.playout.active:
+            self.playout.stop("barge_in", self.clock.now())
+
+    def _recover_from_false_interruption(self, reply: Reply, text: str) -> None:
+        """The overlap was a backchannel or a noise: drop it and resume where the agent stopped."""
+        self._overlap_onset = None
+        self.log.emit(Backchannel, source="user", text=text)
+        reply.cancel.cancel("backchannel")
+        self.log.emit(SpeculationCancelled, turn=reply.turn, reason="backchannel")
+        self._pending = None
+        self._utterance = []
+        self.endpointer.reset()
+        self.playout.resume(self.clock.now())
 
     async def _partial(self, audio: np.ndarray) -> None:
         try:

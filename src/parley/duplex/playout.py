@@ -18,7 +18,7 @@ import numpy as np
 from parley.audio.frame import SAMPLE_RATE
 from parley.cancel import CancelToken
 from parley.components.tts.base import SpeechChunk
-from parley.events import AgentAudioStarted, AgentAudioStopped, EventLog
+from parley.events import AgentAudioPaused, AgentAudioResumed, AgentAudioStarted, AgentAudioStopped, EventLog
 
 
 @dataclass
@@ -47,6 +47,7 @@ class Playout:
         self._chunk = 0
         self._offset = 0
         self._started = False
+        self.paused = False
 
     @property
     def active(self) -> bool:
@@ -57,13 +58,24 @@ class Playout:
         return self.reply is not None and self._started
 
     def play(self, reply: Reply) -> None:
-        self.reply, self._chunk, self._offset, self._started = reply, 0, 0, False
+        self.reply, self._chunk, self._offset, self._started, self.paused = reply, 0, 0, False, False
+
+    def pause(self, t: float) -> None:
+        """Go silent from the next frame but keep the position (a barge-in may prove a backchannel)."""
+        if self.speaking and not self.paused:
+            self.paused = True
+            self.log.emit(AgentAudioPaused, t=t, turn=self.reply.turn)
+
+    def resume(self, t: float) -> None:
+        if self.reply is not None and self.paused:
+            self.paused = False
+            self.log.emit(AgentAudioResumed, t=t, turn=self.reply.turn)
 
     def pull(self, n: int, t: float) -> np.ndarray:
         """The next `n` samples of agent audio, starting at clock time `t` (silence when idle)."""
         out = np.zeros(n, dtype=np.float32)
         r = self.reply
-        if r is None:
+        if r is None or self.paused:
             return out
         filled = 0
         while filled < n and self._chunk < len(r.chunks):
@@ -111,4 +123,5 @@ class Playout:
         if self._started:
             self.log.emit(AgentAudioStopped, t=t, turn=r.turn, reason=reason)
         self.reply = None
+        self.paused = False
         self.on_finished(r, heard, interrupted)

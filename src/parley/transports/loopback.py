@@ -5,9 +5,14 @@ frame the agent plays next, on one clock; the agent keeps hearing the user while
 frame k covers [(k-1)·dt, k·dt) and is delivered at k·dt, when it has been fully captured, so latency
 measured on this channel is not flattered by the frame size. Works on a real or a virtual clock.
 
-The user side follows a script: each line starts `gap_s` after the agent has gone quiet (or after
-`reply_timeout_s` if it never answers). When a line has been played, a `sim_utterance` event records
-its true start and end, the ground truth that latency is measured from.
+The user side follows a script: by default each line starts `gap_s` after the agent has gone quiet
+(or after `reply_timeout_s` if it never answers); a line with `after_agent_starts_s` instead starts
+that long after the agent's reply becomes audible — a barge-in or a backchannel over the agent.
+When a line has been played, a `sim_utterance` event records its true start and end, the ground
+truth that latency is measured from.
+
+`echo_db` mixes the agent's output back into the user's channel, attenuated and delayed by
+`echo_delay_s`, as a speakerphone does; the recording keeps the user's voice alone on the left.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from parley.architectures.base import DuplexAgent
 from parley.audio.frame import FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, AudioFrame
 from parley.audio.recorder import ConversationRecorder
 from parley.clock import Clock
-from parley.events import EventLog, SimUtterance
+from parley.events import Event, EventLog, SimUtterance
 
 
 @dataclass
@@ -28,12 +33,14 @@ class UserLine:
     text: str
     pcm: np.ndarray  # 16 kHz mono float32, trimmed to the speech
     gap_s: float = 0.8  # silence after the agent went quiet before this line starts
+    after_agent_starts_s: float | None = None  # instead: start this long after the agent's reply is audible
 
 
 class LoopbackChannel:
     def __init__(self, agent: DuplexAgent, clock: Clock, log: EventLog, lines: list[UserLine], *,
                  recorder: ConversationRecorder | None = None, lead_in_s: float = 0.5,
-                 reply_timeout_s: float = 15.0, tail_s: float = 1.0, max_s: float = 600.0) -> None:
+                 reply_timeout_s: float = 15.0, tail_s: float = 1.0, max_s: float = 600.0,
+                 echo_db: float | None = None, echo_delay_s: float = 0.045) -> None:
         self.agent = agent
         self.clock = clock
         self.log = log
@@ -43,6 +50,14 @@ class LoopbackChannel:
         self.reply_timeout_s = reply_timeout_s
         self.tail_s = tail_s
         self.max_s = max_s
+        self.echo_gain = None if echo_db is None else 10 ** (echo_db / 20)
+        self.echo_delay = int(round(echo_delay_s * SAMPLE_RATE))
+        self._agent_started: float | None = None  # when the latest agent reply became audible
+        log.subscribe(self._on_event)
+
+    def _on_event(self, ev: Event) -> None:
+        if ev.kind == "agent_audio_started":
+            self._agent_started = ev.t
 
     async def run(self) -> None:
         dt = FRAME_SECONDS
@@ -51,6 +66,9 @@ class LoopbackChannel:
         line_end = self.clock.now()   # true end of the previous line
         line_start = 0.0
         k = 1
+        # agent output played so far (most recent last), for the echo path: the frame heard at input
+        # frame k is the agent audio that ended echo_delay before it
+        echo_tail = _Tail(FRAME_SAMPLES + self.echo_delay + FRAME_SAMPLES)
         t0 = self.clock.now()         # the channel opens now; models were warmed before
         self.recorder.origin = t0
         while True:
@@ -65,8 +83,14 @@ class LoopbackChannel:
                 timed_out = line_i > 0 and t_in - line_end >= self.reply_timeout_s
                 first_ready = line_i == 0 and t_in - t0 >= self.lead_in_s
                 if line_i < len(self.lines):
-                    gap = self.lines[line_i].gap_s
-                    if first_ready or (line_i > 0 and (idle_for >= gap or timed_out)):
+                    nxt = self.lines[line_i]
+                    if nxt.after_agent_starts_s is not None:
+                        heard = self._agent_started is not None and self._agent_started >= line_end
+                        go = heard and t_in >= self._agent_started + nxt.after_agent_starts_s
+                        go = go or timed_out
+                    else:
+                        go = first_ready or (line_i > 0 and (idle_for >= nxt.gap_s or timed_out))
+                    if go:
                         pos, line_start = 0, t_in
                 elif idle_for >= self.tail_s or timed_out or t_in - t0 >= self.max_s:
                     break
@@ -85,9 +109,27 @@ class LoopbackChannel:
                     quiet_since = line_end
 
             self.recorder.add_user(t_in, pcm)
-            self.agent.push_audio(AudioFrame(pcm, SAMPLE_RATE, t_in))
+            heard = pcm
+            if self.echo_gain is not None:
+                heard = pcm + self.echo_gain * echo_tail[-(FRAME_SAMPLES + self.echo_delay):][:FRAME_SAMPLES]
+            self.agent.push_audio(AudioFrame(heard.astype(np.float32), SAMPLE_RATE, t_in))
             out = self.agent.pull_audio(FRAME_SAMPLES, t_out)
             self.recorder.add_agent(t_out, out)
+            echo_tail.append(out)
             k += 1
             if t_in - t0 >= self.max_s:
                 break
+
+
+class _Tail:
+    """The last `n` samples of a stream, sliceable (oldest first)."""
+
+    def __init__(self, n: int) -> None:
+        self._buf = np.zeros(n, dtype=np.float32)
+
+    def append(self, pcm: np.ndarray) -> None:
+        k = len(pcm)
+        self._buf = np.concatenate([self._buf[k:], pcm])
+
+    def __getitem__(self, item):
+        return self._buf[item]

@@ -13,4 +13,5 @@ class ASR(Protocol):
     streams.
     """
 
-    def transcribe(self, pcm: np.ndarray) -> str: ...
+    def transcribe(self, pcm: np.ndarray, prompt: str | None = None) -> str:
+        """`prompt` biases the vocabulary (e.g. towards backchannels for speech over the agent)."""

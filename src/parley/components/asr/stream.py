@@ -41,13 +41,13 @@ class StreamingTranscriber:
         due = n_samples - self._last_partial_len >= self.partial_interval_s * SAMPLE_RATE
         return due and not self._busy
 
-    async def transcribe(self, pcm: np.ndarray, *, partial: bool = False) -> Transcript:
+    async def transcribe(self, pcm: np.ndarray, *, partial: bool = False, prompt: str | None = None) -> Transcript:
         self._busy = True
         if partial:
             self._last_partial_len = len(pcm)
         t0 = self.clock.now()
         try:
-            text = await self.clock.compute(self.executor, self.asr.transcribe, pcm)
+            text = await self.clock.compute(self.executor, self.asr.transcribe, pcm, prompt)
         finally:
             self._busy = False
         return Transcript(text=text, audio_s=len(pcm) / SAMPLE_RATE, compute_s=self.clock.now() - t0)

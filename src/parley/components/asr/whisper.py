@@ -37,7 +37,7 @@ class WhisperASR:
         seconds = n_samples / SAMPLE_RATE
         return int(min(30, max(self.window_s, math.ceil(seconds + 3))))
 
-    def transcribe(self, pcm: np.ndarray) -> str:
+    def transcribe(self, pcm: np.ndarray, prompt: str | None = None) -> str:
         pcm = np.asarray(pcm, dtype=np.float32)
         if len(pcm) < SAMPLE_RATE // 10:
             return ""
@@ -50,6 +50,7 @@ class WhisperASR:
             condition_on_previous_text=False,
             without_timestamps=True,
             temperature=0.0,
+            initial_prompt=prompt,
         )
         words = []
         for seg in segments:
