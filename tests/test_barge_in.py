@@ -58,3 +58,13 @@ def test_agent_echo_alone_never_interrupts_it(fast_cfg, user_speech):
     assert not log.of("agent_audio_paused")
     assert not [e for e in log.of("agent_audio_stopped") if e.reason != "finished"]
     assert not log.of("asr_partial") or all(e.t < log.of("agent_audio_started")[0].t for e in log.of("asr_partial"))
+
+
+def test_user_speaking_over_the_echo_still_barges_in(fast_cfg, user_speech):
+    lines = [UserLine(QUESTION, user_speech(QUESTION)),
+             UserLine("Sorry, stop. What are your opening hours?", user_speech("Sorry, stop. What are your opening hours?"),
+                      after_agent_starts_s=1.5)]
+    res = asyncio.run(run_conversation(fast_cfg, lines, clock=RealClock(), echo_db=-20.0))
+    stops = [e for e in res.log.of("agent_audio_stopped") if e.reason == "barge_in"]
+    assert len(stops) == 1
+    assert len(res.records) == 2 and "opening" in res.records[1].heard_user.lower()

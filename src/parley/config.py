@@ -75,6 +75,7 @@ class CascadeConfig(_Strict):
         600, description="Overlapping user speech this long is a barge-in even before it is transcribed; "
         "shorter overlaps are transcribed and, if a backchannel or noise, the agent resumes."
     )
+    echo_guard: bool = Field(True, description="Cancel the agent's own voice leaking back into the microphone.")
     persona: str | None = Field(None, description="Persona text replacing the default customer-service persona.")
 
 

@@ -22,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from parley.audio.frame import FRAME_SECONDS, AudioFrame
+from parley.audio.frame import FRAME_SAMPLES, FRAME_SECONDS, AudioFrame
 from parley.clock import Clock
 from parley.components import registry
 from parley.components.asr.stream import StreamingTranscriber
@@ -33,6 +33,7 @@ from parley.cpu import CpuGate
 from parley.dialogue.history import History
 from parley.dialogue.persona import DEFAULT_PERSONA, system_prompt
 from parley.duplex.backchannel import ASR_PROMPT, is_backchannel
+from parley.duplex.echo import EchoGuard
 from parley.duplex.end_of_turn import required_wait
 from parley.duplex.endpointing import EndpointEvent, Signal, SilenceEndpointer
 from parley.duplex.playout import Playout, Reply
@@ -62,6 +63,8 @@ class CascadeAgent:
         self.history = History(system_prompt(cfg.persona or DEFAULT_PERSONA))
         self.endpointer = SilenceEndpointer(cfg.vad, cfg.endpoint)
         self.playout = Playout(log, self._on_reply_finished)
+        self.echo = EchoGuard() if cfg.echo_guard else None
+        self._played = np.zeros(FRAME_SAMPLES, dtype=np.float32)  # agent audio of the current input window
         self._asr_exec = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
         self._tts_exec = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tts")
         self._turn_exec = ThreadPoolExecutor(max_workers=1, thread_name_prefix="turn")
@@ -106,12 +109,17 @@ class CascadeAgent:
     # --- audio in ------------------------------------------------------------------------------
 
     def push_audio(self, frame: AudioFrame) -> None:
-        prob = self.vad(frame.pcm)
+        pcm, echo_only = frame.pcm, False
+        if self.echo is not None:
+            pcm, echo_only = self.echo.process(frame.pcm, self._played)
+        prob = self.vad(pcm)
+        if echo_only:
+            prob = 0.0  # the agent hearing itself
         signals = self.endpointer.step(frame.t, prob)
         if self.endpointer.in_turn or any(s.signal is Signal.END_OF_TURN for s in signals):
-            self._utterance.append(frame.pcm)
+            self._utterance.append(pcm)
         else:
-            self._preroll.append(frame.pcm)
+            self._preroll.append(pcm)
         for sig in signals:
             self._handlers[sig.signal](sig)
         if (self._overlap_onset is not None and self.endpointer.speaking
@@ -125,7 +133,9 @@ class CascadeAgent:
     # --- audio out -----------------------------------------------------------------------------
 
     def pull_audio(self, n: int, t: float) -> np.ndarray:
-        return self.playout.pull(n, t)
+        out = self.playout.pull(n, t)
+        self._played = out  # the echo reference for the next input frame
+        return out
 
     # --- endpointing signals -------------------------------------------------------------------
 
