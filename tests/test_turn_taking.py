@@ -50,3 +50,21 @@ def test_no_reply_during_a_pause_in_the_middle_of_a_number(fast_cfg, user_speech
     assert any(p.cue == "number in progress" for p in preds)
     assert len(res.records) == 1
     assert "4" in res.records[0].heard_user.replace("four", "4") and "9" in res.records[0].heard_user.replace("nine", "9")
+
+
+def test_agent_backchannels_in_a_long_turn_pause_and_never_counts_it_as_a_reply(fast_cfg, user_speech):
+    first = user_speech("I bought a rain jacket from you last week, and it was too small, so I sent it back and")
+    second = user_speech("now I would like a refund, please.")
+    pcm = np.concatenate([first, np.zeros(int(1.6 * 16000), dtype=np.float32), second])
+    res = asyncio.run(run_conversation(fast_cfg, [UserLine("long turn", pcm)], clock=RealClock()))
+    log = res.log
+    sim = log.of("sim_utterance")[0]
+    pause_start, pause_end = sim.start + len(first) / 16000, sim.start + (len(first) + 1.6 * 16000) / 16000
+    bcs = [e for e in log.of("backchannel") if e.source == "agent"]
+    assert len(bcs) == 1 and pause_start < bcs[0].t < pause_end
+    started = [e for e in log.of("agent_audio_started") if e.turn == 0]
+    assert started and pause_start < started[0].t < pause_end
+    assert len(res.records) == 1 and res.records[0].agent  # one real reply, after the whole turn
+    assert log.of("agent_turn")[0].t > sim.end
+    floors = [e.state for e in log.of("floor")]
+    assert "user" in floors and "agent" in floors

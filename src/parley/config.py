@@ -75,6 +75,9 @@ class CascadeConfig(_Strict):
         600, description="Overlapping user speech this long is a barge-in even before it is transcribed; "
         "shorter overlaps are transcribed and, if a backchannel or noise, the agent resumes."
     )
+    agent_backchannels: bool = Field(True, description="Say 'mhm' / 'right' at pauses where the user is not done.")
+    backchannel_min_interval_s: float = Field(6.0, description="At most one agent backchannel this often (sets the rate).")
+    backchannel_min_turn_s: float = Field(2.5, description="Only backchannel once the user has spoken this long in the turn.")
     echo_guard: bool = Field(True, description="Cancel the agent's own voice leaking back into the microphone.")
     persona: str | None = Field(None, description="Persona text replacing the default customer-service persona.")
 

@@ -34,6 +34,7 @@ from parley.dialogue.history import History
 from parley.dialogue.persona import DEFAULT_PERSONA, system_prompt
 from parley.duplex.backchannel import ASR_PROMPT, is_backchannel
 from parley.duplex.echo import EchoGuard
+from parley.duplex.floor import Floor
 from parley.duplex.end_of_turn import required_wait
 from parley.duplex.endpointing import EndpointEvent, Signal, SilenceEndpointer
 from parley.duplex.playout import Playout, Reply
@@ -44,6 +45,9 @@ from parley.events import (
     UserSpeechStopped,
 )
 from parley.textnorm import for_speech
+
+
+AGENT_BACKCHANNELS = ("Mhm.", "Right.", "Okay.")
 
 
 class CascadeAgent:
@@ -64,6 +68,9 @@ class CascadeAgent:
         self.endpointer = SilenceEndpointer(cfg.vad, cfg.endpoint)
         self.playout = Playout(log, self._on_reply_finished)
         self.echo = EchoGuard() if cfg.echo_guard else None
+        self.floor = Floor(log)
+        self._backchannel_clips: list[tuple[str, np.ndarray]] = []
+        self._last_backchannel = -1e9
         self._played = np.zeros(FRAME_SAMPLES, dtype=np.float32)  # agent audio of the current input window
         self._asr_exec = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
         self._tts_exec = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tts")
@@ -92,6 +99,9 @@ class CascadeAgent:
         await self.clock.compute(self._asr_exec, self.asr.transcribe, np.zeros(16000, dtype=np.float32))
         if self.turn_detector is not None:
             await self.clock.compute(self._turn_exec, self.turn_detector.predict, np.zeros(16000, dtype=np.float32))
+        if self.cfg.agent_backchannels:  # pre-synthesized: a backchannel must cost no compute when due
+            for text in AGENT_BACKCHANNELS:
+                self._backchannel_clips.append((text, await self.clock.compute(self._tts_exec, self.tts.synthesize, text)))
 
     async def close(self) -> None:
         if self._pending is not None:
@@ -122,6 +132,9 @@ class CascadeAgent:
             self._preroll.append(pcm)
         for sig in signals:
             self._handlers[sig.signal](sig)
+        self.floor.update(frame.t, user_speaking=self.endpointer.speaking,
+                          agent_audible=self.playout.speaking and not self.playout.paused,
+                          agent_holding=self._overlap_onset is not None)
         if (self._overlap_onset is not None and self.endpointer.speaking
                 and frame.t + FRAME_SECONDS - self._overlap_onset >= self.cfg.barge_in_confirm_ms / 1000):
             self._confirm_barge_in()
@@ -144,6 +157,9 @@ class CascadeAgent:
         self._preroll.clear()
         self.transcriber.reset()
         self.log.emit(UserSpeechStarted, t=ev.t)
+        if self.playout.active and self.playout.reply.backchannel:
+            self.playout.stop("yield", self.clock.now())  # never talk over the user's onset
+            return
         if not self.cfg.barge_in or not self.playout.active:
             return
         if self.playout.speaking and not self.playout.paused:
@@ -203,6 +219,21 @@ class CascadeAgent:
         self.log.emit(TurnPrediction, turn=reply.turn, p_done=None if p_done is None else round(p_done, 3),
                       cue=verdict.cue, wait_ms=verdict.wait_ms, text=text)
         self.endpointer.decide(verdict.wait_ms / 1000)
+        if verdict.cue is not None and len(audio) >= self.cfg.backchannel_min_turn_s * 16000:
+            self._maybe_backchannel()
+
+    def _maybe_backchannel(self) -> None:
+        """The user is mid-turn and pausing: a short 'mhm' shows the agent is listening."""
+        now = self.clock.now()
+        if (not self._backchannel_clips or self.playout.active or not self.endpointer.paused
+                or now - self._last_backchannel < self.cfg.backchannel_min_interval_s):
+            return
+        self._last_backchannel = now
+        text, pcm = self._backchannel_clips[int(now * 1000) % len(self._backchannel_clips)]
+        clip = Reply(turn=0, text=text, backchannel=True, committed=True, done=True,
+                     chunks=[SpeechChunk(pcm=pcm, text=text, start=0, end=len(text))])
+        self.log.emit(Backchannel, source="agent", text=text)
+        self.playout.play(clip)
 
     async def _prepare(self, reply: Reply, audio: np.ndarray) -> None:
         stage = "asr"
@@ -300,7 +331,7 @@ class CascadeAgent:
             self.log.emit(AsrPartial, text=tr.text, audio_s=round(tr.audio_s, 3))
 
     def _on_reply_finished(self, reply: Reply, heard: str, interrupted: bool) -> None:
-        if not reply.user_text:
+        if reply.backchannel or not reply.user_text:
             return
         self.history.add(reply.user_text, heard, interrupted=interrupted)
         self.log.emit(AgentTurn, turn=reply.turn, user=reply.user_text, agent=heard, interrupted=interrupted)
