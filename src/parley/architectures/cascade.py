@@ -219,7 +219,7 @@ class CascadeAgent:
         self.log.emit(TurnPrediction, turn=reply.turn, p_done=None if p_done is None else round(p_done, 3),
                       cue=verdict.cue, wait_ms=verdict.wait_ms, text=text)
         self.endpointer.decide(verdict.wait_ms / 1000)
-        if verdict.cue is not None and len(audio) >= self.cfg.backchannel_min_turn_s * 16000:
+        if verdict.holding and len(audio) >= self.cfg.backchannel_min_turn_s * 16000:
             self._maybe_backchannel()
 
     def _maybe_backchannel(self) -> None:

@@ -8,6 +8,8 @@ silence required before taking the floor depends on how sure we are the user has
   `hold` wait, ~2 s at medium eagerness);
 - Smart Turn says complete (P ≥ 0.7) or the text ends in a question mark → answer after a short
   `done` wait;
+- Smart Turn is sure the user is not done (P < 0.15) and the words are not a closing ("thanks",
+  "goodbye") → the `hold` wait as well: pauses inside a sentence are where people think;
 - otherwise → the `unsure` wait.
 `eagerness` (low / medium / high) scales the three waits. The reply is being prepared during all of
 them (speculation), so a short wait is directly a shorter latency.
@@ -64,18 +66,27 @@ def hold_cue(text: str) -> str | None:
     return None
 
 
+P_DONE = 0.7       # Smart Turn at or above: the user is done
+P_NOT_DONE = 0.15  # below: the user is mid-utterance
+_CLOSING = re.compile(r"\b(thanks|thank you|goodbye|bye|that's all|that is all|cheers)\W*$")
+
+
 @dataclass(frozen=True)
 class TurnVerdict:
     p_done: float | None
     cue: str | None
     wait_ms: float
+    holding: bool  # the user is judged to be mid-turn (a good moment for an agent backchannel)
 
 
 def required_wait(p_done: float | None, text: str, eagerness: str = "medium") -> TurnVerdict:
     done, unsure, hold = WAITS_MS[eagerness]
     cue = hold_cue(text)
     if cue:
-        return TurnVerdict(p_done, cue, hold)
-    if text.strip().endswith("?") or (p_done is not None and p_done >= 0.7):
-        return TurnVerdict(p_done, None, done)
-    return TurnVerdict(p_done, None, unsure)
+        return TurnVerdict(p_done, cue, hold, True)
+    t = text.strip().lower()
+    if t.endswith("?") or (p_done is not None and p_done >= P_DONE):
+        return TurnVerdict(p_done, None, done, False)
+    if p_done is not None and p_done < P_NOT_DONE and t and not _CLOSING.search(t):
+        return TurnVerdict(p_done, "smart turn: not done", hold, True)
+    return TurnVerdict(p_done, None, unsure, False)
