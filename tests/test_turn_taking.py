@@ -35,6 +35,7 @@ def test_waits_follow_confidence_and_eagerness():
     assert required_wait(0.2, "Thanks, that's all.", "medium").wait_ms == WAITS_MS["medium"][1]
     assert required_wait(0.02, "Thanks, that's all.", "medium").wait_ms == WAITS_MS["medium"][1]  # closing
     assert required_wait(0.02, "so I sent it back in.", "medium").wait_ms == WAITS_MS["medium"][2]
+    assert required_wait(0.03, "My order number is 4.4 7192", "medium").wait_ms == WAITS_MS["medium"][1]
     assert required_wait(0.9, "my number is four four", "medium").wait_ms == WAITS_MS["medium"][2]
     assert required_wait(0.9, "Okay?", "high").wait_ms < required_wait(0.9, "Okay?", "low").wait_ms
 

@@ -99,6 +99,36 @@ def talk(
     console.print(f"wrote {out}/conversation.wav, events.jsonl, transcript.md, summary.json")
 
 
+@app.command("duplex-check")
+def duplex_check_cmd(
+    out: Path = typer.Option(Path("out/duplex-check"), "--out", help="Directory for turn_taking.json and one folder per case."),
+    echo: bool = typer.Option(False, "--echo", help="Mix the agent's echo (−20 dB, 30–60 ms) into every case, not only half."),
+    llm: str = typer.Option("quality", "--llm", help="Embedded LLM: quality or fast."),
+    clock: str = typer.Option("virtual", "--clock", help="virtual (fast, compute charged) or real (wall clock)."),
+    per_kind: int = typer.Option(10, "--per-kind", help="Cases per situation kind (pause, backchannel, smooth, interruption)."),
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML config file."),
+) -> None:
+    """Run the built-in duplex situations through the cascade and score turn-taking."""
+    from rich.progress import Progress
+
+    from parley.bench import duplex_check as dc
+
+    if clock not in ("virtual", "real"):
+        raise ParleyError(f"--clock must be 'virtual' or 'real', not {clock!r}.")
+    cfg = _config(config, llm, None, None)
+    with Progress(transient=True) as progress:
+        task = progress.add_task("duplex cases", total=4 * per_kind)
+        metrics = dc.duplex_check(cfg, out, per_kind=per_kind, clock=clock, echo_all=echo,
+                                  progress=lambda case: progress.advance(task))
+    table = Table(title="Turn-taking (Full-Duplex-Bench definitions, from event logs)")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for k, v in metrics.items():
+        table.add_row(k, "–" if v is None else str(v))
+    console.print(table)
+    console.print(f"wrote {out}/turn_taking.json")
+
+
 @models_app.command("prepare")
 def models_prepare(
     which: list[str] = typer.Argument(None, help="Models to assemble: quality, fast (default: both)."),

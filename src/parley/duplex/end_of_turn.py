@@ -60,10 +60,14 @@ def hold_cue(text: str) -> str | None:
         return f"trailing '{last}'"
     tail = " ".join(t.split()[-8:])
     if (last in _NUMBER_WORDS or last.isdigit()) and _NUMBER_CONTEXT.search(tail):
-        digits = re.findall(r"\d+", digits_of(tail))
-        if not sentence_end or not digits or len(digits[-1]) < _MIN_NUMBER_DIGITS:
+        if _trailing_digits(tail) < _MIN_NUMBER_DIGITS:
             return "number in progress"
     return None
+
+
+def _trailing_digits(text: str) -> int:
+    runs = re.findall(r"\d+", digits_of(text))
+    return len(runs[-1]) if runs else 0
 
 
 P_DONE = 0.7       # Smart Turn at or above: the user is done
@@ -87,6 +91,8 @@ def required_wait(p_done: float | None, text: str, eagerness: str = "medium") ->
     t = text.strip().lower()
     if t.endswith("?") or (p_done is not None and p_done >= P_DONE):
         return TurnVerdict(p_done, None, done, False)
-    if p_done is not None and p_done < P_NOT_DONE and t and not _CLOSING.search(t):
+    # Smart Turn hears a digit sequence as unfinished; once a whole number has been said, don't hold.
+    number_said = bool(re.search(r"\d\W*$", digits_of(t))) and _trailing_digits(t) >= _MIN_NUMBER_DIGITS
+    if p_done is not None and p_done < P_NOT_DONE and t and not _CLOSING.search(t) and not number_said:
         return TurnVerdict(p_done, "smart turn: not done", hold, True)
     return TurnVerdict(p_done, None, unsure, False)
