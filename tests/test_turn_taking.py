@@ -19,12 +19,15 @@ from parley.transports.loopback import UserLine
     ("So, um", "trailing 'um'"),
     ("My name is spelled M A", "spelling in progress"),
     ("I was thinking...", "trailing off"),
+    ("I would like to change the delivery address to.", "trailing 'to'"),
+    ("I think the problem is that.", "clause announced"),
 ])
 def test_transcript_cues_hold_the_floor(text, cue):
     assert hold_cue(text) == cue
 
 
-@pytest.mark.parametrize("text", ["What time do you close?", "Thanks, that's all.", "I have four cats",
+@pytest.mark.parametrize("text", ["What time do you close?", "Thanks, that's all.", "I have four cats", "I like that.",
+                                  "Please come in.",
                                   "My order number is 4.7192.", "Can you remind me what my order number was?"])
 def test_finished_sentences_carry_no_hold_cue(text):
     assert hold_cue(text) is None

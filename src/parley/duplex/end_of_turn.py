@@ -29,11 +29,14 @@ WAITS_MS = {
     "high": (160, 500, 1400),
 }
 
-# conjunctions and fillers hold the floor even when Whisper punctuated them as a sentence end
-_STRONG_HOLD_WORDS = {"and", "but", "so", "or", "um", "uh", "erm", "er", "because", "like", "then", "if"}
-# function words hold it only when the transcript has no sentence-final punctuation
-_WEAK_HOLD_WORDS = {"the", "a", "an", "my", "to", "with", "of", "for", "is", "was", "that", "which",
-                    "at", "in", "on", "your", "our"}
+# conjunctions, fillers, articles and most prepositions cannot end a statement: they hold the floor
+# even when Whisper punctuated them as a sentence end
+_STRONG_HOLD_WORDS = {"and", "but", "so", "or", "um", "uh", "erm", "er", "because", "like", "then", "if",
+                      "the", "a", "an", "my", "your", "our", "their", "to", "of", "with", "about", "at"}
+# words that can end a sentence ("that was it.", "come in.") hold it only without final punctuation
+_WEAK_HOLD_WORDS = {"for", "is", "was", "that", "which", "in", "on"}
+# "... the problem is that." — a complement clause announced but not said
+_OPEN_CLAUSE = re.compile(r"\b(is|was|think|thought|said|know|mean|guess|hope|sure|say) that\W*$")
 _MIN_NUMBER_DIGITS = 5  # order, account and phone numbers are rarely shorter
 _NUMBER_WORDS = {"zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
 _NUMBER_CONTEXT = re.compile(r"\b(number|phone|code|zip|postcode|account|order|card|digits?|pin|extension)\b")
@@ -58,6 +61,8 @@ def hold_cue(text: str) -> str | None:
         return "spelling in progress"
     if last in _STRONG_HOLD_WORDS or (last in _WEAK_HOLD_WORDS and not sentence_end):
         return f"trailing '{last}'"
+    if _OPEN_CLAUSE.search(t):
+        return "clause announced"
     tail = " ".join(t.split()[-8:])
     if (last in _NUMBER_WORDS or last.isdigit()) and _NUMBER_CONTEXT.search(tail):
         if _trailing_digits(tail) < _MIN_NUMBER_DIGITS:

@@ -1,0 +1,62 @@
+"""The turn-taking metrics are pure functions of event logs: checked on hand-made logs."""
+
+import json
+import subprocess
+import sys
+
+from parley.bench.turn_metrics import CaseLog, turn_taking
+from parley.events import (
+    AgentAudioPaused, AgentAudioStarted, AgentAudioStopped, AgentTurn, Backchannel, SimUtterance,
+)
+
+KEYS = {"pause_tor", "backchannel_tor", "smooth_tor", "smooth_latency_ms_p50", "interruption_tor",
+        "interruption_stop_ms_p50", "interruption_stop_ms_p95", "false_interruption_rate",
+        "agent_backchannels_per_min", "echo_self_interruptions", "n_cases"}
+
+
+def sim(i, start, end):
+    return SimUtterance(t=end, session="s", index=i, text="", start=start, end=end)
+
+
+def test_metrics_follow_their_definitions():
+    cases = [
+        # pause: the agent replied at 2.0 s, inside the user's utterance (0–4 s) → TOR 1
+        CaseLog("p1", "pause", False, [sim(0, 0, 4), AgentAudioStarted(t=2.0, session="s", turn=1)]),
+        # pause: only a backchannel inside, the reply after the end → TOR 0
+        CaseLog("p2", "pause", False, [sim(0, 0, 4), AgentAudioStarted(t=2.0, session="s", turn=0),
+                                       Backchannel(t=2.0, session="s", source="agent", text="Mhm."),
+                                       AgentAudioStarted(t=4.5, session="s", turn=1)]),
+        # smooth: reply 600 ms after the end
+        CaseLog("s1", "smooth", True, [sim(0, 0, 2), AgentAudioStarted(t=2.6, session="s", turn=1)]),
+        # backchannel: paused and resumed, never stopped → TOR 0, no false interruption
+        CaseLog("b1", "backchannel", False, [sim(0, 0, 2), AgentAudioStarted(t=2.5, session="s", turn=1),
+                                             sim(1, 4.0, 4.4), AgentAudioPaused(t=4.1, session="s", turn=1),
+                                             AgentAudioStopped(t=9.0, session="s", turn=1, reason="finished"),
+                                             AgentTurn(t=9.0, session="s", turn=1)]),
+        # interruption: stopped 120 ms after onset, then answered
+        CaseLog("i1", "interruption", True, [sim(0, 0, 2), AgentAudioStarted(t=2.5, session="s", turn=1),
+                                             sim(1, 4.0, 6.0), AgentAudioPaused(t=4.12, session="s", turn=1),
+                                             AgentAudioStopped(t=4.6, session="s", turn=1, reason="barge_in"),
+                                             AgentAudioStarted(t=6.8, session="s", turn=2),
+                                             # an echo self-interruption: a pause with no user audio playing
+                                             AgentAudioPaused(t=8.0, session="s", turn=2)]),
+    ]
+    m = turn_taking(cases)
+    assert set(m) == KEYS
+    assert m["pause_tor"] == 0.5
+    assert m["smooth_tor"] == 1.0 and m["smooth_latency_ms_p50"] == 600.0
+    assert m["backchannel_tor"] == 0.0 and m["false_interruption_rate"] == 0.0
+    assert m["interruption_tor"] == 1.0 and abs(m["interruption_stop_ms_p50"] - 120) < 1e-6
+    assert m["echo_self_interruptions"] == 1
+    assert m["n_cases"] == 5 and m["agent_backchannels_per_min"] > 0
+
+
+def test_duplex_check_command_writes_its_contract(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "parley.cli", "duplex-check", "--out", str(tmp_path),
+                           "--llm", "fast", "--per-kind", "1", "--echo"], capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    m = json.loads((tmp_path / "turn_taking.json").read_text())
+    assert set(m) == KEYS and m["n_cases"] == 4
+    assert m["echo_self_interruptions"] == 0
+    assert m["smooth_tor"] == 1.0 and m["interruption_tor"] == 1.0
+    assert (tmp_path / "cases" / "smooth-00" / "events.jsonl").exists()
