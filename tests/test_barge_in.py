@@ -16,6 +16,8 @@ def test_backchannel_words_and_noises_are_recognised():
         assert is_backchannel(text), text
     for text in ["Wait.", "No, stop.", "What about shipping?", "Okay, but what about exchanges?"]:
         assert not is_backchannel(text), text
+    assert is_backchannel("Please.", speech_s=0.2)  # a cough Whisper turned into a word
+    assert not is_backchannel("Stop.", speech_s=0.45)
 
 
 def test_barge_in_leaves_only_heard_text_in_history(fast_cfg, user_speech):

@@ -25,3 +25,13 @@ def test_clauses_release_early_and_keep_character_spans():
     out += s.flush()
     assert [s.text[c.start:c.end] for c in out] == [c.text for c in out]
     assert out[-1].text == "It ships in 3.5 days."
+
+
+def test_first_clause_is_cut_after_max_words_without_punctuation():
+    s = ClauseSplitter(first_min_words=3, min_words=6, first_max_words=4)
+    out = []
+    for tok in ["We", " open", " at", " nine", " on", " Saturdays", " and", " Sundays", "."]:
+        out += s.feed(tok)
+    out += s.flush()
+    assert [c.text for c in out] == ["We open at nine", "on Saturdays and Sundays."]
+    assert [s.text[c.start:c.end] for c in out] == [c.text for c in out]

@@ -80,6 +80,7 @@ class CascadeAgent:
         self._utterance: list[np.ndarray] = []
         self._pending: Reply | None = None  # being prepared (speculative), not yet handed to playout
         self._overlap_onset: float | None = None  # user speech onset that paused the agent, unresolved
+        self._overlap_speech_s = 0.0  # how long that overlapping speech lasted before its first pause
         self._turns = 0
         self._tasks: set[asyncio.Task] = set()
         self._handlers: dict[Signal, Callable[[EndpointEvent], None]] = {
@@ -171,6 +172,8 @@ class CascadeAgent:
 
     def _on_paused(self, ev: EndpointEvent) -> None:
         self.log.emit(UserSpeechStopped, t=ev.t, noticed=self.clock.now())
+        if self._overlap_onset is not None:
+            self._overlap_speech_s = ev.t - self._overlap_onset
         audio = self._speculate()
         if self.turn_detector is not None:
             self._spawn(self._judge_turn(self._pending, audio))
@@ -244,7 +247,7 @@ class CascadeAgent:
             if reply.cancel.cancelled:
                 return
             if self._overlap_onset is not None and reply is self._pending:
-                if is_backchannel(tr.text):
+                if is_backchannel(tr.text, speech_s=self._overlap_speech_s):
                     self._recover_from_false_interruption(reply, tr.text)
                     return
                 self._confirm_barge_in()
@@ -255,7 +258,8 @@ class CascadeAgent:
             reply.user_text = tr.text
             stage = "llm"
             self.log.emit(LlmRequest, turn=reply.turn, messages=len(self.history.messages(tr.text)))
-            splitter = ClauseSplitter(self.cfg.tts.first_clause_min_words, self.cfg.tts.clause_min_words)
+            splitter = ClauseSplitter(self.cfg.tts.first_clause_min_words, self.cfg.tts.clause_min_words,
+                                      self.cfg.tts.first_clause_max_words)
             tokens = 0
             async for delta in self.llm.stream(self.history.messages(tr.text), cancel=reply.cancel):
                 if tokens == 0:

@@ -55,7 +55,10 @@ def pause_tor(c: CaseLog) -> int:
 
 def backchannel_outcome(c: CaseLog) -> tuple[int, int]:
     """(TOR, false interruption) for a backchannel case."""
-    bc = _sims(c.events)[1]
+    sims = _sims(c.events)
+    if len(sims) < 2:
+        return 0, 0  # the agent never spoke, so no backchannel was played over it
+    bc = sims[1]
     answered = any(e.kind == "agent_turn" and e.t > bc.start and e.turn > 0 and _is_after_reply(c.events, e, bc)
                    for e in c.events)
     stopped = any(e.kind == "agent_audio_stopped" and e.reason == "barge_in" and e.t >= bc.start for e in c.events)

@@ -20,10 +20,17 @@ MAX_WORDS = 3
 ASR_PROMPT = "Mm-hmm. Uh-huh. Yeah. Okay. Right. Wait, stop."
 
 
-def is_backchannel(text: str) -> bool:
+NOISE_MAX_S = 0.3  # a cough or a click: shorter than any word said to take the floor
+
+
+def is_backchannel(text: str, speech_s: float | None = None) -> bool:
+    """`speech_s`: how long the VAD heard speech. Whisper turns a cough into a word ("Please."), so a
+    blip shorter than `NOISE_MAX_S` with at most one word counts as noise."""
     t = text.strip().lower()
     if not t or _NON_SPEECH.match(t):
         return True  # a noise: nothing was said
+    if speech_s is not None and speech_s < NOISE_MAX_S and len(t.split()) <= 1:
+        return True
     t = re.sub(r"[.,!?…]", " ", t)
     words = t.split()
     if not words or len(words) > MAX_WORDS:

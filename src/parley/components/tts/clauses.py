@@ -22,9 +22,10 @@ class Clause:
 
 
 class ClauseSplitter:
-    def __init__(self, first_min_words: int = 3, min_words: int = 6) -> None:
+    def __init__(self, first_min_words: int = 3, min_words: int = 6, first_max_words: int = 0) -> None:
         self.first_min_words = first_min_words
         self.min_words = min_words
+        self.first_max_words = first_max_words  # > 0: cut the first clause after this many words anyway
         self.text = ""
         self._pos = 0  # start of the not-yet-released text
         self._released = 0
@@ -45,6 +46,12 @@ class ClauseSplitter:
             sentence_end = pending[m.start()] in ".!?"
             if sentence_end or len(pending[:m.end()].split()) >= self._min_words():
                 return self._release(m.end())
+        if self._released == 0 and self.first_max_words:
+            # Latency over prosody for the opening words: once a word after the limit has begun,
+            # the limit's words are complete and can be spoken.
+            words = list(re.finditer(r"\S+", pending))
+            if len(words) > self.first_max_words:
+                return self._release(words[self.first_max_words - 1].end())
         return None
 
     def _release(self, cut: int) -> Clause:
