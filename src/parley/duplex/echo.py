@@ -72,5 +72,8 @@ class EchoGuard:
         # Double talk: the microphone is much louder than the echo path can make the reference.
         double_talk = mic_level > 0.5 * ref_level
         clean = self.aec.process(mic, ref, adapt=not double_talk)
-        echo_only = ref_level > 1e-4 and _rms(clean) < self.margin * ref_level and not double_talk
+        # Judge the quieter of raw and cleaned: a filter disturbed by double talk can add error, but
+        # the raw microphone alone still shows an echo-only frame for what it is.
+        residual = min(_rms(clean), mic_level)
+        echo_only = ref_level > 1e-4 and residual < self.margin * ref_level and not double_talk
         return clean, echo_only
