@@ -68,7 +68,12 @@ def test_cancelling_a_reply_stops_agent_audio_within_one_frame():
     assert np.abs(frame).max() > 0
     playout.stop("barge_in", t)
     assert reply.cancel.cancelled
-    assert not np.any(playout.pull(FRAME_SAMPLES, t))  # the very next frame is silent
+    nxt = playout.pull(FRAME_SAMPLES, t)  # the very next frame: a 5 ms fade, then silence
+    offset = int(round(t * SAMPLE_RATE)) - n_first  # samples of the second clause already played
+    ramp = np.linspace(1.0, 0.0, 80, endpoint=False)
+    assert np.allclose(nxt[:80], reply.chunks[1].pcm[offset:offset + 80] * ramp, atol=1e-6)
+    assert not np.any(nxt[80:])
+    assert not np.any(playout.pull(FRAME_SAMPLES, t + FRAME_SAMPLES / SAMPLE_RATE))
     stops = log.of("agent_audio_stopped")
     assert len(stops) == 1 and stops[0].reason == "barge_in" and stops[0].t == t
     heard, interrupted = finished[0]

@@ -38,6 +38,9 @@ class Reply:
         return self.done and not self.chunks
 
 
+FADE_SAMPLES = 80  # 5 ms: a cut without a click, well inside one frame
+
+
 class Playout:
     """Plays the committed reply frame by frame and accounts for what was heard."""
 
@@ -49,6 +52,7 @@ class Playout:
         self._offset = 0
         self._started = False
         self.paused = False
+        self._fade: np.ndarray | None = None  # the tail to ramp down at the start of the next frame
 
     @property
     def active(self) -> bool:
@@ -61,9 +65,21 @@ class Playout:
     def play(self, reply: Reply) -> None:
         self.reply, self._chunk, self._offset, self._started, self.paused = reply, 0, 0, False, False
 
+    def _upcoming(self, n: int) -> np.ndarray:
+        r = self.reply
+        if r is None or self._chunk >= len(r.chunks):
+            return np.zeros(0, dtype=np.float32)
+        return r.chunks[self._chunk].pcm[self._offset:self._offset + n]
+
+    def _fade_out(self) -> None:
+        """Ramp the next few samples down instead of cutting mid-waveform (the position stays)."""
+        tail = self._upcoming(FADE_SAMPLES)
+        self._fade = tail * np.linspace(1.0, 0.0, len(tail), endpoint=False, dtype=np.float32)
+
     def pause(self, t: float) -> None:
         """Go silent from the next frame but keep the position (a barge-in may prove a backchannel)."""
         if self.speaking and not self.paused:
+            self._fade_out()
             self.paused = True
             self.log.emit(AgentAudioPaused, t=t, turn=self.reply.turn)
 
@@ -75,6 +91,9 @@ class Playout:
     def pull(self, n: int, t: float) -> np.ndarray:
         """The next `n` samples of agent audio, starting at clock time `t` (silence when idle)."""
         out = np.zeros(n, dtype=np.float32)
+        if self._fade is not None:
+            out[:len(self._fade)] = self._fade[:n]
+            self._fade = None
         r = self.reply
         if r is None or self.paused:
             return out
@@ -115,6 +134,8 @@ class Playout:
         """Stop now (barge-in or cancel): the next pulled frame is silence."""
         if self.reply is None:
             return
+        if self.speaking and not self.paused:
+            self._fade_out()
         self.reply.cancel.cancel(reason)
         self._finish(reason, t, interrupted=True)
 
