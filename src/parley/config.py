@@ -63,7 +63,7 @@ class TTSConfig(_Strict):
     first_clause_min_words: int = Field(3, description="Words before a comma may release the first clause (latency).")
     clause_min_words: int = Field(6, description="Words before a comma may release a later clause (prosody).")
     first_clause_max_words: int = Field(
-        6, description="Cut the first clause after this many words even without punctuation (0 = never)."
+        4, description="Cut the first clause after this many words even without punctuation (0 = never)."
     )
 
 
