@@ -40,15 +40,20 @@ def test_metrics_follow_their_definitions():
                                              AgentAudioStarted(t=6.8, session="s", turn=2),
                                              # an echo self-interruption: a pause with no user audio playing
                                              AgentAudioPaused(t=8.0, session="s", turn=2)]),
+        # a backchannel misheard as a barge-in: stopped 0.6 s after the user's audio, but the
+        # reaction (the pause) came while the user spoke: a false interruption, not an echo one
+        CaseLog("b2", "backchannel", True, [sim(0, 0, 2), AgentAudioStarted(t=2.5, session="s", turn=1),
+                                            sim(1, 4.0, 4.4), AgentAudioPaused(t=4.1, session="s", turn=1),
+                                            AgentAudioStopped(t=5.0, session="s", turn=1, reason="barge_in")]),
     ]
     m = turn_taking(cases)
     assert set(m) == KEYS
     assert m["pause_tor"] == 0.5
     assert m["smooth_tor"] == 1.0 and m["smooth_latency_ms_p50"] == 600.0
-    assert m["backchannel_tor"] == 0.0 and m["false_interruption_rate"] == 0.0
+    assert m["backchannel_tor"] == 0.0 and m["false_interruption_rate"] == 0.5
     assert m["interruption_tor"] == 1.0 and abs(m["interruption_stop_ms_p50"] - 120) < 1e-6
     assert m["echo_self_interruptions"] == 1
-    assert m["n_cases"] == 5 and m["agent_backchannels_per_min"] > 0
+    assert m["n_cases"] == 6 and m["agent_backchannels_per_min"] > 0
 
 
 def test_duplex_check_command_writes_its_contract(tmp_path):

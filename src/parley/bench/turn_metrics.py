@@ -90,11 +90,19 @@ def interruption(c: CaseLog) -> tuple[int, float | None]:
 
 
 def echo_self_interruptions(c: CaseLog, margin_s: float = 0.3) -> int:
+    """Times the agent went quiet for "user speech" while no user audio was playing. What counts is
+    the moment it reacted: its pause, or a barge-in stop that no pause preceded (a stop that
+    resolves an earlier pause is judged by that pause)."""
     sims = _sims(c.events)
+    paused_turns: set[int] = set()
     count = 0
     for e in c.events:
-        silenced = e.kind == "agent_audio_paused" or (e.kind == "agent_audio_stopped" and e.reason == "barge_in")
-        if silenced and not any(s.start - 0.05 <= e.t <= s.end + margin_s for s in sims):
+        if e.kind == "agent_audio_paused":
+            paused_turns.add(e.turn)
+            reaction = True
+        else:
+            reaction = e.kind == "agent_audio_stopped" and e.reason == "barge_in" and e.turn not in paused_turns
+        if reaction and not any(s.start - 0.05 <= e.t <= s.end + margin_s for s in sims):
             count += 1
     return count
 
