@@ -3,7 +3,6 @@
 import asyncio
 
 from parley.clock import RealClock
-from parley.dialogue.history import INTERRUPTED_MARKER
 from parley.duplex.backchannel import is_backchannel
 from parley.runner import run_conversation
 from parley.transports.loopback import UserLine

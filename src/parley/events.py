@@ -11,7 +11,7 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Iterable, TextIO
+from typing import Any, Callable, ClassVar, TextIO
 
 _REGISTRY: dict[str, type["Event"]] = {}
 
@@ -275,9 +275,3 @@ def read_events(path: Path) -> list[Event]:
             if line.strip():
                 out.append(event_from_dict(json.loads(line)))
     return out
-
-
-def write_events(path: Path, events: Iterable[Event]) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        for ev in events:
-            fh.write(json.dumps(ev.to_dict(), ensure_ascii=False) + "\n")

@@ -6,7 +6,6 @@ Used by `parley demo`, the tests and the benchmarks, so every path produces the 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from dataclasses import dataclass
@@ -61,7 +60,3 @@ def write_artefacts(out_dir: Path, recorder: ConversationRecorder, records: list
     recorder.save(out_dir / "conversation.wav")
     (out_dir / "transcript.md").write_text(markdown(records), encoding="utf-8")
     (out_dir / "summary.json").write_text(json.dumps(summ, indent=2), encoding="utf-8")
-
-
-def run(coro):
-    return asyncio.run(coro)

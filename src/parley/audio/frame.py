@@ -21,18 +21,3 @@ class AudioFrame:
     pcm: np.ndarray  # float32, mono
     sample_rate: int
     t: float  # clock time of the first sample
-
-    @property
-    def duration(self) -> float:
-        return len(self.pcm) / self.sample_rate
-
-
-def silence(n: int) -> np.ndarray:
-    return np.zeros(n, dtype=np.float32)
-
-
-def rms_dbfs(pcm: np.ndarray) -> float:
-    if len(pcm) == 0:
-        return -120.0
-    rms = float(np.sqrt(np.mean(np.square(pcm, dtype=np.float64))))
-    return 20.0 * np.log10(max(rms, 1e-6))
