@@ -134,14 +134,13 @@ class CascadeAgent:
         for sig in signals:
             self._handlers[sig.signal](sig)
         self.floor.update(frame.t, user_speaking=self.endpointer.speaking,
-                          agent_audible=self.playout.speaking and not self.playout.paused,
+                          agent_audible=self.playout.audible,
                           agent_holding=self._overlap_onset is not None)
         if (self._overlap_onset is not None and self.endpointer.speaking
                 and frame.t + FRAME_SECONDS - self._overlap_onset >= self.cfg.barge_in_confirm_ms / 1000):
             self._confirm_barge_in()
         if self.endpointer.speaking:
-            n = sum(len(p) for p in self._utterance)
-            if self.transcriber.wants_partial(n):
+            if self.transcriber.wants_partial(len(self._utterance) * FRAME_SAMPLES):
                 self._spawn(self._partial(np.concatenate(self._utterance)))
 
     # --- audio out -----------------------------------------------------------------------------
@@ -163,7 +162,7 @@ class CascadeAgent:
             return
         if not self.cfg.barge_in or not self.playout.active:
             return
-        if self.playout.speaking and not self.playout.paused:
+        if self.playout.audible:
             # Go quiet at once; whether this is a barge-in or a backchannel is decided below.
             self.playout.pause(self.clock.now())
             self._overlap_onset = ev.t

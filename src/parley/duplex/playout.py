@@ -60,7 +60,13 @@ class Playout:
 
     @property
     def speaking(self) -> bool:
+        """A reply has started playing (it may be paused)."""
         return self.reply is not None and self._started
+
+    @property
+    def audible(self) -> bool:
+        """Agent audio is going out right now."""
+        return self.speaking and not self.paused
 
     def play(self, reply: Reply) -> None:
         self.reply, self._chunk, self._offset, self._started, self.paused = reply, 0, 0, False, False
@@ -78,7 +84,7 @@ class Playout:
 
     def pause(self, t: float) -> None:
         """Go silent from the next frame but keep the position (a barge-in may prove a backchannel)."""
-        if self.speaking and not self.paused:
+        if self.audible:
             self._fade_out()
             self.paused = True
             self.log.emit(AgentAudioPaused, t=t, turn=self.reply.turn)
@@ -134,7 +140,7 @@ class Playout:
         """Stop now (barge-in or cancel): the next pulled frame is silence."""
         if self.reply is None:
             return
-        if self.speaking and not self.paused:
+        if self.audible:
             self._fade_out()
         self.reply.cancel.cancel(reason)
         self._finish(reason, t, interrupted=True)
