@@ -21,6 +21,7 @@ from parley.transports.loopback import UserLine
     ("I was thinking...", "trailing off"),
     ("I would like to change the delivery address to.", "trailing 'to'"),
     ("I think the problem is that.", "clause announced"),
+    ("Could you tell me about the?", "trailing 'the'"),
 ])
 def test_transcript_cues_hold_the_floor(text, cue):
     assert hold_cue(text) == cue
@@ -28,7 +29,8 @@ def test_transcript_cues_hold_the_floor(text, cue):
 
 @pytest.mark.parametrize("text", ["What time do you close?", "Thanks, that's all.", "I have four cats", "I like that.",
                                   "Please come in.",
-                                  "My order number is 4.7192.", "Can you remind me what my order number was?"])
+                                  "My order number is 4.7192.", "Can you remind me what my order number was?",
+                                  "What is it for?"])
 def test_finished_sentences_carry_no_hold_cue(text):
     assert hold_cue(text) is None
 
@@ -38,6 +40,9 @@ def test_waits_follow_confidence_and_eagerness():
     assert required_wait(0.2, "Thanks, that's all.", "medium").wait_ms == WAITS_MS["medium"][1]
     assert required_wait(0.02, "Thanks, that's all.", "medium").wait_ms == WAITS_MS["medium"][1]  # closing
     assert required_wait(0.02, "so I sent it back in.", "medium").wait_ms == WAITS_MS["medium"][2]
+    # Whisper wrote "last week and" as a finished sentence; Smart Turn's "not done" still holds
+    assert required_wait(0.47, "I ordered a jacket last weekend.", "medium").wait_ms == WAITS_MS["medium"][2]
+    assert required_wait(0.6, "I ordered a jacket last weekend.", "medium").wait_ms == WAITS_MS["medium"][1]
     assert required_wait(0.03, "My order number is 4.4 7192", "medium").wait_ms == WAITS_MS["medium"][1]
     assert required_wait(0.9, "my number is four four", "medium").wait_ms == WAITS_MS["medium"][2]
     assert required_wait(0.9, "Okay?", "high").wait_ms < required_wait(0.9, "Okay?", "low").wait_ms

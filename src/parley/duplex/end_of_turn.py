@@ -8,8 +8,10 @@ silence required before taking the floor depends on how sure we are the user has
   `hold` wait, ~2 s at medium eagerness);
 - Smart Turn says complete (P ≥ 0.7) or the text ends in a question mark → answer after a short
   `done` wait;
-- Smart Turn is sure the user is not done (P < 0.15) and the words are not a closing ("thanks",
-  "goodbye") → the `hold` wait as well: pauses inside a sentence are where people think;
+- Smart Turn says not done (P < 0.5, the model's own decision threshold) and the words are not a
+  closing ("thanks", "goodbye") or a completed number → the `hold` wait as well: pauses inside a
+  sentence are where people think, and Whisper tiny often "completes" the words before a pause
+  ("last week and" → "last weekend."), so the audio verdict must not need the text to agree;
 - otherwise → the `unsure` wait.
 `eagerness` (low / medium / high) scales the three waits. The reply is being prepared during all of
 them (speculation), so a short wait is directly a shorter latency.
@@ -29,10 +31,12 @@ WAITS_MS = {
     "high": (160, 500, 1400),
 }
 
-# conjunctions, fillers, articles and most prepositions cannot end a statement: they hold the floor
-# even when Whisper punctuated them as a sentence end
-_STRONG_HOLD_WORDS = {"and", "but", "so", "or", "um", "uh", "erm", "er", "because", "like", "then", "if",
-                      "the", "a", "an", "my", "your", "our", "their", "to", "of", "with", "about", "at"}
+# conjunctions, fillers, articles and possessives end no sentence, not even a question ("about the?")
+_NEVER_FINAL_WORDS = {"and", "but", "so", "or", "um", "uh", "erm", "er", "because", "if",
+                      "the", "a", "an", "my", "your", "our", "their"}
+# these and most prepositions cannot end a statement: they hold the floor even when Whisper
+# punctuated them as a sentence end (a question may end in one: "what is it for?")
+_STRONG_HOLD_WORDS = _NEVER_FINAL_WORDS | {"like", "then", "to", "of", "with", "about", "at"}
 # words that can end a sentence ("that was it.", "come in.") hold it only without final punctuation
 _WEAK_HOLD_WORDS = {"for", "is", "was", "that", "which", "in", "on"}
 # "... the problem is that." — a complement clause announced but not said
@@ -50,13 +54,13 @@ def hold_cue(text: str) -> str | None:
         return None
     if t.endswith(("...", "…", "-", ",")):
         return "trailing off"
-    if t.endswith("?"):
-        return None  # a question is a finished turn, whatever word it ends on
-    sentence_end = t.endswith((".", "!"))
     words = _WORD.findall(t)
     if not words:
         return None
     last = words[-1]
+    if t.endswith("?"):  # a question is a finished turn, unless it breaks off on an article or "and"
+        return f"trailing '{last}'" if last in _NEVER_FINAL_WORDS else None
+    sentence_end = t.endswith((".", "!"))
     if len(words) >= 2 and all(len(w) == 1 and w.isalpha() for w in words[-2:]):
         return "spelling in progress"
     if last in _STRONG_HOLD_WORDS or (last in _WEAK_HOLD_WORDS and not sentence_end):
@@ -76,7 +80,7 @@ def _trailing_digits(text: str) -> int:
 
 
 P_DONE = 0.7       # Smart Turn at or above: the user is done
-P_NOT_DONE = 0.15  # below: the user is mid-utterance
+P_NOT_DONE = 0.5   # below: the user is mid-utterance (Smart Turn's own decision threshold)
 _CLOSING = re.compile(r"\b(thanks|thank you|goodbye|bye|that's all|that is all|cheers)\W*$")
 
 
