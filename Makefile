@@ -9,7 +9,7 @@ OUT    ?= out/demo
 export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 
-.PHONY: install demo test test-fast bench-latency clean
+.PHONY: install demo test test-fast bench-latency bench-smoke chromium clean
 
 install: $(STAMP)
 
@@ -25,7 +25,12 @@ $(STAMP): pyproject.toml Makefile
 demo: $(STAMP)
 	$(BIN)/parley demo --out $(OUT)
 
-test: $(STAMP)
+# The bench report is checked in headless Chromium (Debian's package; needs root, as CI has).
+chromium:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium)
+
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
@@ -33,6 +38,9 @@ test-fast: $(STAMP)
 
 bench-latency: $(STAMP)
 	$(BIN)/python benchmarks/latency.py
+
+bench-smoke: $(STAMP)
+	$(BIN)/parley bench --suite smoke --out out/bench-smoke
 
 clean:
 	rm -rf $(VENV) out build src/*.egg-info

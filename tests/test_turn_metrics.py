@@ -21,20 +21,20 @@ def sim(i, start, end):
 def test_metrics_follow_their_definitions():
     cases = [
         # pause: the agent replied at 2.0 s, inside the user's utterance (0–4 s) → TOR 1
-        CaseLog("p1", "pause", False, [sim(0, 0, 4), AgentAudioStarted(t=2.0, session="s", turn=1)]),
+        CaseLog.single("p1", "pause", False, [sim(0, 0, 4), AgentAudioStarted(t=2.0, session="s", turn=1)]),
         # pause: only a backchannel inside, the reply after the end → TOR 0
-        CaseLog("p2", "pause", False, [sim(0, 0, 4), AgentAudioStarted(t=2.0, session="s", turn=0),
+        CaseLog.single("p2", "pause", False, [sim(0, 0, 4), AgentAudioStarted(t=2.0, session="s", turn=0),
                                        Backchannel(t=2.0, session="s", source="agent", text="Mhm."),
                                        AgentAudioStarted(t=4.5, session="s", turn=1)]),
         # smooth: reply 600 ms after the end
-        CaseLog("s1", "smooth", True, [sim(0, 0, 2), AgentAudioStarted(t=2.6, session="s", turn=1)]),
+        CaseLog.single("s1", "smooth", True, [sim(0, 0, 2), AgentAudioStarted(t=2.6, session="s", turn=1)]),
         # backchannel: paused and resumed, never stopped → TOR 0, no false interruption
-        CaseLog("b1", "backchannel", False, [sim(0, 0, 2), AgentAudioStarted(t=2.5, session="s", turn=1),
+        CaseLog.single("b1", "backchannel", False, [sim(0, 0, 2), AgentAudioStarted(t=2.5, session="s", turn=1),
                                              sim(1, 4.0, 4.4), AgentAudioPaused(t=4.1, session="s", turn=1),
                                              AgentAudioStopped(t=9.0, session="s", turn=1, reason="finished"),
                                              AgentTurn(t=9.0, session="s", turn=1)]),
         # interruption: stopped 120 ms after onset, then answered
-        CaseLog("i1", "interruption", True, [sim(0, 0, 2), AgentAudioStarted(t=2.5, session="s", turn=1),
+        CaseLog.single("i1", "interruption", True, [sim(0, 0, 2), AgentAudioStarted(t=2.5, session="s", turn=1),
                                              sim(1, 4.0, 6.0), AgentAudioPaused(t=4.12, session="s", turn=1),
                                              AgentAudioStopped(t=4.6, session="s", turn=1, reason="barge_in"),
                                              AgentAudioStarted(t=6.8, session="s", turn=2),
@@ -42,7 +42,7 @@ def test_metrics_follow_their_definitions():
                                              AgentAudioPaused(t=8.0, session="s", turn=2)]),
         # a backchannel misheard as a barge-in: stopped 0.6 s after the user's audio, but the
         # reaction (the pause) came while the user spoke: a false interruption, not an echo one
-        CaseLog("b2", "backchannel", True, [sim(0, 0, 2), AgentAudioStarted(t=2.5, session="s", turn=1),
+        CaseLog.single("b2", "backchannel", True, [sim(0, 0, 2), AgentAudioStarted(t=2.5, session="s", turn=1),
                                             sim(1, 4.0, 4.4), AgentAudioPaused(t=4.1, session="s", turn=1),
                                             AgentAudioStopped(t=5.0, session="s", turn=1, reason="barge_in")]),
     ]
@@ -54,6 +54,21 @@ def test_metrics_follow_their_definitions():
     assert m["interruption_tor"] == 1.0 and abs(m["interruption_stop_ms_p50"] - 120) < 1e-6
     assert m["echo_self_interruptions"] == 1
     assert m["n_cases"] == 6 and m["agent_backchannels_per_min"] > 0
+
+
+def test_one_conversation_holds_several_situations():
+    """A bench scenario: a question, a backchannel over the reply, a follow-up, a barge-in."""
+    ev = [sim(0, 0, 2), AgentAudioStarted(t=2.7, session="s", turn=1),
+          sim(1, 4.0, 4.4), AgentAudioPaused(t=4.1, session="s", turn=1),
+          AgentTurn(t=8.0, session="s", turn=1),
+          sim(2, 9.0, 11.0), AgentAudioStarted(t=11.5, session="s", turn=3),
+          sim(3, 13.0, 14.0), AgentAudioStopped(t=13.2, session="s", turn=3, reason="barge_in"),
+          AgentAudioStarted(t=14.9, session="s", turn=4)]
+    c = CaseLog("conv", False, ev, [("smooth", 0), ("backchannel", 1), ("smooth", 2), ("interruption", 3)])
+    m = turn_taking([c])
+    assert m["n_cases"] == 4 and m["smooth_tor"] == 1.0 and m["backchannel_tor"] == 0.0
+    assert m["smooth_latency_ms_p50"] == 600.0  # 700 ms and 500 ms: each judged in its own window
+    assert m["interruption_tor"] == 1.0 and abs(m["interruption_stop_ms_p50"] - 200) < 1e-6
 
 
 def test_duplex_check_command_writes_its_contract(tmp_path):

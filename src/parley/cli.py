@@ -1,4 +1,4 @@
-"""`parley` command line: demo, talk, models.
+"""`parley` command line: demo, talk, duplex-check, bench, models.
 
 Expected failures (bad input, missing models, unreachable endpoints) print one sentence and exit 1;
 anything else is a bug and keeps its traceback.
@@ -13,6 +13,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from parley.config import CascadeConfig, load_config
@@ -129,6 +130,77 @@ def duplex_check_cmd(
     console.print(f"wrote {out}/turn_taking.json")
 
 
+@app.command()
+def bench(
+    suite: str = typer.Option("smoke", "--suite", help="Suites, comma-separated: smoke, memory, knowledge, adherence, turn-taking, latency, full; or paths to scenario files/folders."),
+    arch: str = typer.Option("cascade", "--arch", help="Architectures, comma-separated: cascade, cascade-openai, hybrid, moshi, realtime."),
+    out: Path = typer.Option(Path("out/bench"), "--out", help="Run directory: one folder per architecture and scenario, scorecard.json, report.html."),
+    clock: str = typer.Option("virtual", "--clock", help="virtual (fast, each model call's measured compute charged) or real (wall clock)."),
+    jobs: int = typer.Option(1, "--jobs", help="Conversations in parallel worker processes (each loads the models once)."),
+    export_fdb: Optional[Path] = typer.Option(None, "--export-fdb", help="Also write the turn-taking conversations in Full-Duplex-Bench v1's layout here."),
+    llm: str = typer.Option("quality", "--llm", help="Embedded LLM for the cascade: quality or fast."),
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML config file for the agents."),
+) -> None:
+    """Run spoken scenarios through the architectures and score latency, memory, knowledge, adherence and turn-taking."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from parley.bench.run import run_bench, select_scenarios
+
+    if clock not in ("virtual", "real"):
+        raise ParleyError(f"--clock must be 'virtual' or 'real', not {clock!r}.")
+    if jobs < 1:
+        raise ParleyError("--jobs must be at least 1.")
+    suites = [s.strip() for s in suite.split(",") if s.strip()]
+    archs = [a.strip() for a in arch.split(",") if a.strip()]
+    select_scenarios(suites)  # every scenario validated before any model loads
+    cfg = _config(config, llm, None, None)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console) as progress:
+        task = progress.add_task("conversations", total=None)
+
+        def done(r: dict) -> None:
+            progress.advance(task)
+            if r["status"] != "ok":
+                progress.console.print(f"[red]failed[/] {r['architecture']}/{r['scenario']}: {escape(r['error'])}")
+            progress.update(task, description=f"{r['architecture']}/{r['scenario']}")
+
+        run = run_bench(suites, archs, out, base=cfg, clock=clock, jobs=jobs,
+                        on_start=lambda n: progress.update(task, total=n), on_done=done)
+    _print_scorecard(run.scorecard)
+    if run.reused:
+        console.print(f"{run.reused} finished conversation(s) reused from {out}")
+    if run.ran and run.wall_s > 0:
+        console.print(f"ran {run.ran} conversation(s): {run.conversation_s:.0f} s of conversation in "
+                      f"{run.wall_s:.0f} s wall ({run.conversation_s / run.wall_s:.1f}× real time)")
+    if export_fdb is not None:
+        from parley.bench.fdb import export_fdb as export
+
+        n = export(out, export_fdb, run.results)
+        console.print(f"wrote {n} Full-Duplex-Bench sample(s) to {export_fdb}")
+    console.print(f"wrote {out}/scorecard.json and {out}/report.html")
+
+
+def _print_scorecard(card: dict) -> None:
+    archs = card["architectures"]
+    table = Table(title=f"Scorecard ({', '.join(card['suites'])})")
+    table.add_column("metric")
+    for a in archs:
+        table.add_column(a, justify="right")
+    rows = [("latency p50 / p95 ms", lambda c: f"{c['latency']['p50_ms']} / {c['latency']['p95_ms']}"),
+            ("memory accuracy (n)", lambda c: f"{c['memory']['accuracy']} ({c['memory']['n']})"),
+            ("memory by distance 1/3/10/25", lambda c: " / ".join(str(v) for v in c["memory"]["by_distance"].values())),
+            ("knowledge accuracy (n)", lambda c: f"{c['knowledge']['accuracy']} ({c['knowledge']['n']})"),
+            ("adherence accuracy (n)", lambda c: f"{c['adherence']['accuracy']} ({c['adherence']['n']})"),
+            ("pause / smooth / interruption TOR", lambda c: "{pause_tor} / {smooth_tor} / {interruption_tor}".format(**c["turn_taking"])),
+            ("conversations (crashed)", lambda c: f"{c['conversations']} ({c['failures']})")]
+    for label, fn in rows:
+        table.add_row(label, *["skipped" if "skipped" in archs[a] else fn(archs[a]) for a in archs])
+    console.print(table)
+    for a, c in archs.items():
+        if "skipped" in c:
+            console.print(f"[yellow]skipped[/] {a}: {escape(c['skipped'])}")
+
+
 @models_app.command("prepare")
 def models_prepare(
     which: list[str] = typer.Argument(None, help="Models to assemble: quality, fast (default: both)."),
@@ -145,9 +217,7 @@ def main() -> None:
     try:
         app()
     except ParleyError as exc:
-        from rich.markup import escape
-
-        err.print(f"[red]error:[/] {escape(str(exc))}")
+        err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)  # one line, greppable
         sys.exit(1)
 
 

@@ -29,8 +29,9 @@ def _to_float(data: np.ndarray) -> np.ndarray:
     raise AudioFileError(f"unsupported sample format {data.dtype}")
 
 
-def read_wav(path: str | Path, rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Read a WAV file as mono float32 at `rate`. Raises AudioFileError with a clear sentence."""
+def read_wav(path: str | Path, rate: int = SAMPLE_RATE, *, mono: bool = True) -> np.ndarray:
+    """Read a WAV file as float32 at `rate`: mono (n,), or (n, channels) with `mono=False`.
+    Raises AudioFileError with a clear sentence."""
     p = Path(path)
     if not p.exists():
         raise AudioFileError(f"{p}: no such file; check the path.")
@@ -49,7 +50,9 @@ def read_wav(path: str | Path, rate: int = SAMPLE_RATE) -> np.ndarray:
         pcm = _to_float(data)
     except AudioFileError as exc:
         raise AudioFileError(f"{p}: {exc}; convert it to 16-bit PCM WAV.") from None
-    return resample(to_mono(pcm), int(src_rate), rate)
+    if mono or pcm.ndim == 1:
+        return resample(to_mono(pcm), int(src_rate), rate)
+    return np.stack([resample(pcm[:, c], int(src_rate), rate) for c in range(pcm.shape[1])], axis=1)
 
 
 def write_wav(path: str | Path, pcm: np.ndarray, rate: int = SAMPLE_RATE) -> None:

@@ -115,7 +115,7 @@ async def run_case(cfg: CascadeConfig, case: Case, out_dir: Path | None, clock: 
         echo_db=-20.0 if case.echo else None, echo_delay_s=0.03 + 0.03 * (hash(case.name) % 3) / 2,
         reply_timeout_s=8.0, tail_s=1.5,
     )
-    return CaseLog(case.name, case.kind, case.echo, res.log.events)
+    return CaseLog.single(case.name, case.kind, case.echo, res.log.events)
 
 
 def duplex_check(cfg: CascadeConfig, out_dir: Path, *, per_kind: int = 10, clock: str = "virtual",

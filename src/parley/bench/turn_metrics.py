@@ -2,7 +2,8 @@
 
 FDB scores recorded audio with ASR word timestamps; parley has the agent's own event log, which
 says exactly when agent audio started, paused, stopped and why, so the same quantities are read
-from it directly. Per case kind:
+from it directly. Each situation (a probe: a kind and the user line that creates it) is judged in
+the window from that line's start to the next line's start:
 
 - pause (the user pauses mid-utterance): TOR = 1 if the agent started a reply (not a backchannel)
   before the user's utterance ended. Lower is better.
@@ -25,18 +26,36 @@ import numpy as np
 from parley.events import Event
 
 KINDS = ("pause", "backchannel", "smooth", "interruption")
+# which user line of a duplex-check case creates its situation (the others set it up)
+_CASE_LINE = {"pause": 0, "smooth": 0, "backchannel": 1, "interruption": 1}
 
 
 @dataclass
 class CaseLog:
+    """One conversation's events and the turn-taking situations (probes) it contains: each probe is a
+    kind and the index of the user line (`sim_utterance.index`) that creates it. A duplex-check case
+    has one probe; a bench scenario has one per scripted turn."""
     case: str
-    kind: str  # one of KINDS
     echo: bool
     events: list[Event]
+    probes: list[tuple[str, int]]
+
+    @classmethod
+    def single(cls, case: str, kind: str, echo: bool, events: list[Event]) -> "CaseLog":
+        return cls(case, echo, events, [(kind, _CASE_LINE[kind])])
 
 
 def _sims(events):
     return [e for e in events if e.kind == "sim_utterance"]
+
+
+def _line(events, i: int):
+    """User line i and the time the next one starts (the end of the window its outcome is judged in)."""
+    sims = _sims(events)
+    if i >= len(sims):
+        return None, None
+    nxt = sims[i + 1].start if i + 1 < len(sims) else float("inf")
+    return sims[i], nxt
 
 
 def _reply_starts(events):
@@ -48,45 +67,44 @@ def _silenced(events, after: float) -> float | None:
     return min(ts) if ts else None
 
 
-def pause_tor(c: CaseLog) -> int:
-    sim = _sims(c.events)[0]
-    return int(any(sim.start < t < sim.end for t in _reply_starts(c.events)))
+def pause_tor(events, i: int = 0) -> int:
+    sim, _ = _line(events, i)
+    return int(sim is not None and any(sim.start < t < sim.end for t in _reply_starts(events)))
 
 
-def backchannel_outcome(c: CaseLog) -> tuple[int, int]:
-    """(TOR, false interruption) for a backchannel case."""
-    sims = _sims(c.events)
-    if len(sims) < 2:
+def backchannel_outcome(events, i: int = 1) -> tuple[int, int]:
+    """(TOR, false interruption) for a backchannel said as user line i."""
+    bc, until = _line(events, i)
+    if bc is None:
         return 0, 0  # the agent never spoke, so no backchannel was played over it
-    bc = sims[1]
-    answered = any(e.kind == "agent_turn" and e.t > bc.start and e.turn > 0 and _is_after_reply(c.events, e, bc)
-                   for e in c.events)
-    stopped = any(e.kind == "agent_audio_stopped" and e.reason == "barge_in" and e.t >= bc.start for e in c.events)
+    starts = {}
+    for e in events:
+        if e.kind == "agent_audio_started":
+            starts.setdefault(e.turn, e.t)
+    answered = any(e.kind == "agent_turn" and e.turn > 0 and bc.start < starts.get(e.turn, -1) < until for e in events)
+    stopped = any(e.kind == "agent_audio_stopped" and e.reason == "barge_in" and bc.start <= e.t < until
+                  for e in events)
     return int(answered), int(stopped)
 
 
-def _is_after_reply(events, turn_event, bc) -> bool:
-    starts = [e.t for e in events if e.kind == "agent_audio_started" and e.turn == turn_event.turn]
-    return bool(starts) and starts[0] > bc.start
-
-
-def smooth(c: CaseLog) -> tuple[int, float | None]:
-    sim = _sims(c.events)[0]
-    after = [t for t in _reply_starts(c.events) if t >= sim.end - 0.05]
+def smooth(events, i: int = 0) -> tuple[int, float | None]:
+    sim, until = _line(events, i)
+    if sim is None:
+        return 0, None
+    after = [t for t in _reply_starts(events) if sim.end - 0.05 <= t < until]
     if not after:
         return 0, None
     return 1, max(0.0, (after[0] - sim.end) * 1000)
 
 
-def interruption(c: CaseLog) -> tuple[int, float | None]:
-    sims = _sims(c.events)
-    if len(sims) < 2:
+def interruption(events, i: int = 1) -> tuple[int, float | None]:
+    intr, until = _line(events, i)
+    if intr is None:
         return 0, None
-    intr = sims[1]
-    stop = _silenced(c.events, intr.start)
-    stop_ms = None if stop is None else (stop - intr.start) * 1000
-    answered = any(t > intr.end for t in _reply_starts(c.events))
-    return int(stop is not None and answered), stop_ms
+    stop = _silenced(events, intr.start)
+    stop_ms = None if stop is None or stop >= until else (stop - intr.start) * 1000
+    answered = any(intr.end < t < until for t in _reply_starts(events))
+    return int(stop_ms is not None and answered), stop_ms
 
 
 def echo_self_interruptions(c: CaseLog, margin_s: float = 0.3) -> int:
@@ -116,16 +134,16 @@ def _pct(xs, q):
 
 
 def turn_taking(cases: list[CaseLog]) -> dict:
-    by = {k: [c for c in cases if c.kind == k] for k in KINDS}
-    bc = [backchannel_outcome(c) for c in by["backchannel"]]
-    sm = [smooth(c) for c in by["smooth"]]
-    it = [interruption(c) for c in by["interruption"]]
+    by = {k: [(c.events, i) for c in cases for kind, i in c.probes if kind == k] for k in KINDS}
+    bc = [backchannel_outcome(*p) for p in by["backchannel"]]
+    sm = [smooth(*p) for p in by["smooth"]]
+    it = [interruption(*p) for p in by["interruption"]]
     sm_lat = [lat for tor, lat in sm if tor and lat is not None]
     stop = [ms for _, ms in it if ms is not None]
     user_speech_s = sum(sum(s.end - s.start for s in _sims(c.events)) for c in cases)
     agent_bcs = sum(1 for c in cases for e in c.events if e.kind == "backchannel" and e.source == "agent")
     return {
-        "pause_tor": _mean([pause_tor(c) for c in by["pause"]]),
+        "pause_tor": _mean([pause_tor(*p) for p in by["pause"]]),
         "backchannel_tor": _mean([t for t, _ in bc]),
         "smooth_tor": _mean([t for t, _ in sm]),
         "smooth_latency_ms_p50": _pct(sm_lat, 50),
@@ -135,5 +153,5 @@ def turn_taking(cases: list[CaseLog]) -> dict:
         "false_interruption_rate": _mean([f for _, f in bc]),
         "agent_backchannels_per_min": round(agent_bcs / (user_speech_s / 60), 2) if user_speech_s else 0.0,
         "echo_self_interruptions": sum(echo_self_interruptions(c) for c in cases if c.echo),
-        "n_cases": len(cases),
+        "n_cases": sum(len(c.probes) for c in cases),
     }

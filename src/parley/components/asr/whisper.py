@@ -59,3 +59,12 @@ class WhisperASR:
                 continue
             words.append(seg.text.strip())
         return " ".join(w for w in words if w).strip()
+
+    def words(self, pcm: np.ndarray) -> list[tuple[str, float, float]]:
+        """(word, start s, end s) for the whole recording: time-aligned words, as Full-Duplex-Bench's
+        evaluation expects them (30 s windows with Whisper's own VAD, so long silences are skipped)."""
+        segments, _info = self._model.transcribe(
+            np.asarray(pcm, dtype=np.float32), language="en", beam_size=self.beam_size, vad_filter=True,
+            condition_on_previous_text=False, word_timestamps=True, temperature=0.0,
+        )
+        return [(w.word.strip(), round(w.start, 3), round(w.end, 3)) for seg in segments for w in seg.words or []]

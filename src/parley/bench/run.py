@@ -1,0 +1,231 @@
+"""`parley bench`: scenarios × architectures → conversations on disk → scorecard and report.
+
+Layout of a run directory (the contract):
+    DIR/<arch>/<scenario>/{events.jsonl, conversation.wav, transcript.md, result.json}
+    DIR/scorecard.json, DIR/report.html
+A conversation with a `result.json` that says "ok" is finished and is not run again, so an
+interrupted run resumes where it stopped. Conversations run in worker processes when `jobs` > 1
+(each loads the models once); a crash is recorded in that conversation's `result.json` and the run
+goes on. The scorecard is recomputed from every conversation's event log at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Callable
+
+from parley.bench.scenario import Scenario, ScenarioError, load_scenario
+from parley.bench.scorecard import Conversation, build_scorecard
+from parley.config import CascadeConfig
+from parley.errors import ParleyError
+from parley.events import read_events
+
+SCENARIO_DIR = Path(__file__).parent / "scenarios"
+BUILTIN_SUITES = ("smoke", "memory", "knowledge", "adherence", "turn-taking", "latency", "full")
+ARCHITECTURES = ("cascade", "cascade-openai", "hybrid", "moshi", "realtime")
+LLM_URL_ENV = "PARLEY_LLM_URL"
+
+
+# --- what to run ---------------------------------------------------------------------------------
+
+def select_scenarios(suites: list[str]) -> list[Scenario]:
+    """Built-in suite names, or paths to scenario files / folders. Every file is validated first."""
+    builtin = sorted(SCENARIO_DIR.glob("*.yaml"))
+    chosen: dict[str, Scenario] = {}
+    for suite in suites:
+        if suite in BUILTIN_SUITES:
+            for path in builtin:
+                sc = load_scenario(path)
+                if suite == "full" or suite in sc.suites:
+                    chosen.setdefault(sc.id, sc)
+            continue
+        path = Path(suite)
+        if not path.exists():
+            raise ScenarioError(f"unknown suite {suite!r}: use one of {', '.join(BUILTIN_SUITES)}, "
+                                "or a path to a scenario file or folder.")
+        for p in sorted(path.rglob("*.yaml")) if path.is_dir() else [path]:
+            sc = load_scenario(p)
+            chosen.setdefault(sc.id, sc)
+    if not chosen:
+        raise ScenarioError(f"no scenarios in suite(s) {', '.join(suites)}.")
+    return list(chosen.values())
+
+
+def arch_config(arch: str, base: CascadeConfig) -> tuple[CascadeConfig | None, str | None]:
+    """(config, None) for an architecture that can run here, or (None, why it is skipped)."""
+    if arch == "cascade":
+        return base, None
+    if arch == "cascade-openai":
+        url = base.llm.url if base.llm.backend == "openai" else os.environ.get(LLM_URL_ENV)
+        if not url:
+            return None, (f"no OpenAI-compatible endpoint configured: set {LLM_URL_ENV}, or url under [llm] in --config")
+        reason = _probe_endpoint(url)
+        if reason:
+            return None, reason
+        cfg = base.model_copy(deep=True)
+        cfg.llm.backend, cfg.llm.url = "openai", url
+        if cfg.llm.model in ("quality", "fast"):
+            cfg.llm.model = os.environ.get("PARLEY_LLM_MODEL", "default")
+        return cfg, None
+    if arch in ARCHITECTURES:
+        return None, f"the {arch} architecture is not available in this version of parley"
+    raise ParleyError(f"unknown architecture {arch!r}: use one of {', '.join(ARCHITECTURES)}.")
+
+
+def _probe_endpoint(url: str) -> str | None:
+    import httpx
+
+    try:
+        httpx.get(url.rstrip("/") + "/models", timeout=3.0)
+    except httpx.HTTPError as exc:
+        return f"endpoint {url} is unreachable ({exc.__class__.__name__})"
+    return None
+
+
+def scenario_config(cfg: CascadeConfig, scenario: Scenario) -> CascadeConfig:
+    """The agent's system prompt for this scenario: persona, procedure, knowledge documents."""
+    from parley.bench.judge import doc_title
+    from parley.dialogue.persona import DEFAULT_PERSONA, system_prompt
+
+    cfg = cfg.model_copy(deep=True)
+    procedure = [(s.instruction, [str(1 + [p.id for p in scenario.procedure].index(r)) for r in s.requires])
+                 for s in scenario.procedure]
+    docs = [(doc_title(p), p.read_text(encoding="utf-8")) for p in scenario.knowledge_paths()]
+    cfg.persona = system_prompt(scenario.persona or cfg.persona or DEFAULT_PERSONA, procedure, docs)
+    return cfg
+
+
+# --- one conversation (runs in a worker process) -------------------------------------------------
+
+@dataclass
+class Job:
+    arch: str
+    scenario_path: str
+    out_dir: str
+    clock: str
+    config: dict
+
+
+def run_job(job: Job) -> dict:
+    from parley.bench.user import user_lines
+    from parley.clock import RealClock, VirtualClock
+    from parley.runner import run_conversation
+
+    out = Path(job.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    w0 = time.perf_counter()
+    result = {"architecture": job.arch, "scenario": Path(job.scenario_path).stem, "status": "ok", "error": None}
+    try:
+        scenario = load_scenario(Path(job.scenario_path))
+        result["scenario"] = scenario.id
+        cfg = scenario_config(CascadeConfig.model_validate(job.config), scenario)
+        clock = VirtualClock() if job.clock == "virtual" else RealClock()
+        res = asyncio.run(run_conversation(
+            cfg, user_lines(scenario), clock=clock, out_dir=out, session=scenario.id,
+            echo_db=-20.0 if scenario.echo else None, reply_timeout_s=20.0, tail_s=1.5))
+        result["conversation_s"] = round(res.log.events[-1].t, 3) if res.log.events else 0.0
+    except ParleyError as exc:
+        result.update(status="failed", error=str(exc))
+    except Exception as exc:  # recorded, and the run goes on
+        result.update(status="failed", error=f"{exc.__class__.__name__}: {exc}")
+        (out / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
+    result["wall_s"] = round(time.perf_counter() - w0, 3)
+    (out / "result.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    return result
+
+
+def _finished(conv_dir: Path) -> bool:
+    try:
+        return json.loads((conv_dir / "result.json").read_text())["status"] == "ok"
+    except (OSError, ValueError, KeyError):
+        return False
+
+
+# --- the run ---------------------------------------------------------------------------------------
+
+@dataclass
+class BenchRun:
+    scorecard: dict
+    results: dict[str, list[Conversation]]
+    ran: int
+    reused: int
+    wall_s: float
+    conversation_s: float  # simulated (or real) conversation time of the conversations run now
+
+
+def run_bench(suites: list[str], archs: list[str], out: Path, *, base: CascadeConfig, clock: str = "virtual",
+              jobs: int = 1, on_start: Callable[[int], None] | None = None,
+              on_done: Callable[[dict], None] | None = None) -> BenchRun:
+    scenarios = select_scenarios(suites)  # validated before anything runs
+    configs, skipped = {}, {}
+    for arch in archs:
+        cfg, reason = arch_config(arch, base)
+        if cfg is None:
+            skipped[arch] = reason
+        else:
+            configs[arch] = cfg
+    todo = [Job(arch, str(sc.path), str(out / arch / sc.id), clock, cfg.model_dump(mode="json"))
+            for arch, cfg in configs.items() for sc in scenarios if not _finished(out / arch / sc.id)]
+    reused = len(configs) * len(scenarios) - len(todo)
+    if on_start:
+        on_start(len(todo))
+    w0 = time.perf_counter()
+    results = []
+    if jobs <= 1 or len(todo) <= 1:
+        for job in todo:
+            results.append(run_job(job))
+            if on_done:
+                on_done(results[-1])
+    else:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+            for fut in as_completed([pool.submit(run_job, job) for job in todo]):
+                results.append(fut.result())
+                if on_done:
+                    on_done(results[-1])
+    wall = time.perf_counter() - w0
+    convs = load_conversations(out, scenarios, list(configs))
+    card = score(out, suites, convs, skipped)
+    return BenchRun(card, convs, len(todo), reused, wall, sum(r.get("conversation_s", 0.0) for r in results))
+
+
+def load_conversations(out: Path, scenarios: list[Scenario], archs: list[str]) -> dict[str, list[Conversation]]:
+    """Every conversation of the run, judged from its event log on disk."""
+    results: dict[str, list[Conversation]] = {}
+    for arch in archs:
+        convs = []
+        for sc in scenarios:
+            d = out / arch / sc.id
+            try:
+                error = json.loads((d / "result.json").read_text()).get("error")
+            except (OSError, ValueError):
+                error = "the conversation did not finish"
+            try:
+                events = read_events(d / "events.jsonl")
+            except (OSError, ValueError):
+                events = []
+            conv = Conversation(sc, events, error)
+            if d.exists():
+                (d / "judge.json").write_text(json.dumps([c.to_dict() for c in conv.checks], indent=2),
+                                              encoding="utf-8")
+            convs.append(conv)
+        results[arch] = convs
+    return results
+
+
+def score(out: Path, suites: list[str], results: dict[str, list[Conversation]], skipped: dict[str, str]) -> dict:
+    """scorecard.json and report.html from the judged conversations."""
+    from parley.bench.report import write_report
+
+    card = build_scorecard(suites, results, skipped)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "scorecard.json").write_text(json.dumps(card, indent=2), encoding="utf-8")
+    write_report(out, card, results)
+    return card

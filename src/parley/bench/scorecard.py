@@ -1,0 +1,111 @@
+"""The scorecard: every axis computed from event logs and scenarios, nothing else (docs/metrics.md).
+
+- latency: per user turn that expects a reply, true end of the user's audio → first agent audio
+  (`p50_ms`, `p95_ms`), and → first audio of the reply itself (`content_p50_ms`: agent
+  backchannels and fillers, emitted as turn 0, do not count as an answer).
+- memory: memory checks passed / judged; recall checks also by distance bucket.
+- knowledge: grounded-answer expectations passed / judged; citations separately.
+- adherence: procedure-step and persona checks passed / judged.
+- turn_taking: bench/turn_metrics.py over every scripted turn (its kind comes from its directive).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from parley.bench.judge import Check, judge
+from parley.bench.scenario import Scenario
+from parley.bench.turn_metrics import CaseLog, turn_taking
+from parley.events import Event
+
+# recall distance d (turns between the fact and the question) → bucket: [1, 3), [3, 10), [10, 25), [25, ∞)
+DISTANCE_BUCKETS = ((1, "1"), (3, "3"), (10, "10"), (25, "25"))
+
+
+def distance_bucket(d: int) -> str:
+    label = DISTANCE_BUCKETS[0][1]
+    for lo, name in DISTANCE_BUCKETS:
+        if d >= lo:
+            label = name
+    return label
+
+
+@dataclass
+class Conversation:
+    scenario: Scenario
+    events: list[Event]
+    error: str | None = None
+    checks: list[Check] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.checks and self.events:
+            self.checks = judge(self.scenario, self.events)
+
+
+def turn_latencies(scenario: Scenario, events: list[Event]) -> tuple[list[float], list[float]]:
+    """(to first agent audio, to first reply audio) in ms, one pair per turn that got a reply."""
+    sims = sorted((e for e in events if e.kind == "sim_utterance"), key=lambda e: e.index)
+    audio = sorted((e.t, e.turn) for e in events if e.kind == "agent_audio_started")
+    first, content = [], []
+    for i, sim in enumerate(sims):
+        if i >= len(scenario.turns) or scenario.turns[i].kind == "backchannel":
+            continue
+        until = sims[i + 1].start if i + 1 < len(sims) else float("inf")
+        window = [(t, turn) for t, turn in audio if sim.end - 0.05 <= t < until]
+        replies = [t for t, turn in window if turn > 0]
+        if replies:
+            content.append(max(0.0, replies[0] - sim.end) * 1000)
+            first.append(max(0.0, window[0][0] - sim.end) * 1000)
+    return first, content
+
+
+def _acc(checks: list[Check]) -> float | None:
+    return round(sum(c.passed for c in checks) / len(checks), 3) if checks else None
+
+
+def _pct(xs: list[float], q: float) -> float | None:
+    return round(float(np.percentile(xs, q)), 1) if xs else None
+
+
+def architecture_card(convs: list[Conversation]) -> dict:
+    checks = [c for conv in convs for c in conv.checks]
+    by_axis = {axis: [c for c in checks if c.axis == axis] for axis in ("memory", "knowledge", "adherence")}
+    recall = [c for c in by_axis["memory"] if c.kind == "recall"]
+    first, content = [], []
+    for conv in convs:
+        f, c = turn_latencies(conv.scenario, conv.events)
+        first += f
+        content += c
+    knowledge = by_axis["knowledge"]
+    cases = [CaseLog(conv.scenario.id, conv.scenario.echo, conv.events,
+                     [(t.kind, i) for i, t in enumerate(conv.scenario.turns)])
+             for conv in convs if conv.events]
+    return {
+        "latency": {"p50_ms": _pct(first, 50), "p95_ms": _pct(first, 95), "content_p50_ms": _pct(content, 50),
+                    "content_p95_ms": _pct(content, 95), "n": len(first)},
+        "memory": {
+            "accuracy": _acc(by_axis["memory"]),
+            "by_distance": {name: _acc([c for c in recall if distance_bucket(c.distance) == name])
+                            for _, name in DISTANCE_BUCKETS},
+            "n": len(by_axis["memory"]),
+        },
+        "knowledge": {
+            "accuracy": _acc([c for c in knowledge if c.kind != "citation"]),
+            "citation_accuracy": _acc([c for c in knowledge if c.kind == "citation"]),
+            "n": len([c for c in knowledge if c.kind != "citation"]),
+        },
+        "adherence": {"accuracy": _acc(by_axis["adherence"]), "n": len(by_axis["adherence"])},
+        "turn_taking": turn_taking(cases),
+        "conversations": len(convs),
+        "failures": sum(1 for conv in convs if conv.error),
+        "checks_failed": sum(1 for c in checks if not c.passed),
+    }
+
+
+def build_scorecard(suites: list[str], results: dict[str, list[Conversation]], skipped: dict[str, str]) -> dict:
+    archs: dict[str, dict] = {name: architecture_card(convs) for name, convs in results.items()}
+    for name, reason in skipped.items():
+        archs[name] = {"skipped": reason}
+    return {"suites": suites, "architectures": archs}

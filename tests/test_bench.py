@@ -1,0 +1,192 @@
+"""The bench: scenario validation, the deterministic judge, the scorecard contract, the report.
+
+The orchestration is checked on hand-made event logs (fast); `test_bench_smoke_suite_end_to_end`
+runs the real cascade on the smoke suite.
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from parley.bench.judge import judge, mentions
+from parley.bench.report import render
+from parley.bench.scenario import Scenario, ScenarioError, load_scenario
+from parley.bench.scorecard import Conversation, build_scorecard, distance_bucket
+from parley.events import AgentAudioStarted, AgentAudioStopped, AgentTurn, SessionStarted, SimUtterance
+
+TURN_TAKING_KEYS = {"pause_tor", "backchannel_tor", "smooth_tor", "smooth_latency_ms_p50", "interruption_tor",
+                    "interruption_stop_ms_p50", "interruption_stop_ms_p95", "false_interruption_rate",
+                    "agent_backchannels_per_min", "echo_self_interruptions", "n_cases"}
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_invalid_scenario_names_file_line_and_field(tmp_path):
+    p = _write(tmp_path, "bad.yaml", "id: bad\ntitle: t\nsuites: [memory]\nturns:\n  - say: hello there\n"
+                                     "  - say: again\n    pause: {after_word: 1, ms: 20}\n")
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(p)
+    msg = str(exc.value)
+    assert f"{p}:7:" in msg and "turns[2].pause.ms" in msg
+
+
+def test_scenario_references_are_checked(tmp_path):
+    p = _write(tmp_path, "bad.yaml", "id: bad\ntitle: t\nsuites: [memory]\nturns:\n  - say: hi\n"
+                                     "  - say: what did I say\n    expect:\n      recall: {turn: 3, value: x}\n")
+    with pytest.raises(ScenarioError, match="recalls turn 3"):
+        load_scenario(p)
+
+
+def test_bench_rejects_an_invalid_scenario_before_running_anything(tmp_path):
+    p = _write(tmp_path, "bad.yaml", "id: bad\ntitle: t\nsuites: [nonsense]\nturns:\n  - say: hi\n")
+    proc = subprocess.run([sys.executable, "-m", "parley.cli", "bench", "--suite", str(p), "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert f"{p}:3: suites[1]" in proc.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_numbers_are_normalized_on_both_sides():
+    assert mentions("4417", "It is four four one seven.")
+    assert mentions("4417", "44-17")
+    assert mentions("four four one seven", "order 4417")
+    assert not mentions("4417", "4418")
+
+
+def _events(replies):
+    """User lines and agent replies on a time line: replies[i] = (text heard, start)."""
+    ev = [SessionStarted(t=0.0, session="s")]
+    t = 1.0
+    for i, (heard, kind) in enumerate(replies):
+        ev.append(SimUtterance(t=t + 1, session="s", index=i, text=f"line {i}", start=t, end=t + 1))
+        if heard is not None:
+            ev.append(AgentAudioStarted(t=t + 1.6, session="s", turn=i + 1))
+            ev.append(AgentAudioStopped(t=t + 3.0, session="s", turn=i + 1))
+            ev.append(AgentTurn(t=t + 3.0, session="s", turn=i + 1, user="", agent=heard))
+        t += 4.0
+    return ev
+
+
+SCENARIO = """id: s
+title: t
+suites: [memory, adherence]
+axis: adherence
+procedure:
+  - {id: ask_name, instruction: ask the name, check: '\\bname\\b'}
+  - {id: give_status, instruction: give the status, check: shipped, requires: [ask_name]}
+turns:
+  - say: my order is four four one seven two
+    expect: {step: give_status}
+  - say: mhm
+    backchannel_ms: 500
+  - say: Maria
+    expect: {step: ask_name}
+  - say: what was my order
+    expect:
+      recall: {turn: 1, value: '44172'}
+      must_not_mention: [sorry]
+"""
+
+
+def test_judge_checks_what_was_heard_and_procedure_gates(tmp_path):
+    sc = load_scenario(_write(tmp_path, "s.yaml", SCENARIO))
+    # the agent gave the status before asking the name: a skipped gate
+    ev = _events([("It shipped on Monday.", "smooth"), (None, "backchannel"), ("What is your name?", "smooth"),
+                  ("Your order is four four one seven two.", "smooth")])
+    checks = {(c.turn, c.kind): c for c in judge(sc, ev)}
+    assert not checks[(1, "step")].passed  # reached, but before its gate
+    assert checks[(3, "step")].passed
+    recall = checks[(4, "recall")]
+    assert recall.passed and recall.distance == 3 and distance_bucket(recall.distance) == "3"
+    assert checks[(4, "must_not_mention")].passed
+
+
+def test_scorecard_has_the_contract_keys_and_report_renders(tmp_path):
+    sc = load_scenario(_write(tmp_path, "s.yaml", SCENARIO))
+    ev = _events([("What is your name?", "smooth"), (None, "backchannel"), ("Thanks. It shipped.", "smooth"),
+                  ("I don't remember.", "smooth")])
+    card = build_scorecard(["memory"], {"cascade": [Conversation(sc, ev)]}, {"moshi": "no server"})
+    c = card["architectures"]["cascade"]
+    assert card["suites"] == ["memory"]
+    assert set(c["latency"]) >= {"p50_ms", "p95_ms", "content_p50_ms"} and c["latency"]["p50_ms"] == 600.0
+    assert set(c["memory"]) == {"accuracy", "by_distance", "n"} and set(c["memory"]["by_distance"]) == {"1", "3", "10", "25"}
+    assert c["memory"]["accuracy"] == 0.0 and c["memory"]["n"] == 1
+    assert c["knowledge"]["n"] == 0 and c["knowledge"]["accuracy"] is None
+    assert c["adherence"]["n"] == 3  # two steps + one must_not_mention on the adherence axis
+    assert set(c["turn_taking"]) == TURN_TAKING_KEYS
+    assert c["conversations"] == 1 and c["failures"] == 0
+    assert card["architectures"]["moshi"] == {"skipped": "no server"}
+    page = render(card, {"cascade": [Conversation(sc, ev)]})
+    assert "id='scorecard'" in page and "I don&#x27;t remember." in page
+
+
+def test_report_renders_in_headless_chromium(tmp_path):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "Chromium is needed for this test; `make test` installs it (apt-get install chromium)"
+    sc = load_scenario(_write(tmp_path, "s.yaml", SCENARIO))
+    ev = _events([("What is your name?", "smooth"), (None, "backchannel"), ("It shipped.", "smooth"),
+                  ("Four four one seven two.", "smooth")])
+    convs = {"cascade": [Conversation(sc, ev)], "cascade-openai": [Conversation(sc, ev)]}
+    page = tmp_path / "report.html"
+    page.write_text(render(build_scorecard(["memory"], convs, {}), convs))
+    proc = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
+                          capture_output=True, text=True, timeout=120)
+    dom = proc.stdout
+    assert '<table id="scorecard">' in dom, proc.stderr[-2000:]
+    assert "<th>cascade</th><th>cascade-openai</th>" in dom
+    assert 'id="latency-cdf"' in dom and dom.count('class="timeline"') == 2
+
+
+def test_a_crashing_conversation_is_recorded_and_the_run_goes_on(tmp_path):
+    (tmp_path / "kb").mkdir()
+    (tmp_path / "kb" / "broken.md").write_bytes(b"\xff\xfe\x00not utf-8\xff")
+    _write(tmp_path, "broken.yaml", "id: broken\ntitle: t\nsuites: [knowledge]\nknowledge: [kb/broken.md]\n"
+                                    "turns:\n  - say: hi\n")
+    from parley.bench.run import run_bench
+    from parley.config import CascadeConfig
+
+    run = run_bench([str(tmp_path / "broken.yaml")], ["cascade", "moshi"], tmp_path / "out", base=CascadeConfig())
+    card = run.scorecard["architectures"]
+    assert card["cascade"]["failures"] == 1 and card["cascade"]["conversations"] == 1
+    result = json.loads((tmp_path / "out" / "cascade" / "broken" / "result.json").read_text())
+    assert result["status"] == "failed" and "UnicodeDecodeError" in result["error"]
+    assert "not available" in card["moshi"]["skipped"]
+    assert (tmp_path / "out" / "scorecard.json").exists() and (tmp_path / "out" / "report.html").exists()
+
+
+@pytest.mark.slow
+def test_bench_smoke_suite_end_to_end(tmp_path):
+    out, fdb = tmp_path / "run", tmp_path / "fdb"
+    cmd = [sys.executable, "-m", "parley.cli", "bench", "--suite", "smoke", "--arch", "cascade,cascade-openai",
+           "--out", str(out), "--export-fdb", str(fdb)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env={**__import__("os").environ,
+                                                                                   "PARLEY_LLM_URL": ""})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    card = json.loads((out / "scorecard.json").read_text())
+    c = card["architectures"]["cascade"]
+    assert c["conversations"] == 2 and c["failures"] == 0
+    assert "no OpenAI-compatible endpoint" in card["architectures"]["cascade-openai"]["skipped"]
+    assert c["memory"]["n"] == 1 and c["latency"]["p50_ms"] is not None
+    assert c["turn_taking"]["interruption_stop_ms_p50"] is not None  # the barge-in stopped the agent
+    for conv in ("smoke-order-recall", "smoke-barge-in"):
+        for name in ("events.jsonl", "conversation.wav", "transcript.md"):
+            assert (out / "cascade" / conv / name).exists()
+    # Full-Duplex-Bench layout for the turn-taking conversation (smoke-barge-in: a smooth turn, an interruption)
+    interrupt = next((fdb / "user_interruption").iterdir())
+    for name in ("input.wav", "output.wav", "output.json", "interrupt.json"):
+        assert (interrupt / name).exists()
+    assert json.loads((interrupt / "interrupt.json").read_text())[0]["interrupt"].startswith("Sorry, wait")
+    smooth = next((fdb / "smooth_turn_taking").iterdir())
+    words = json.loads((smooth / "output.json").read_text())["chunks"]
+    assert words and all(w["timestamp"][0] <= w["timestamp"][1] for w in words)
+    # a second run reuses every finished conversation
+    again = subprocess.run(cmd[:-2], capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and "2 finished conversation(s) reused" in again.stdout
