@@ -39,12 +39,13 @@ def test_waits_follow_confidence_and_eagerness():
     assert required_wait(0.9, "What time do you close?", "medium").wait_ms == WAITS_MS["medium"][0]
     assert required_wait(0.2, "Thanks, that's all.", "medium").wait_ms == WAITS_MS["medium"][1]
     assert required_wait(0.02, "Thanks, that's all.", "medium").wait_ms == WAITS_MS["medium"][1]  # closing
-    assert required_wait(0.02, "so I sent it back in.", "medium").wait_ms == WAITS_MS["medium"][2]
+    assert required_wait(0.02, "so I sent it back in.", "medium").wait_ms == WAITS_MS["medium"][3]
     # Whisper wrote "last week and" as a finished sentence; Smart Turn's "not done" still holds
     assert required_wait(0.47, "I ordered a jacket last weekend.", "medium").wait_ms == WAITS_MS["medium"][2]
     assert required_wait(0.6, "I ordered a jacket last weekend.", "medium").wait_ms == WAITS_MS["medium"][1]
+    assert required_wait(0.1, "I ordered a jacket last weekend.", "medium").wait_ms == WAITS_MS["medium"][3]
     assert required_wait(0.03, "My order number is 4.4 7192", "medium").wait_ms == WAITS_MS["medium"][1]
-    assert required_wait(0.9, "my number is four four", "medium").wait_ms == WAITS_MS["medium"][2]
+    assert required_wait(0.9, "my number is four four", "medium").wait_ms == WAITS_MS["medium"][3]
     assert required_wait(0.9, "Okay?", "high").wait_ms < required_wait(0.9, "Okay?", "low").wait_ms
 
 

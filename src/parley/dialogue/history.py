@@ -18,15 +18,25 @@ class History:
     system: str
     turns: list[tuple[str, str]] = field(default_factory=list)  # (user, agent as heard)
     max_chars: int = 10_000  # ~2.5k tokens: the oldest turns drop out first (summaries come with memory)
+    pending: str = ""  # user words whose reply was cut before a sound of it was heard
 
     def add(self, user: str, agent_heard: str, *, interrupted: bool = False) -> None:
+        user = f"{self.pending} {user.strip()}".strip()
         agent = agent_heard.strip()
+        if not agent:
+            # The user kept the floor before hearing anything: no agent turn happened, and their
+            # words continue into the next user turn (a lone marker would be parroted back).
+            self.pending = user
+            return
+        self.pending = ""
         if interrupted:
-            agent = (agent + INTERRUPTED_MARKER).strip()
-        self.turns.append((user.strip(), agent))
+            agent = agent + INTERRUPTED_MARKER
+        self.turns.append((user, agent))
 
     def messages(self, next_user: str | None = None) -> list[Message]:
         msgs: list[Message] = [{"role": "system", "content": self.system}]
+        if next_user is not None and self.pending:
+            next_user = f"{self.pending} {next_user}"
         budget = self.max_chars - len(self.system) - len(next_user or "")
         kept: list[tuple[str, str]] = []
         for user, agent in reversed(self.turns):
@@ -36,8 +46,7 @@ class History:
             kept.append((user, agent))
         for user, agent in reversed(kept):
             msgs.append({"role": "user", "content": user})
-            if agent:
-                msgs.append({"role": "assistant", "content": agent})
+            msgs.append({"role": "assistant", "content": agent})
         if next_user is not None:
             msgs.append({"role": "user", "content": next_user})
         return msgs

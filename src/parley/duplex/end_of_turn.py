@@ -8,10 +8,13 @@ silence required before taking the floor depends on how sure we are the user has
   `hold` wait, ~2 s at medium eagerness);
 - Smart Turn says complete (P ≥ 0.7) or the text ends in a question mark → answer after a short
   `done` wait;
-- Smart Turn says not done (P < 0.5, the model's own decision threshold) and the words are not a
-  closing ("thanks", "goodbye") or a completed number → the `hold` wait as well: pauses inside a
-  sentence are where people think, and Whisper tiny often "completes" the words before a pause
-  ("last week and" → "last weekend."), so the audio verdict must not need the text to agree;
+- Smart Turn is sure the user is not done (P < 0.15) and the words are not a closing ("thanks",
+  "goodbye") or a completed number → the `hold` wait as well: pauses inside a sentence are where
+  people think;
+- Smart Turn leans to "not done" (0.15 ≤ P < 0.5, below the model's own decision threshold) →
+  the `doubtful` wait (1.2 s at medium): Whisper tiny often "completes" the words before a pause
+  ("last week and" → "last weekend."), so the audio's verdict must count even when the text reads
+  as finished, but a finished sentence the model merely doubts should not cost the full hold;
 - otherwise → the `unsure` wait.
 `eagerness` (low / medium / high) scales the three waits. The reply is being prepared during all of
 them (speculation), so a short wait is directly a shorter latency.
@@ -24,11 +27,11 @@ from dataclasses import dataclass
 
 from parley.textnorm import digits_of
 
-# silence in ms before taking the floor: (clearly done, unsure, user holding the floor)
+# silence in ms before taking the floor: (clearly done, unsure, doubtful, user holding the floor)
 WAITS_MS = {
-    "low": (500, 1000, 2400),
-    "medium": (300, 700, 2000),
-    "high": (160, 500, 1400),
+    "low": (600, 1000, 1600, 2400),
+    "medium": (400, 700, 1200, 2000),  # 400: a comma pause in fluent speech lasts up to ~300 ms
+    "high": (250, 500, 900, 1400),
 }
 
 # conjunctions, fillers, articles and possessives end no sentence, not even a question ("about the?")
@@ -80,7 +83,8 @@ def _trailing_digits(text: str) -> int:
 
 
 P_DONE = 0.7       # Smart Turn at or above: the user is done
-P_NOT_DONE = 0.5   # below: the user is mid-utterance (Smart Turn's own decision threshold)
+P_DOUBTFUL = 0.5   # below: leaning to "not done" (Smart Turn's own decision threshold)
+P_NOT_DONE = 0.15  # below: the user is mid-utterance
 _CLOSING = re.compile(r"\b(thanks|thank you|goodbye|bye|that's all|that is all|cheers)\W*$")
 
 
@@ -93,7 +97,7 @@ class TurnVerdict:
 
 
 def required_wait(p_done: float | None, text: str, eagerness: str = "medium") -> TurnVerdict:
-    done, unsure, hold = WAITS_MS[eagerness]
+    done, unsure, doubtful, hold = WAITS_MS[eagerness]
     cue = hold_cue(text)
     if cue:
         return TurnVerdict(p_done, cue, hold, True)
@@ -102,6 +106,8 @@ def required_wait(p_done: float | None, text: str, eagerness: str = "medium") ->
         return TurnVerdict(p_done, None, done, False)
     # Smart Turn hears a digit sequence as unfinished; once a whole number has been said, don't hold.
     number_said = bool(re.search(r"\d\W*$", digits_of(t))) and _trailing_digits(t) >= _MIN_NUMBER_DIGITS
-    if p_done is not None and p_done < P_NOT_DONE and t and not _CLOSING.search(t) and not number_said:
-        return TurnVerdict(p_done, "smart turn: not done", hold, True)
+    if p_done is not None and p_done < P_DOUBTFUL and t and not _CLOSING.search(t) and not number_said:
+        if p_done < P_NOT_DONE:
+            return TurnVerdict(p_done, "smart turn: not done", hold, True)
+        return TurnVerdict(p_done, "smart turn: doubtful", doubtful, False)
     return TurnVerdict(p_done, None, unsure, False)

@@ -54,7 +54,7 @@ class SilenceEndpointer:
     @property
     def fallback_s(self) -> float:
         """The longest silence any pause is held open, decided or not."""
-        return WAITS_MS[self.cfg.eagerness][2] / 1000
+        return WAITS_MS[self.cfg.eagerness][-1] / 1000
 
     @property
     def paused(self) -> bool:
