@@ -18,6 +18,8 @@ from parley.transports.loopback import UserLine
     ("I'd like to change my order and", "trailing 'and'"),
     ("So, um", "trailing 'um'"),
     ("My name is spelled M A", "spelling in progress"),
+    ("My name is spelled L.", "spelling in progress"),
+    ("It's spelled", "spelling in progress"),
     ("I was thinking...", "trailing off"),
     ("I would like to change the delivery address to.", "trailing 'to'"),
     ("I think the problem is that.", "clause announced"),
