@@ -21,7 +21,7 @@ h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #dd
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}
 th:first-child,td:first-child{text-align:left}tr.axis td{background:#f3f3f3;font-weight:600;text-align:left}
 .fail{color:#b00}.ok{color:#070}.muted{color:#777}details{margin:.4em 0}summary{cursor:pointer}
-.checks td{text-align:left;vertical-align:top}svg{background:#fafafa;border:1px solid #eee}
+.checks td,.checks th{text-align:left;vertical-align:top}svg{background:#fafafa;border:1px solid #eee}
 """
 
 
