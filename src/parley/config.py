@@ -65,6 +65,7 @@ class TTSConfig(_Strict):
     first_clause_max_words: int = Field(
         4, description="Cut the first clause after this many words even without punctuation (0 = never)."
     )
+    threads: int = Field(2, description="onnxruntime threads for Piper.")
 
 
 class CascadeConfig(_Strict):

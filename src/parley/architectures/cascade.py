@@ -61,7 +61,7 @@ class CascadeAgent:
         self.vad = vad or registry.vad()
         self.asr = asr or registry.whisper(cfg.asr.window_s, cfg.asr.threads)
         self.llm = llm or registry.chat_model(cfg.llm, clock)
-        self.tts = tts or registry.piper(cfg.tts.length_scale)
+        self.tts = tts or registry.piper(cfg.tts.length_scale, threads=cfg.tts.threads)
         self.gate = gate or registry.cpu_gate()
         self.turn_detector = turn or (registry.smart_turn() if cfg.endpoint.predict else None)
         self.history = History(system_prompt(cfg.persona or DEFAULT_PERSONA))

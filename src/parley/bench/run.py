@@ -165,6 +165,9 @@ def run_bench(suites: list[str], archs: list[str], out: Path, *, base: CascadeCo
               jobs: int = 1, on_start: Callable[[int], None] | None = None,
               on_done: Callable[[dict], None] | None = None) -> BenchRun:
     scenarios = select_scenarios(suites)  # validated before anything runs
+    if jobs > 1:  # share the cores: oversubscribed llama.cpp threads spin and stall each other
+        base = base.model_copy(deep=True)
+        base.llm.threads = base.asr.threads = base.tts.threads = max(1, (os.cpu_count() or 2) // jobs)
     configs, skipped = {}, {}
     for arch in archs:
         cfg, reason = arch_config(arch, base)

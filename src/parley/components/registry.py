@@ -29,10 +29,10 @@ def whisper(window_s: int = 10, threads: int = 2):
 
 
 @lru_cache(maxsize=4)
-def piper(length_scale: float = 1.0, pitch: float = 1.0, deterministic: bool = False):
+def piper(length_scale: float = 1.0, pitch: float = 1.0, deterministic: bool = False, threads: int = 2):
     from parley.components.tts.piper import PiperTTS
 
-    return PiperTTS(length_scale=length_scale, pitch=pitch, deterministic=deterministic)
+    return PiperTTS(length_scale=length_scale, pitch=pitch, deterministic=deterministic, threads=threads)
 
 
 @lru_cache(maxsize=1)
