@@ -1,4 +1,4 @@
-"""`parley` command line: demo, talk, duplex-check, bench, models.
+"""`parley` command line: demo, talk, duplex-check, bench, budget, models.
 
 Expected failures (bad input, missing models, unreachable endpoints) print one sentence and exit 1;
 anything else is a bug and keeps its traceback.
@@ -199,6 +199,44 @@ def _print_scorecard(card: dict) -> None:
     for a, c in archs.items():
         if "skipped" in c:
             console.print(f"[yellow]skipped[/] {a}: {escape(c['skipped'])}")
+
+
+@app.command()
+def budget(
+    minutes: float = typer.Option(10.0, "--minutes", help="Length of the conversation to plan for."),
+    knowledge_tokens: int = typer.Option(0, "--knowledge-tokens", help="Knowledge text kept in the prompt, in tokens."),
+    persona: Optional[Path] = typer.Option(None, "--persona", help="Persona text file (default: parley's persona)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML config file (the cascade's window is llm.n_ctx)."),
+) -> None:
+    """How each architecture's context window holds a conversation of M minutes, and what it loses."""
+    import json
+
+    from parley.dialogue.budget import plan
+    from parley.dialogue.persona import DEFAULT_PERSONA
+
+    if minutes <= 0 or knowledge_tokens < 0:
+        raise ParleyError("--minutes must be positive and --knowledge-tokens not negative.")
+    cfg = load_config(config)
+    text = DEFAULT_PERSONA
+    if persona is not None:
+        try:
+            text = persona.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ParleyError(f"{persona}: cannot read the persona file ({exc.__class__.__name__}).") from None
+    budgets = plan(minutes, knowledge_tokens, text, cfg.llm.n_ctx, cfg.llm.max_tokens)
+    if as_json:
+        print(json.dumps({"minutes": minutes, "knowledge_tokens": knowledge_tokens,
+                          "architectures": {k: b.to_dict() for k, b in budgets.items()}}, indent=2))
+        return
+    table = Table(title=f"Context budget: {minutes:g} min of conversation, {knowledge_tokens} knowledge tokens")
+    for col in ("architecture", "window", "unit", "prompt", "used", "fits", "history lost"):
+        table.add_column(col, justify="left" if col in ("architecture", "unit") else "right")
+    for name, b in budgets.items():
+        lost = f"{b.lost_minutes:g} min" + (" + prompt" if b.prompt_lost else "")
+        table.add_row(name, str(b.window), b.unit, str(b.prompt), str(b.used),
+                      "[green]yes[/]" if b.fits else "[red]no[/]", lost)
+    console.print(table)
 
 
 @models_app.command("prepare")

@@ -52,7 +52,7 @@ class LLMConfig(_Strict):
     model: str = Field("quality", description="For llama: 'quality' (Qwen2.5 1.5B), 'fast' (0.5B) or a GGUF path. For openai: the served model name.")
     url: str | None = Field(None, description="Base URL of an OpenAI-compatible endpoint, e.g. http://localhost:8000/v1.")
     api_key: str | None = Field(None, description="API key for the endpoint (or set OPENAI_API_KEY).")
-    n_ctx: int = Field(4096, description="Context window for the embedded model, in tokens.")
+    n_ctx: int = Field(8192, description="Context window for the embedded model, in tokens (Qwen2.5 supports 32k).")
     threads: int = Field(2, description="llama.cpp threads.")
     max_tokens: int = Field(120, description="Longest reply, in tokens; spoken replies should be short.")
     temperature: float = Field(0.2, description="Sampling temperature.")

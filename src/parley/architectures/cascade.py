@@ -64,7 +64,9 @@ class CascadeAgent:
         self.tts = tts or registry.piper(cfg.tts.length_scale, threads=cfg.tts.threads)
         self.gate = gate or registry.cpu_gate()
         self.turn_detector = turn or (registry.smart_turn() if cfg.endpoint.predict else None)
-        self.history = History(system_prompt(cfg.persona or DEFAULT_PERSONA))
+        # ~3 characters a token keeps history, system prompt and reply inside the model's window
+        self.history = History(system_prompt(cfg.persona or DEFAULT_PERSONA),
+                               max_chars=3 * (cfg.llm.n_ctx - cfg.llm.max_tokens))
         self.endpointer = SilenceEndpointer(cfg.vad, cfg.endpoint)
         self.playout = Playout(log, self._on_reply_finished)
         self.echo = EchoGuard() if cfg.echo_guard else None

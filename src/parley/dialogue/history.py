@@ -17,7 +17,7 @@ INTERRUPTED_MARKER = " [interrupted by the user]"
 class History:
     system: str
     turns: list[tuple[str, str]] = field(default_factory=list)  # (user, agent as heard)
-    max_chars: int = 10_000  # ~2.5k tokens: the oldest turns drop out first (summaries come with memory)
+    max_chars: int = 10_000  # system prompt + kept turns; the oldest turns drop out first
     pending: str = ""  # user words whose reply was cut before a sound of it was heard
 
     def add(self, user: str, agent_heard: str, *, interrupted: bool = False) -> None:

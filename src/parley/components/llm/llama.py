@@ -55,6 +55,7 @@ class LlamaEngine:
         stream = self._llm.create_chat_completion(
             messages=messages, stream=True, max_tokens=max_tokens, temperature=temperature,
             top_p=0.9, repeat_penalty=1.1,
+            seed=0,  # per request: the same prompt gets the same reply, whatever ran before it
         )
         try:
             for chunk in stream:
