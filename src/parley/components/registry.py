@@ -42,6 +42,13 @@ def smart_turn():
     return SmartTurn()
 
 
+@lru_cache(maxsize=1)
+def embedder():
+    from parley.components.embed.minilm import MiniLMEmbedder
+
+    return MiniLMEmbedder()
+
+
 def vad():
     from parley.components.vad.silero import SileroVAD
 

@@ -1,0 +1,88 @@
+"""The knowledge base: chunking, hybrid retrieval with the real MiniLM model, persistence, updates."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from parley.dialogue.knowledge import KnowledgeBase, chunk_text, read_document
+from parley.errors import ParleyError
+
+KB_DOCS = Path(__file__).parent.parent / "src/parley/bench/scenarios/kb"
+
+
+def test_chunks_carry_title_and_section_and_stay_short():
+    text = "# Guide\n\nIntro line.\n\n## Returns\n\n" + " ".join(["A sentence about returns."] * 60)
+    chunks = chunk_text("Guide", text, max_chars=300)
+    assert chunks[0] == "Guide: Intro line."
+    assert all(c.startswith("Guide — Returns: ") for c in chunks[1:]) and len(chunks) > 3
+    assert all(len(c) < 300 + len("Guide — Returns: ") + 30 for c in chunks)
+
+
+def test_html_is_read_as_text(tmp_path):
+    p = tmp_path / "page.html"
+    p.write_text("<html><head><title>Care Guide</title><style>p{}</style></head>"
+                 "<body><p>Wash wool cold.</p><script>evil()</script></body></html>")
+    title, text = read_document(p)
+    assert title == "Care Guide" and "Wash wool cold." in text and "evil" not in text
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory):
+    docs = tmp_path_factory.mktemp("docs")
+    for f in KB_DOCS.iterdir():
+        shutil.copy(f, docs / f.name)
+    base = KnowledgeBase(tmp_path_factory.mktemp("kb"))
+    stats = base.add(docs)
+    assert stats["added"] == len(list(KB_DOCS.iterdir())) and stats["chunks"] == len(base.chunks)
+    return base, docs
+
+
+def test_hybrid_search_finds_exact_numbers_and_paraphrases(kb):
+    base, _ = kb
+    assert "58316" in base.search("order 58316", k=1)[0].chunk.text  # lexical: an exact number
+    refund = base.search("when do I get my money back", k=1)[0]  # dense: "refunds" never said
+    assert refund.chunk.title == "Northwind Returns Policy" and refund.dense_rank is not None
+    assert base.search("price of next-day delivery", k=1)[0].chunk.title == "Northwind Shipping Guide"
+
+
+def test_the_index_persists_and_updates_incrementally(kb, tmp_path):
+    base, docs = kb
+    again = KnowledgeBase(base.folder)  # reopened from disk
+    assert len(again.chunks) == len(base.chunks)
+    assert again.search("order 58316", k=1)[0].chunk.text == base.search("order 58316", k=1)[0].chunk.text
+    assert again.add(docs)["unchanged"] == len(list(docs.iterdir()))
+    (docs / "order-records.md").write_text("# Order Records\n\nOrder 77001, for Ann Lee: delivered Tuesday.\n")
+    (docs / "supplier-notes.md").unlink()
+    stats = again.add(docs)
+    assert stats["updated"] == 1 and stats["removed"] == 1
+    assert "77001" in again.search("order 77001", k=1)[0].chunk.text
+    assert not any("supplier" in c.source for c in KnowledgeBase(base.folder).chunks)
+
+
+def test_bad_documents_get_one_clear_sentence(tmp_path):
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("caf\xe9".encode("latin-1"))
+    with pytest.raises(ParleyError, match="not UTF-8"):
+        KnowledgeBase(tmp_path / "kb").add(bad)
+    pdf = tmp_path / "doc.pdf"
+    pdf.write_bytes(b"%PDF-1.4")
+    with pytest.raises(ParleyError, match="reads"):
+        KnowledgeBase(tmp_path / "kb").add(pdf)
+
+
+def test_kb_commands(tmp_path):
+    env_kb = str(tmp_path / "kb")
+    add = subprocess.run([sys.executable, "-m", "parley.cli", "kb", "add", str(KB_DOCS), "--kb", env_kb],
+                         capture_output=True, text=True, timeout=300)
+    assert add.returncode == 0, add.stderr
+    found = subprocess.run([sys.executable, "-m", "parley.cli", "kb", "search", "boot warranty length", "--kb", env_kb,
+                            "--json", "-k", "2"], capture_output=True, text=True, timeout=300)
+    hits = json.loads(found.stdout)
+    assert len(hits) == 2 and hits[0]["title"] == "Trailhead Boots Warranty"
+    empty = subprocess.run([sys.executable, "-m", "parley.cli", "kb", "search", "x", "--kb", str(tmp_path / "none")],
+                           capture_output=True, text=True, timeout=300)
+    assert empty.returncode == 1 and "empty" in empty.stderr
