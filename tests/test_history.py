@@ -19,3 +19,27 @@ def test_a_partly_heard_reply_is_kept_with_the_marker_and_pending_words_prefix_t
     assert h.messages()[-1]["content"] == "You can return items within" + INTERRUPTED_MARKER
     h.add("Wait,", "", interrupted=True)
     assert h.messages("how long?")[-1]["content"] == "Wait, how long?"
+
+
+def test_facts_from_dropped_turns_stay_in_context_past_a_hundred_turns():
+    h = History("sys", max_chars=4000)
+    h.add("Hi, my name is Priya Raman and my order number is four four one seven two.", "Hello Priya.")
+    h.add("Please ship it to 12 Baker Street.", "Will do.")
+    for i in range(150):
+        h.add(f"Question {i} about jackets, sizes and the weather in general?", f"Answer {i}, kept short.")
+    msgs = h.messages("What was my order number and my name?")
+    text = " ".join(m["content"] for m in msgs)
+    assert sum(len(m["content"]) for m in msgs) < 4000
+    assert "Question 0 " not in text  # the start of the call is out of the window...
+    assert "order number 44172" in text and "Priya Raman" in text and "12 Baker Street" in text  # ...its facts are not
+    first = h.messages("next")[:3]
+    h.add("One more question?", "One more answer.")
+    assert h.messages("next")[:3] == first  # trimming in blocks: the prompt prefix stays put
+
+
+def test_fact_extraction_is_verbatim_and_conservative():
+    from parley.dialogue.memory import extract
+
+    facts = {(f.kind, f.text) for f in extract("I'm Carlos. My phone number is 555-2134, born March 14th.", 3)}
+    assert ("name", "Carlos") in facts and ("number", "phone number 5552134") in facts and ("date", "March 14th") in facts
+    assert extract("I'm just looking, thanks.", 1) == []

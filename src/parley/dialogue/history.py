@@ -2,6 +2,11 @@
 
 The assistant side holds only the characters the user actually heard: a reply cut off by a barge-in
 is stored truncated, with a marker, so the model never believes it said what nobody heard.
+
+When the history outgrows its budget, the oldest turns drop out in one block (down to half the
+budget), so the prompt's prefix stays the same for many turns and llama.cpp's prefix cache keeps
+working; the facts the caller stated in dropped turns stay in context as a verbatim note
+(`dialogue/memory.py`).
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from parley.components.llm.base import Message
+from parley.dialogue.memory import Fact, extract, note
 
 INTERRUPTED_MARKER = " [interrupted by the user]"
 
@@ -19,6 +25,8 @@ class History:
     turns: list[tuple[str, str]] = field(default_factory=list)  # (user, agent as heard)
     max_chars: int = 10_000  # system prompt + kept turns; the oldest turns drop out first
     pending: str = ""  # user words whose reply was cut before a sound of it was heard
+    facts: list[Fact] = field(default_factory=list)
+    start: int = 0  # turns before this one have dropped out of the prompt
 
     def add(self, user: str, agent_heard: str, *, interrupted: bool = False) -> None:
         user = f"{self.pending} {user.strip()}".strip()
@@ -31,20 +39,25 @@ class History:
         self.pending = ""
         if interrupted:
             agent = agent + INTERRUPTED_MARKER
+        self.facts += extract(user, len(self.turns) + 1)
         self.turns.append((user, agent))
 
     def messages(self, next_user: str | None = None) -> list[Message]:
         msgs: list[Message] = [{"role": "system", "content": self.system}]
         if next_user is not None and self.pending:
             next_user = f"{self.pending} {next_user}"
-        budget = self.max_chars - len(self.system) - len(next_user or "")
-        kept: list[tuple[str, str]] = []
-        for user, agent in reversed(self.turns):
-            budget -= len(user) + len(agent)
-            if budget < 0:
-                break
-            kept.append((user, agent))
-        for user, agent in reversed(kept):
+        budget = self.max_chars - len(self.system) - len(next_user or "") - 500  # 500: the facts note
+
+        def size(start: int) -> int:
+            return sum(len(u) + len(a) for u, a in self.turns[start:])
+
+        if size(self.start) > budget:
+            while self.start < len(self.turns) and size(self.start) > budget // 2:
+                self.start += 1
+        dropped = [f for f in self.facts if f.turn <= self.start]
+        if dropped:
+            msgs.append({"role": "system", "content": note(dropped)})
+        for user, agent in self.turns[self.start:]:
             msgs.append({"role": "user", "content": user})
             msgs.append({"role": "assistant", "content": agent})
         if next_user is not None:
