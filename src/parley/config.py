@@ -68,12 +68,18 @@ class TTSConfig(_Strict):
     threads: int = Field(2, description="onnxruntime threads for Piper.")
 
 
+class KnowledgeConfig(_Strict):
+    path: str | None = Field(None, description="Knowledge-base folder (built with `parley kb add`); none = no retrieval.")
+    top_k: int = Field(2, description="Passages given to the LLM with each user turn.")
+
+
 class CascadeConfig(_Strict):
     vad: VADConfig = VADConfig()
     endpoint: EndpointConfig = EndpointConfig()
     asr: ASRConfig = ASRConfig()
     llm: LLMConfig = LLMConfig()
     tts: TTSConfig = TTSConfig()
+    knowledge: KnowledgeConfig = KnowledgeConfig()
     barge_in: bool = Field(True, description="Stop speaking when the user starts talking over the agent.")
     barge_in_confirm_ms: int = Field(
         600, description="Overlapping user speech this long is a barge-in even before it is transcribed; "

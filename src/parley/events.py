@@ -98,6 +98,18 @@ class AsrPartial(Event):
 
 
 @dataclass(frozen=True)
+class Retrieval(Event):
+    """Knowledge-base passages found for a transcript: `stage` partial (before the end of turn) or
+    final; `turn` is the reply that used them (0 for a partial)."""
+    kind: ClassVar[str] = "retrieval"
+    turn: int = 0
+    stage: str = "final"
+    query: str = ""
+    sources: list = field(default_factory=list)  # document titles, best first
+    compute_ms: float = 0.0
+
+
+@dataclass(frozen=True)
 class AsrFinal(Event):
     kind: ClassVar[str] = "asr_final"
     turn: int = 0

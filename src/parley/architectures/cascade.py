@@ -9,6 +9,9 @@ Path of one user turn:
 3. At the end of turn the prepared reply is committed and the playout starts pulling its audio, so
    the endpoint wait is hidden behind ASR + LLM + TTS instead of added to them.
 4. History receives the user's text and exactly the characters the user heard.
+With a knowledge base configured, each partial transcript is already used to retrieve passages
+(`retrieval`, stage partial); the final transcript reuses them when it reads the same, and the
+passages go into the prompt after the cached prefix, framed as data.
 The session orchestrator stays small: endpointing, playout and history are separate collaborators.
 """
 
@@ -31,7 +34,7 @@ from parley.components.tts.clauses import Clause, ClauseSplitter
 from parley.config import CascadeConfig
 from parley.cpu import CpuGate
 from parley.dialogue.history import History
-from parley.dialogue.persona import DEFAULT_PERSONA, system_prompt
+from parley.dialogue.persona import DEFAULT_PERSONA, reference_block, system_prompt
 from parley.duplex.backchannel import ASR_PROMPT, is_backchannel
 from parley.duplex.echo import EchoGuard
 from parley.duplex.floor import Floor
@@ -41,7 +44,7 @@ from parley.duplex.playout import Playout, Reply
 from parley.errors import ParleyError
 from parley.events import (
     AgentTurn, AsrFinal, AsrPartial, Backchannel, ComponentError, EventLog, LlmDone, LlmFirstToken, LlmRequest,
-    SpeculationCancelled, SpeculationStarted, TtsChunk, TurnEndPredicted, TurnPrediction, UserSpeechStarted,
+    Retrieval, SpeculationCancelled, SpeculationStarted, TtsChunk, TurnEndPredicted, TurnPrediction, UserSpeechStarted,
     UserSpeechStopped,
 )
 from parley.textnorm import for_speech
@@ -64,6 +67,12 @@ class CascadeAgent:
         self.tts = tts or registry.piper(cfg.tts.length_scale, threads=cfg.tts.threads)
         self.gate = gate or registry.cpu_gate()
         self.turn_detector = turn or (registry.smart_turn() if cfg.endpoint.predict else None)
+        self.kb = None
+        if cfg.knowledge.path:
+            from parley.dialogue.knowledge import KnowledgeBase
+
+            self.kb = KnowledgeBase(cfg.knowledge.path)
+        self._retrieved: tuple[str, list] = ("", [])  # the latest partial transcript and its passages
         # ~3 characters a token keeps history, system prompt and reply inside the model's window
         self.history = History(system_prompt(cfg.persona or DEFAULT_PERSONA),
                                max_chars=3 * (cfg.llm.n_ctx - cfg.llm.max_tokens))
@@ -77,6 +86,7 @@ class CascadeAgent:
         self._asr_exec = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
         self._tts_exec = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tts")
         self._turn_exec = ThreadPoolExecutor(max_workers=1, thread_name_prefix="turn")
+        self._kb_exec = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb")
         self.transcriber = StreamingTranscriber(self.asr, clock, self._asr_exec, cfg.asr.partial_interval_s)
         self._preroll: deque[np.ndarray] = deque(maxlen=max(1, round(cfg.vad.preroll_ms / 1000 / FRAME_SECONDS)))
         self._utterance: list[np.ndarray] = []
@@ -102,6 +112,8 @@ class CascadeAgent:
         await self.clock.compute(self._asr_exec, self.asr.transcribe, np.zeros(16000, dtype=np.float32))
         if self.turn_detector is not None:
             await self.clock.compute(self._turn_exec, self.turn_detector.predict, np.zeros(16000, dtype=np.float32))
+        if self.kb is not None:
+            await self.clock.compute(self._kb_exec, self.kb.search, "warm up")
         if self.cfg.agent_backchannels:  # pre-synthesized: a backchannel must cost no compute when due
             for text in AGENT_BACKCHANNELS:
                 self._backchannel_clips.append((text, await self.clock.compute(self._tts_exec, self.tts.synthesize, text)))
@@ -112,7 +124,7 @@ class CascadeAgent:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        for ex in (self._asr_exec, self._tts_exec, self._turn_exec):
+        for ex in (self._asr_exec, self._tts_exec, self._turn_exec, self._kb_exec):
             ex.shutdown(wait=True, cancel_futures=True)
 
     @property
@@ -158,6 +170,7 @@ class CascadeAgent:
         self._utterance = list(self._preroll)
         self._preroll.clear()
         self.transcriber.reset()
+        self._retrieved = ("", [])
         self.log.emit(UserSpeechStarted, t=ev.t)
         if self.playout.active and self.playout.reply.backchannel:
             self.playout.stop("yield", self.clock.now())  # never talk over the user's onset
@@ -257,12 +270,17 @@ class CascadeAgent:
             if not tr.text:
                 return  # noise or silence: no reply
             reply.user_text = tr.text
+            reference = None
+            if self.kb is not None:
+                stage = "retrieval"
+                reference = await self._reference(reply.turn, tr.text)
             stage = "llm"
-            self.log.emit(LlmRequest, turn=reply.turn, messages=len(self.history.messages(tr.text)))
+            messages = self.history.messages(tr.text, reference)
+            self.log.emit(LlmRequest, turn=reply.turn, messages=len(messages))
             splitter = ClauseSplitter(self.cfg.tts.first_clause_min_words, self.cfg.tts.clause_min_words,
                                       self.cfg.tts.first_clause_max_words)
             tokens = 0
-            async for delta in self.llm.stream(self.history.messages(tr.text), cancel=reply.cancel):
+            async for delta in self.llm.stream(messages, cancel=reply.cancel):
                 if tokens == 0:
                     self.log.emit(LlmFirstToken, turn=reply.turn)
                 tokens += 1
@@ -334,6 +352,27 @@ class CascadeAgent:
             return
         if tr.text:
             self.log.emit(AsrPartial, text=tr.text, audio_s=round(tr.audio_s, 3))
+            if self.kb is not None:  # retrieval starts before the end of turn
+                try:
+                    self._retrieved = (tr.text, await self._search(0, "partial", tr.text))
+                except Exception as exc:
+                    self.log.emit(ComponentError, component="retrieval", message=f"{exc.__class__.__name__}: {exc}")
+
+    async def _search(self, turn: int, stage: str, text: str) -> list:
+        t0 = self.clock.now()
+        hits = await self.clock.compute(self._kb_exec, self.kb.search, text, self.cfg.knowledge.top_k)
+        self.log.emit(Retrieval, turn=turn, stage=stage, query=text, sources=[h.chunk.title for h in hits],
+                      compute_ms=round((self.clock.now() - t0) * 1000, 1))
+        return hits
+
+    async def _reference(self, turn: int, text: str) -> str:
+        """Passages for the final transcript: the partial's, if it already read the same."""
+        said, hits = self._retrieved
+        if said.strip().lower() != text.strip().lower():
+            hits = await self._search(turn, "final", text)
+        else:
+            self.log.emit(Retrieval, turn=turn, stage="reused", query=text, sources=[h.chunk.title for h in hits])
+        return reference_block([(h.chunk.title, h.chunk.text) for h in hits])
 
     def _on_reply_finished(self, reply: Reply, heard: str, interrupted: bool) -> None:
         if reply.backchannel or not reply.user_text:

@@ -90,8 +90,9 @@ def _probe_endpoint(url: str) -> str | None:
     return None
 
 
-def scenario_config(cfg: CascadeConfig, scenario: Scenario) -> CascadeConfig:
-    """The agent's system prompt for this scenario: persona, procedure, knowledge documents."""
+def scenario_config(cfg: CascadeConfig, scenario: Scenario, workdir: Path | None = None) -> CascadeConfig:
+    """The agent's system prompt for this scenario: persona, procedure, knowledge documents — or,
+    with `retrieval: true`, a knowledge base built in `workdir/kb` and searched per turn."""
     from parley.bench.judge import doc_title
     from parley.dialogue.persona import DEFAULT_PERSONA, system_prompt
 
@@ -99,6 +100,13 @@ def scenario_config(cfg: CascadeConfig, scenario: Scenario) -> CascadeConfig:
     procedure = [(s.instruction, [str(1 + [p.id for p in scenario.procedure].index(r)) for r in s.requires])
                  for s in scenario.procedure]
     docs = [(doc_title(p), p.read_text(encoding="utf-8")) for p in scenario.knowledge_paths()]
+    if scenario.retrieval and docs:
+        from parley.dialogue.knowledge import KnowledgeBase
+
+        kb = KnowledgeBase((workdir or Path.cwd()) / "kb")
+        for p in scenario.knowledge_paths():
+            kb.add(p)
+        cfg.knowledge.path, docs = str(kb.folder), []
     cfg.persona = system_prompt(scenario.persona or cfg.persona or DEFAULT_PERSONA, procedure, docs)
     return cfg
 
@@ -126,7 +134,7 @@ def run_job(job: Job) -> dict:
     try:
         scenario = load_scenario(Path(job.scenario_path))
         result["scenario"] = scenario.id
-        cfg = scenario_config(CascadeConfig.model_validate(job.config), scenario)
+        cfg = scenario_config(CascadeConfig.model_validate(job.config), scenario, out)
         clock = VirtualClock() if job.clock == "virtual" else RealClock()
         res = asyncio.run(run_conversation(
             cfg, user_lines(scenario), clock=clock, out_dir=out, session=scenario.id,

@@ -123,6 +123,7 @@ class Scenario(_Model):
     persona: str | None = None
     persona_checks: PersonaChecks | None = None
     knowledge: list[str] = []  # paths relative to the scenario file
+    retrieval: bool = False  # index `knowledge` and retrieve per turn, instead of putting it all in the prompt
     procedure: list[Step] = []
     turns: list[UserTurn] = Field(min_length=1)
     path: Path | None = Field(None, exclude=True)

@@ -42,11 +42,14 @@ class History:
         self.facts += extract(user, len(self.turns) + 1)
         self.turns.append((user, agent))
 
-    def messages(self, next_user: str | None = None) -> list[Message]:
+    def messages(self, next_user: str | None = None, reference: str | None = None) -> list[Message]:
+        """The prompt: system, the facts note (if turns were dropped), kept turns, then `reference`
+        (retrieved passages, as a system message: late in the prompt, so the cached prefix before it
+        survives) and the next user turn."""
         msgs: list[Message] = [{"role": "system", "content": self.system}]
         if next_user is not None and self.pending:
             next_user = f"{self.pending} {next_user}"
-        budget = self.max_chars - len(self.system) - len(next_user or "") - 500  # 500: the facts note
+        budget = self.max_chars - len(self.system) - len(next_user or "") - len(reference or "") - 500  # 500: facts
 
         def size(start: int) -> int:
             return sum(len(u) + len(a) for u, a in self.turns[start:])
@@ -60,6 +63,8 @@ class History:
         for user, agent in self.turns[self.start:]:
             msgs.append({"role": "user", "content": user})
             msgs.append({"role": "assistant", "content": agent})
+        if reference:
+            msgs.append({"role": "system", "content": reference})
         if next_user is not None:
             msgs.append({"role": "user", "content": next_user})
         return msgs
