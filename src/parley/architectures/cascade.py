@@ -9,15 +9,19 @@ Path of one user turn:
 3. At the end of turn the prepared reply is committed and the playout starts pulling its audio, so
    the endpoint wait is hidden behind ASR + LLM + TTS instead of added to them.
 4. History receives the user's text and exactly the characters the user heard.
-With a knowledge base configured, each partial transcript is already used to retrieve passages
-(`retrieval`, stage partial); the final transcript reuses them when it reads the same, and the
-passages go into the prompt after the cached prefix, framed as data.
+With a knowledge base configured, each partial transcript already retrieves passages (`retrieval`,
+stage partial) and prefills them, after the history, into the LLM's KV cache while the user is
+still speaking; the final transcript retrieves again (~5 ms) and, when its best passage is already
+prefilled, the reply only prefills the user's words (otherwise correctness wins: the final
+passages, prefilled then). A short follow-up ("where is that from?") is searched together with the
+previous user turn. Passages are framed as data.
 The session orchestrator stays small: endpointing, playout and history are separate collaborators.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import traceback
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -53,6 +57,20 @@ from parley.textnorm import for_speech
 AGENT_BACKCHANNELS = ("Mhm.", "Right.", "Okay.")
 
 
+_FUNCTION_WORDS = set("a an the is are was were do does did that this it its there here what where when which who how "
+                      "why from to of in on for and or but so can could would should will i you me my your "
+                      "about come comes came say said get got".split())
+
+
+def _is_follow_up(text: str) -> bool:
+    """Fewer than two content words: the question leans on the previous turn."""
+    return sum(w not in _FUNCTION_WORDS for w in re.findall(r"[a-z']+", text.lower())) < 2
+
+
+def _passages(hits: list) -> str:
+    return reference_block([(h.chunk.title, h.chunk.text) for h in hits])
+
+
 class CascadeAgent:
     name = "cascade"
 
@@ -72,7 +90,8 @@ class CascadeAgent:
             from parley.dialogue.knowledge import KnowledgeBase
 
             self.kb = KnowledgeBase(cfg.knowledge.path)
-        self._retrieved: tuple[str, list] = ("", [])  # the latest partial transcript and its passages
+        self._prefilled: list = []  # passages of this utterance already in the LLM's KV cache
+        self._prefill_task: asyncio.Future | None = None
         # ~3 characters a token keeps history, system prompt and reply inside the model's window
         self.history = History(system_prompt(cfg.persona or DEFAULT_PERSONA),
                                max_chars=3 * (cfg.llm.n_ctx - cfg.llm.max_tokens))
@@ -170,7 +189,7 @@ class CascadeAgent:
         self._utterance = list(self._preroll)
         self._preroll.clear()
         self.transcriber.reset()
-        self._retrieved = ("", [])
+        self._prefilled = []
         self.log.emit(UserSpeechStarted, t=ev.t)
         if self.playout.active and self.playout.reply.backchannel:
             self.playout.stop("yield", self.clock.now())  # never talk over the user's onset
@@ -354,25 +373,36 @@ class CascadeAgent:
             self.log.emit(AsrPartial, text=tr.text, audio_s=round(tr.audio_s, 3))
             if self.kb is not None:  # retrieval starts before the end of turn
                 try:
-                    self._retrieved = (tr.text, await self._search(0, "partial", tr.text))
+                    self._prefill(await self._search(0, "partial", tr.text))
                 except Exception as exc:
                     self.log.emit(ComponentError, component="retrieval", message=f"{exc.__class__.__name__}: {exc}")
 
     async def _search(self, turn: int, stage: str, text: str) -> list:
         t0 = self.clock.now()
+        if _is_follow_up(text) and self.history.turns:  # "where is that from?": search with its context
+            text = f"{self.history.turns[-1][0]} {text}"
         hits = await self.clock.compute(self._kb_exec, self.kb.search, text, self.cfg.knowledge.top_k)
         self.log.emit(Retrieval, turn=turn, stage=stage, query=text, sources=[h.chunk.title for h in hits],
                       compute_ms=round((self.clock.now() - t0) * 1000, 1))
         return hits
 
     async def _reference(self, turn: int, text: str) -> str:
-        """Passages for the final transcript: the partial's, if it already read the same."""
-        said, hits = self._retrieved
-        if said.strip().lower() != text.strip().lower():
-            hits = await self._search(turn, "final", text)
-        else:
-            self.log.emit(Retrieval, turn=turn, stage="reused", query=text, sources=[h.chunk.title for h in hits])
-        return reference_block([(h.chunk.title, h.chunk.text) for h in hits])
+        """The prefilled passages if the final transcript's best one is among them, else its own."""
+        hits = await self._search(turn, "final", text)
+        if hits and hits[0].chunk.id in {h.chunk.id for h in self._prefilled}:
+            return _passages(self._prefilled)
+        return _passages(hits)
+
+    def _prefill(self, hits: list) -> None:
+        """Prefill system + history + these passages while the user speaks (one at a time)."""
+        if not hits or [h.chunk.id for h in hits] == [h.chunk.id for h in self._prefilled] \
+                or (self._prefill_task and not self._prefill_task.done()):
+            return
+        self._prefilled = hits
+        reference = _passages(hits)
+        self._prefill_task = asyncio.ensure_future(self.llm.warm(self.history.messages(None, reference)))
+        self._tasks.add(self._prefill_task)
+        self._prefill_task.add_done_callback(self._tasks.discard)
 
     def _on_reply_finished(self, reply: Reply, heard: str, interrupted: bool) -> None:
         if reply.backchannel or not reply.user_text:
