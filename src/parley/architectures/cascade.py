@@ -9,19 +9,14 @@ Path of one user turn:
 3. At the end of turn the prepared reply is committed and the playout starts pulling its audio, so
    the endpoint wait is hidden behind ASR + LLM + TTS instead of added to them.
 4. History receives the user's text and exactly the characters the user heard.
-With a knowledge base configured, each partial transcript already retrieves passages (`retrieval`,
-stage partial) and prefills them, after the history, into the LLM's KV cache while the user is
-still speaking; the final transcript retrieves again (~5 ms) and, when its best passage is already
-prefilled, the reply only prefills the user's words (otherwise correctness wins: the final
-passages, prefilled then). A short follow-up ("where is that from?") is searched together with the
-previous user turn. Passages are framed as data.
+With a knowledge base configured, `dialogue/grounding.Grounding` retrieves passages from the
+partial transcripts and prefills them while the user speaks; the reply gets them as data.
 The session orchestrator stays small: endpointing, playout and history are separate collaborators.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import traceback
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -38,7 +33,7 @@ from parley.components.tts.clauses import Clause, ClauseSplitter
 from parley.config import CascadeConfig
 from parley.cpu import CpuGate
 from parley.dialogue.history import History
-from parley.dialogue.persona import DEFAULT_PERSONA, reference_block, system_prompt
+from parley.dialogue.persona import DEFAULT_PERSONA, system_prompt
 from parley.duplex.backchannel import ASR_PROMPT, is_backchannel
 from parley.duplex.echo import EchoGuard
 from parley.duplex.floor import Floor
@@ -48,27 +43,13 @@ from parley.duplex.playout import Playout, Reply
 from parley.errors import ParleyError
 from parley.events import (
     AgentTurn, AsrFinal, AsrPartial, Backchannel, ComponentError, EventLog, LlmDone, LlmFirstToken, LlmRequest,
-    Retrieval, SpeculationCancelled, SpeculationStarted, TtsChunk, TurnEndPredicted, TurnPrediction, UserSpeechStarted,
+    SpeculationCancelled, SpeculationStarted, TtsChunk, TurnEndPredicted, TurnPrediction, UserSpeechStarted,
     UserSpeechStopped,
 )
 from parley.textnorm import for_speech
 
 
 AGENT_BACKCHANNELS = ("Mhm.", "Right.", "Okay.")
-
-
-_FUNCTION_WORDS = set("a an the is are was were do does did that this it its there here what where when which who how "
-                      "why from to of in on for and or but so can could would should will i you me my your "
-                      "about come comes came say said get got".split())
-
-
-def _is_follow_up(text: str) -> bool:
-    """Fewer than two content words: the question leans on the previous turn."""
-    return sum(w not in _FUNCTION_WORDS for w in re.findall(r"[a-z']+", text.lower())) < 2
-
-
-def _passages(hits: list) -> str:
-    return reference_block([(h.chunk.title, h.chunk.text) for h in hits])
 
 
 class CascadeAgent:
@@ -85,16 +66,16 @@ class CascadeAgent:
         self.tts = tts or registry.piper(cfg.tts.length_scale, threads=cfg.tts.threads)
         self.gate = gate or registry.cpu_gate()
         self.turn_detector = turn or (registry.smart_turn() if cfg.endpoint.predict else None)
-        self.kb = None
-        if cfg.knowledge.path:
-            from parley.dialogue.knowledge import KnowledgeBase
-
-            self.kb = KnowledgeBase(cfg.knowledge.path)
-        self._prefilled: list = []  # passages of this utterance already in the LLM's KV cache
-        self._prefill_task: asyncio.Future | None = None
         # ~3 characters a token keeps history, system prompt and reply inside the model's window
         self.history = History(system_prompt(cfg.persona or DEFAULT_PERSONA),
                                max_chars=3 * (cfg.llm.n_ctx - cfg.llm.max_tokens))
+        self.grounding = None
+        if cfg.knowledge.path:
+            from parley.dialogue.grounding import Grounding
+            from parley.dialogue.knowledge import KnowledgeBase
+
+            self.grounding = Grounding(KnowledgeBase(cfg.knowledge.path), cfg.knowledge.top_k, clock, log,
+                                       self.llm, self.history)
         self.endpointer = SilenceEndpointer(cfg.vad, cfg.endpoint)
         self.playout = Playout(log, self._on_reply_finished)
         self.echo = EchoGuard() if cfg.echo_guard else None
@@ -105,7 +86,6 @@ class CascadeAgent:
         self._asr_exec = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
         self._tts_exec = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tts")
         self._turn_exec = ThreadPoolExecutor(max_workers=1, thread_name_prefix="turn")
-        self._kb_exec = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb")
         self.transcriber = StreamingTranscriber(self.asr, clock, self._asr_exec, cfg.asr.partial_interval_s)
         self._preroll: deque[np.ndarray] = deque(maxlen=max(1, round(cfg.vad.preroll_ms / 1000 / FRAME_SECONDS)))
         self._utterance: list[np.ndarray] = []
@@ -131,8 +111,8 @@ class CascadeAgent:
         await self.clock.compute(self._asr_exec, self.asr.transcribe, np.zeros(16000, dtype=np.float32))
         if self.turn_detector is not None:
             await self.clock.compute(self._turn_exec, self.turn_detector.predict, np.zeros(16000, dtype=np.float32))
-        if self.kb is not None:
-            await self.clock.compute(self._kb_exec, self.kb.search, "warm up")
+        if self.grounding is not None:
+            await self.grounding.warm()
         if self.cfg.agent_backchannels:  # pre-synthesized: a backchannel must cost no compute when due
             for text in AGENT_BACKCHANNELS:
                 self._backchannel_clips.append((text, await self.clock.compute(self._tts_exec, self.tts.synthesize, text)))
@@ -143,8 +123,10 @@ class CascadeAgent:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        for ex in (self._asr_exec, self._tts_exec, self._turn_exec, self._kb_exec):
+        for ex in (self._asr_exec, self._tts_exec, self._turn_exec):
             ex.shutdown(wait=True, cancel_futures=True)
+        if self.grounding is not None:
+            await self.grounding.close()
 
     @property
     def busy(self) -> bool:
@@ -189,7 +171,8 @@ class CascadeAgent:
         self._utterance = list(self._preroll)
         self._preroll.clear()
         self.transcriber.reset()
-        self._prefilled = []
+        if self.grounding is not None:
+            self.grounding.new_utterance()
         self.log.emit(UserSpeechStarted, t=ev.t)
         if self.playout.active and self.playout.reply.backchannel:
             self.playout.stop("yield", self.clock.now())  # never talk over the user's onset
@@ -290,9 +273,9 @@ class CascadeAgent:
                 return  # noise or silence: no reply
             reply.user_text = tr.text
             reference = None
-            if self.kb is not None:
+            if self.grounding is not None:
                 stage = "retrieval"
-                reference = await self._reference(reply.turn, tr.text)
+                reference = await self.grounding.reference(reply.turn, tr.text)
             stage = "llm"
             messages = self.history.messages(tr.text, reference)
             self.log.emit(LlmRequest, turn=reply.turn, messages=len(messages))
@@ -371,38 +354,11 @@ class CascadeAgent:
             return
         if tr.text:
             self.log.emit(AsrPartial, text=tr.text, audio_s=round(tr.audio_s, 3))
-            if self.kb is not None:  # retrieval starts before the end of turn
+            if self.grounding is not None:  # retrieval starts before the end of turn
                 try:
-                    self._prefill(await self._search(0, "partial", tr.text))
+                    await self.grounding.on_partial(tr.text)
                 except Exception as exc:
                     self.log.emit(ComponentError, component="retrieval", message=f"{exc.__class__.__name__}: {exc}")
-
-    async def _search(self, turn: int, stage: str, text: str) -> list:
-        t0 = self.clock.now()
-        if _is_follow_up(text) and self.history.turns:  # "where is that from?": search with its context
-            text = f"{self.history.turns[-1][0]} {text}"
-        hits = await self.clock.compute(self._kb_exec, self.kb.search, text, self.cfg.knowledge.top_k)
-        self.log.emit(Retrieval, turn=turn, stage=stage, query=text, sources=[h.chunk.title for h in hits],
-                      compute_ms=round((self.clock.now() - t0) * 1000, 1))
-        return hits
-
-    async def _reference(self, turn: int, text: str) -> str:
-        """The prefilled passages if the final transcript's best one is among them, else its own."""
-        hits = await self._search(turn, "final", text)
-        if hits and hits[0].chunk.id in {h.chunk.id for h in self._prefilled}:
-            return _passages(self._prefilled)
-        return _passages(hits)
-
-    def _prefill(self, hits: list) -> None:
-        """Prefill system + history + these passages while the user speaks (one at a time)."""
-        if not hits or [h.chunk.id for h in hits] == [h.chunk.id for h in self._prefilled] \
-                or (self._prefill_task and not self._prefill_task.done()):
-            return
-        self._prefilled = hits
-        reference = _passages(hits)
-        self._prefill_task = asyncio.ensure_future(self.llm.warm(self.history.messages(None, reference)))
-        self._tasks.add(self._prefill_task)
-        self._prefill_task.add_done_callback(self._tasks.discard)
 
     def _on_reply_finished(self, reply: Reply, heard: str, interrupted: bool) -> None:
         if reply.backchannel or not reply.user_text:
