@@ -190,3 +190,15 @@ def test_bench_smoke_suite_end_to_end(tmp_path):
     # a second run reuses every finished conversation
     again = subprocess.run(cmd[:-2], capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and "2 finished conversation(s) reused" in again.stdout
+
+
+def test_procedure_tracker_records_steps_and_flags_skipped_gates():
+    from parley.config import ProcedureStep
+    from parley.dialogue.procedure import ProcedureTracker
+
+    t = ProcedureTracker([ProcedureStep(id="ask_name", instruction="Ask for the caller's name.", check=r"\bname\b"),
+                          ProcedureStep(id="give_status", instruction="Give the order status.", check="shipped",
+                                        requires=["ask_name"])])
+    assert t.observe(1, "It shipped on Monday.") == [("give_status", False)]  # before its gate
+    assert t.observe(2, "What is your name?") == [("ask_name", True)]
+    assert t.done == {"give_status": 1, "ask_name": 2}

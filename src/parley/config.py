@@ -6,11 +6,12 @@ controls; the defaults are what `make demo` runs.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from parley.errors import ParleyError
 
@@ -73,6 +74,24 @@ class KnowledgeConfig(_Strict):
     top_k: int = Field(2, description="Passages given to the LLM with each user turn.")
 
 
+class ProcedureStep(_Strict):
+    """One step of a procedure the agent must follow; `check` is a regex on the agent's heard words
+    showing the step was done, `requires` the steps that must be done first (a gate)."""
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    instruction: str
+    check: str
+    requires: list[str] = []
+
+    @field_validator("check")
+    @classmethod
+    def _regex(cls, v: str) -> str:
+        try:
+            re.compile(v)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression {v!r}: {exc}") from None
+        return v
+
+
 class CascadeConfig(_Strict):
     vad: VADConfig = VADConfig()
     endpoint: EndpointConfig = EndpointConfig()
@@ -80,6 +99,7 @@ class CascadeConfig(_Strict):
     llm: LLMConfig = LLMConfig()
     tts: TTSConfig = TTSConfig()
     knowledge: KnowledgeConfig = KnowledgeConfig()
+    procedure: list[ProcedureStep] = Field([], description="Ordered steps, tracked per turn (see docs/scenarios.md).")
     barge_in: bool = Field(True, description="Stop speaking when the user starts talking over the agent.")
     barge_in_confirm_ms: int = Field(
         600, description="Overlapping user speech this long is a barge-in even before it is transcribed; "

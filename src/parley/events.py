@@ -98,6 +98,16 @@ class AsrPartial(Event):
 
 
 @dataclass(frozen=True)
+class ProcedureStepDone(Event):
+    """A procedure step the user heard the agent do; `in_order` is false when a step it requires
+    had not been done yet (a skipped gate)."""
+    kind: ClassVar[str] = "procedure_step"
+    turn: int = 0
+    step: str = ""
+    in_order: bool = True
+
+
+@dataclass(frozen=True)
 class Retrieval(Event):
     """Knowledge-base passages found for a transcript: `stage` partial (before the end of turn) or
     final; `turn` is the reply that used them (0 for a partial)."""

@@ -34,6 +34,7 @@ from parley.config import CascadeConfig
 from parley.cpu import CpuGate
 from parley.dialogue.history import History
 from parley.dialogue.persona import DEFAULT_PERSONA, system_prompt
+from parley.dialogue.procedure import ProcedureTracker
 from parley.duplex.backchannel import ASR_PROMPT, is_backchannel
 from parley.duplex.echo import EchoGuard
 from parley.duplex.floor import Floor
@@ -43,7 +44,7 @@ from parley.duplex.playout import Playout, Reply
 from parley.errors import ParleyError
 from parley.events import (
     AgentTurn, AsrFinal, AsrPartial, Backchannel, ComponentError, EventLog, LlmDone, LlmFirstToken, LlmRequest,
-    SpeculationCancelled, SpeculationStarted, TtsChunk, TurnEndPredicted, TurnPrediction, UserSpeechStarted,
+    ProcedureStepDone, SpeculationCancelled, SpeculationStarted, TtsChunk, TurnEndPredicted, TurnPrediction, UserSpeechStarted,
     UserSpeechStopped,
 )
 from parley.textnorm import for_speech
@@ -69,6 +70,7 @@ class CascadeAgent:
         # ~3 characters a token keeps history, system prompt and reply inside the model's window
         self.history = History(system_prompt(cfg.persona or DEFAULT_PERSONA),
                                max_chars=3 * (cfg.llm.n_ctx - cfg.llm.max_tokens))
+        self.procedure = ProcedureTracker(cfg.procedure)
         self.grounding = None
         if cfg.knowledge.path:
             from parley.dialogue.grounding import Grounding
@@ -365,6 +367,8 @@ class CascadeAgent:
             return
         self.history.add(reply.user_text, heard, interrupted=interrupted)
         self.log.emit(AgentTurn, turn=reply.turn, user=reply.user_text, agent=heard, interrupted=interrupted)
+        for step, in_order in self.procedure.observe(reply.turn, heard):
+            self.log.emit(ProcedureStepDone, turn=reply.turn, step=step, in_order=in_order)
 
     def _spawn(self, coro) -> None:
         task = asyncio.ensure_future(coro)

@@ -108,6 +108,7 @@ def scenario_config(cfg: CascadeConfig, scenario: Scenario, workdir: Path | None
             kb.add(p)
         cfg.knowledge.path, docs = str(kb.folder), []
     cfg.persona = system_prompt(scenario.persona or cfg.persona or DEFAULT_PERSONA, procedure, docs)
+    cfg.procedure = list(scenario.procedure)
     return cfg
 
 

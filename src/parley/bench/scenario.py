@@ -14,6 +14,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from parley.config import ProcedureStep
 from parley.errors import ParleyError
 
 SUITES = ("smoke", "memory", "knowledge", "adherence", "turn-taking", "latency")
@@ -97,14 +98,7 @@ class UserTurn(_Model):
         return "pause" if self.pause is not None else "smooth"
 
 
-class Step(_Model):
-    """One procedure step: what the agent must do, and a regex on its heard words showing it did."""
-    id: str = Field(pattern=r"^[a-z0-9_]+$")
-    instruction: str
-    check: str
-    requires: list[str] = []  # steps that must come first (a gate)
-
-    _regex = field_validator("check")(lambda v: _check_regex([v])[0])
+Step = ProcedureStep  # the agent's own procedure type: a scenario hands its steps to the agent as they are
 
 
 class PersonaChecks(_Model):
