@@ -70,6 +70,7 @@ class TTSConfig(_Strict):
 
 
 class KnowledgeConfig(_Strict):
+    documents: list[str] = Field([], description="Small documents put whole in the system prompt (prefilled once).")
     path: str | None = Field(None, description="Knowledge-base folder (built with `parley kb add`); none = no retrieval.")
     top_k: int = Field(2, description="Passages given to the LLM with each user turn.")
 

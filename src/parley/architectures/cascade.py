@@ -20,6 +20,7 @@ import asyncio
 import traceback
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -33,7 +34,7 @@ from parley.components.tts.clauses import Clause, ClauseSplitter
 from parley.config import CascadeConfig
 from parley.cpu import CpuGate
 from parley.dialogue.history import History
-from parley.dialogue.persona import DEFAULT_PERSONA, system_prompt
+from parley.dialogue.persona import DEFAULT_PERSONA, procedure_lines, system_prompt
 from parley.dialogue.procedure import ProcedureTracker
 from parley.duplex.backchannel import ASR_PROMPT, is_backchannel
 from parley.duplex.echo import EchoGuard
@@ -58,6 +59,9 @@ class CascadeAgent:
 
     def __init__(self, cfg: CascadeConfig, clock: Clock, log: EventLog, *,
                  vad=None, asr=None, llm=None, tts=None, turn=None, gate: CpuGate | None = None) -> None:
+        from parley.dialogue.knowledge import read_document
+
+        documents = [read_document(Path(p)) for p in cfg.knowledge.documents]  # bad input fails before models load
         self.cfg = cfg
         self.clock = clock
         self.log = log
@@ -68,7 +72,7 @@ class CascadeAgent:
         self.gate = gate or registry.cpu_gate()
         self.turn_detector = turn or (registry.smart_turn() if cfg.endpoint.predict else None)
         # ~3 characters a token keeps history, system prompt and reply inside the model's window
-        self.history = History(system_prompt(cfg.persona or DEFAULT_PERSONA),
+        self.history = History(system_prompt(cfg.persona or DEFAULT_PERSONA, procedure_lines(cfg.procedure), documents),
                                max_chars=3 * (cfg.llm.n_ctx - cfg.llm.max_tokens))
         self.procedure = ProcedureTracker(cfg.procedure)
         self.grounding = None

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from parley.bench.scenario import Scenario
+from parley.errors import ParleyError
 from parley.events import Event
 from parley.textnorm import digits_of
 
@@ -69,14 +70,13 @@ def replies_by_turn(scenario: Scenario, events: list[Event]) -> dict[int, str]:
 
 
 def doc_title(path: Path) -> str:
-    """The document's first Markdown heading, or its file name as words."""
+    """The title the agent was given for this document (its first heading, or its file name)."""
+    from parley.dialogue.knowledge import read_document
+
     try:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.startswith("# "):
-                return line[2:].strip()
-    except OSError:
-        pass
-    return re.sub(r"[-_]+", " ", path.stem)
+        return read_document(path)[0]
+    except (OSError, ParleyError):
+        return path.stem
 
 
 def judge(scenario: Scenario, events: list[Event]) -> list[Check]:

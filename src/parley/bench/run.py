@@ -91,24 +91,22 @@ def _probe_endpoint(url: str) -> str | None:
 
 
 def scenario_config(cfg: CascadeConfig, scenario: Scenario, workdir: Path | None = None) -> CascadeConfig:
-    """The agent's system prompt for this scenario: persona, procedure, knowledge documents — or,
-    with `retrieval: true`, a knowledge base built in `workdir/kb` and searched per turn."""
-    from parley.bench.judge import doc_title
-    from parley.dialogue.persona import DEFAULT_PERSONA, system_prompt
-
+    """The agent's configuration for this scenario: persona, procedure and knowledge documents in its
+    system prompt — or, with `retrieval: true`, a knowledge base built in `workdir/kb` and searched
+    per turn."""
     cfg = cfg.model_copy(deep=True)
-    procedure = [(s.instruction, [str(1 + [p.id for p in scenario.procedure].index(r)) for r in s.requires])
-                 for s in scenario.procedure]
-    docs = [(doc_title(p), p.read_text(encoding="utf-8")) for p in scenario.knowledge_paths()]
-    if scenario.retrieval and docs:
+    cfg.persona = scenario.persona or cfg.persona
+    cfg.procedure = list(scenario.procedure)
+    paths = scenario.knowledge_paths()
+    if scenario.retrieval and paths:
         from parley.dialogue.knowledge import KnowledgeBase
 
         kb = KnowledgeBase((workdir or Path.cwd()) / "kb")
-        for p in scenario.knowledge_paths():
+        for p in paths:
             kb.add(p)
-        cfg.knowledge.path, docs = str(kb.folder), []
-    cfg.persona = system_prompt(scenario.persona or cfg.persona or DEFAULT_PERSONA, procedure, docs)
-    cfg.procedure = list(scenario.procedure)
+        cfg.knowledge.path = str(kb.folder)
+    else:
+        cfg.knowledge.documents = [str(p) for p in paths]
     return cfg
 
 

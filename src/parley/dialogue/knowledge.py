@@ -89,6 +89,8 @@ def read_document(path: Path) -> tuple[str, str]:
         raw = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise ParleyError(f"{path} is not UTF-8 text; convert it (e.g. `iconv -t utf-8`) and add it again.") from None
+    except OSError as exc:
+        raise ParleyError(f"{path}: cannot read the document ({exc.strerror}); check the path.") from None
     if path.suffix.lower() in (".html", ".htm"):
         p = _TextOfHTML()
         p.feed(raw)

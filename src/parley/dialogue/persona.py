@@ -45,6 +45,12 @@ def reference_block(passages: list[tuple[str, str]]) -> str:
     return "\n".join(lines)
 
 
+def procedure_lines(steps) -> list[tuple[str, list[str]]]:
+    """(instruction, numbers of the steps it requires) for `config.ProcedureStep`s."""
+    ids = [s.id for s in steps]
+    return [(s.instruction, [str(1 + ids.index(r)) for r in s.requires if r in ids]) for s in steps]
+
+
 def system_prompt(persona: str = DEFAULT_PERSONA, procedure: list[tuple[str, list[str]]] | None = None,
                   documents: list[tuple[str, str]] | None = None) -> str:
     """Persona, then the procedure (instruction, steps that must come first), then reference
