@@ -75,6 +75,16 @@ class KnowledgeConfig(_Strict):
     top_k: int = Field(2, description="Passages given to the LLM with each user turn.")
 
 
+def check_regex(patterns: list[str]) -> list[str]:
+    """Validator: every pattern compiles (a scenario or config typo is caught before anything runs)."""
+    for p in patterns:
+        try:
+            re.compile(p)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression {p!r}: {exc}") from None
+    return patterns
+
+
 class ProcedureStep(_Strict):
     """One step of a procedure the agent must follow; `check` is a regex on the agent's heard words
     showing the step was done, `requires` the steps that must be done first (a gate)."""
@@ -83,14 +93,7 @@ class ProcedureStep(_Strict):
     check: str
     requires: list[str] = []
 
-    @field_validator("check")
-    @classmethod
-    def _regex(cls, v: str) -> str:
-        try:
-            re.compile(v)
-        except re.error as exc:
-            raise ValueError(f"not a valid regular expression {v!r}: {exc}") from None
-        return v
+    _regex = field_validator("check")(lambda v: check_regex([v])[0])
 
 
 class CascadeConfig(_Strict):

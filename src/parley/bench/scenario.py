@@ -7,14 +7,13 @@ a typo in a 30-turn script is found in a second, not after ten minutes of synthe
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from parley.config import ProcedureStep
+from parley.config import ProcedureStep, check_regex
 from parley.errors import ParleyError
 
 SUITES = ("smoke", "memory", "knowledge", "adherence", "turn-taking", "latency")
@@ -27,15 +26,6 @@ class ScenarioError(ParleyError):
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-def _check_regex(patterns: list[str]) -> list[str]:
-    for p in patterns:
-        try:
-            re.compile(p)
-        except re.error as exc:
-            raise ValueError(f"not a valid regular expression {p!r}: {exc}") from None
-    return patterns
 
 
 class Pause(_Model):
@@ -56,7 +46,7 @@ class Grounded(_Model):
     mention: list[str] = Field(min_length=1)
     cite: bool = False
 
-    _regex = field_validator("mention")(_check_regex)
+    _regex = field_validator("mention")(check_regex)
 
 
 class Expect(_Model):
@@ -67,7 +57,7 @@ class Expect(_Model):
     step: str | None = None  # a procedure step reached by this reply, with none of its gates skipped
     axis: Literal["memory", "knowledge", "adherence"] | None = None  # for must_(not_)mention; default: the scenario's
 
-    _regex = field_validator("must_mention", "must_not_mention")(_check_regex)
+    _regex = field_validator("must_mention", "must_not_mention")(check_regex)
 
 
 class UserTurn(_Model):
@@ -105,7 +95,7 @@ class PersonaChecks(_Model):
     max_words: int | None = Field(None, ge=1)  # per reply: spoken answers are short
     forbid: list[str] = []  # e.g. markdown that only reads well as text
 
-    _regex = field_validator("forbid")(_check_regex)
+    _regex = field_validator("forbid")(check_regex)
 
 
 class Scenario(_Model):
