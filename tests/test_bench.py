@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from parley.bench.judge import judge, mentions
+from parley.bench.judge import judge
 from parley.bench.report import render
-from parley.bench.scenario import Scenario, ScenarioError, load_scenario
+from parley.bench.scenario import ScenarioError, load_scenario
 from parley.bench.scorecard import Conversation, build_scorecard, distance_bucket
 from parley.events import AgentAudioStarted, AgentAudioStopped, AgentTurn, SessionStarted, SimUtterance
+from parley.textnorm import mentions
 
 TURN_TAKING_KEYS = {"pause_tor", "backchannel_tor", "smooth_tor", "smooth_latency_ms_p50", "interruption_tor",
                     "interruption_stop_ms_p50", "interruption_stop_ms_p95", "false_interruption_rate",

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from parley.demo import DEMO_LINES, ORDER_NUMBER, RECALL_TURN
-from parley.textnorm import mentions_number
+from parley.textnorm import mentions
 
 
 @pytest.mark.slow
@@ -24,7 +24,7 @@ def test_demo_recalls_the_order_number_and_writes_its_contract(tmp_path):
         assert isinstance(turn["latency_ms"], float) and turn["latency_ms"] > 0
     assert isinstance(summary["latency_ms"]["p50"], float) and isinstance(summary["latency_ms"]["p95"], float)
     recall = [t for t in summary["turns"] if t["user"] == DEMO_LINES[RECALL_TURN]]
-    assert recall and mentions_number(recall[0]["agent"], ORDER_NUMBER), recall
+    assert recall and mentions(ORDER_NUMBER, recall[0]["agent"]), recall
     for line in (out / "events.jsonl").read_text().splitlines():
         ev = json.loads(line)
         assert isinstance(ev["t"], float | int) and ev["kind"] and ev["session"]

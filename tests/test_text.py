@@ -1,12 +1,12 @@
 from parley.components.tts.clauses import ClauseSplitter
-from parley.textnorm import digits_of, for_speech, mentions_number
+from parley.textnorm import digits_of, for_speech, mentions
 
 
 def test_spoken_numbers_normalise_to_digits():
-    assert mentions_number("your order number is four seven one nine two", "47192")
-    assert mentions_number("It's 4-7-1-9-2.", "47192")
-    assert mentions_number("forty-seven thousand one hundred ninety-two", "47192")
-    assert not mentions_number("your order number is four seven one nine", "47192")
+    assert mentions("47192", "your order number is four seven one nine two")
+    assert mentions("47192", "It's 4-7-1-9-2.")
+    assert mentions("47192", "forty-seven thousand one hundred ninety-two")
+    assert not mentions("47192", "your order number is four seven one nine")
     assert digits_of("Oh, okay") == "oh , okay"
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from parley.config import CascadeConfig
 from parley.runner import ConversationResult, run_conversation
-from parley.textnorm import mentions_number
+from parley.textnorm import mentions
 from parley.transports.loopback import UserLine
 
 ORDER_NUMBER = "47192"
@@ -36,7 +36,7 @@ def recall_ok(result: ConversationResult) -> bool:
     """Did the agent say the order number back in the recall turn?"""
     for r in result.records:
         if r.user == DEMO_LINES[RECALL_TURN]:
-            return mentions_number(r.agent, ORDER_NUMBER)
+            return mentions(ORDER_NUMBER, r.agent)
     return False
 
 

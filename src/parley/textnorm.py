@@ -104,5 +104,10 @@ def digits_of(text: str) -> str:
     return joined
 
 
-def mentions_number(text: str, number: str) -> bool:
-    return number in digits_of(text)
+def mentions(pattern: str, text: str) -> bool:
+    """Does `text` say `pattern` (a regex, case-insensitive)? Numbers are normalized on both sides,
+    so "4417", "44-17" and "four four one seven" are the same number."""
+    texts = (text, digits_of(text))
+    plain = re.escape(pattern).replace("\\ ", " ") == pattern  # no regex syntax: normalize it too
+    patterns = (pattern, digits_of(pattern)) if plain else (pattern,)
+    return any(re.search(p, t, re.IGNORECASE) for p in patterns for t in texts)

@@ -16,7 +16,8 @@ from pathlib import Path
 from parley.bench.scenario import Scenario
 from parley.errors import ParleyError
 from parley.events import Event
-from parley.textnorm import digits_of
+from parley.dialogue.procedure import ProcedureTracker
+from parley.textnorm import mentions
 
 
 @dataclass
@@ -33,23 +34,12 @@ class Check:
         return asdict(self)
 
 
-def mentions(pattern: str, text: str) -> bool:
-    texts = (text, digits_of(text))
-    patterns = (pattern, digits_of(pattern)) if _is_plain(pattern) else (pattern,)
-    return any(re.search(p, t, re.IGNORECASE) for p in patterns for t in texts)
-
-
 def cites(title: str, text: str) -> bool:
     """The reply names the document: most of its title's words (≥ 60 %), in any order, since a
     speaker says "our returns policy" for "Northwind Returns Policy"."""
     words = [w for w in re.findall(r"[a-z0-9]+", title.lower()) if len(w) > 3] or title.lower().split()
     said = set(re.findall(r"[a-z0-9]+", text.lower()))
     return sum(w in said for w in words) >= 0.6 * len(words)
-
-
-def _is_plain(pattern: str) -> bool:
-    """A pattern without regex syntax can itself be number-normalized ("four four" → "44")."""
-    return re.escape(pattern).replace("\\ ", " ") == pattern
 
 
 def replies_by_turn(scenario: Scenario, events: list[Event]) -> dict[int, str]:
@@ -82,11 +72,10 @@ def doc_title(path: Path) -> str:
 def judge(scenario: Scenario, events: list[Event]) -> list[Check]:
     replies = replies_by_turn(scenario, events)
     docs = {p.name: p for p in scenario.knowledge_paths()}
-    first_reached: dict[str, int] = {}
+    tracker = ProcedureTracker(scenario.procedure)  # the agent's own step tracking, on what was heard
     for n in sorted(replies):
-        for step in scenario.procedure:
-            if step.id not in first_reached and mentions(step.check, replies[n]):
-                first_reached[step.id] = n
+        tracker.observe(n, replies[n])
+    first_reached = tracker.done
     checks: list[Check] = []
     for n, turn in enumerate(scenario.turns, 1):
         heard = replies.get(n, "")

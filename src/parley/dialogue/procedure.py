@@ -9,9 +9,8 @@ improve (0.67 vs 0.78 on the adherence suite) and every reply paid ~300 ms more 
 
 from __future__ import annotations
 
-import re
-
 from parley.config import ProcedureStep
+from parley.textnorm import mentions
 
 
 class ProcedureTracker:
@@ -23,7 +22,7 @@ class ProcedureTracker:
         """Steps newly done by this reply: (id, gates respected)."""
         new = []
         for step in self.steps:
-            if step.id not in self.done and re.search(step.check, heard, re.IGNORECASE):
+            if step.id not in self.done and mentions(step.check, heard):
                 ok = all(r in self.done for r in step.requires)
                 self.done[step.id] = turn
                 new.append((step.id, ok))
