@@ -27,6 +27,7 @@ import numpy as np
 from parley.audio.frame import SAMPLE_RATE
 from parley.audio.wavio import read_wav, write_wav
 from parley.bench.scorecard import Conversation
+from parley.bench.turn_metrics import line_windows
 
 TASKS = {"pause": "pause_handling", "smooth": "smooth_turn_taking", "interruption": "user_interruption"}
 
@@ -46,32 +47,36 @@ def export_fdb(run_dir: Path, out: Path, results: dict[str, list[Conversation]])
                 continue
             stereo = read_wav(wav, mono=False)
             origin = next((e.t for e in conv.events if e.kind == "session_started"), 0.0)
-            sims = sorted((e for e in conv.events if e.kind == "sim_utterance"), key=lambda e: e.index)
-            for i, sim in enumerate(sims):
+            windows = line_windows(conv.events)
+            sims = [s for s, _ in windows]
+            for i, (sim, nxt) in enumerate(windows):
                 kind = conv.scenario.turns[i].kind if i < len(conv.scenario.turns) else None
                 if kind not in TASKS or (kind == "interruption" and i == 0):
                     continue
-                nxt = sims[i + 1].start if i + 1 < len(sims) else sim.end + 6.0
+                if nxt == float("inf"):
+                    nxt = sim.end + 6.0  # the last line: 6 s of the agent's answer
                 a = sims[i - 1].start if kind == "interruption" else sim.start
                 b = sim.end if kind == "pause" else nxt
                 sample = out / TASKS[kind] / f"{arch}-{conv.scenario.id}-t{i + 1}"
-                _write_sample(sample, stereo, a - origin, b - origin, asr)
+                words = _write_audio(sample, stereo, a - origin, b - origin, asr)
                 rel = lambda t: round(t - a, 3)  # noqa: E731 - times inside the cut
+                if kind == "interruption":  # FDB scores only what the agent said after the interruption
+                    words = [w for w in words if w[1] >= rel(sim.end)]
+                _json(sample / "output.json", {"text": " ".join(w for w, _, _ in words),
+                                               "chunks": [{"text": w, "timestamp": [s, e]} for w, s, e in words]})
                 if kind == "smooth":
                     _json(sample / "turn_taking.json", [{"text": sim.text, "timestamp": [rel(sim.end), rel(b)]}])
                 elif kind == "interruption":
                     _json(sample / "interrupt.json", [{"context": sims[i - 1].text, "interrupt": sim.text,
                                                        "timestamp": [rel(sim.start), rel(sim.end)]}])
-                    words = json.loads((sample / "output.json").read_text())["chunks"]
-                    kept = [w for w in words if w["timestamp"][0] >= rel(sim.end)]
-                    _json(sample / "output.json", {"text": " ".join(w["text"] for w in kept), "chunks": kept})
                 else:
                     _json(sample / "pause.json", [{"text": sim.text, "timestamp": [rel(sim.start), rel(sim.end)]}])
                 n += 1
     return n
 
 
-def _write_sample(d: Path, stereo: np.ndarray, a: float, b: float, asr) -> None:
+def _write_audio(d: Path, stereo: np.ndarray, a: float, b: float, asr) -> list[tuple[str, float, float]]:
+    """input.wav and output.wav cut to [a, b); returns the agent's words with timestamps."""
     i, j = max(0, int(a * SAMPLE_RATE)), max(0, int(b * SAMPLE_RATE))
     user = np.zeros(j - i, np.float32)
     agent = np.zeros(j - i, np.float32)
@@ -80,9 +85,7 @@ def _write_sample(d: Path, stereo: np.ndarray, a: float, b: float, asr) -> None:
     d.mkdir(parents=True, exist_ok=True)
     write_wav(d / "input.wav", user, SAMPLE_RATE)
     write_wav(d / "output.wav", agent, SAMPLE_RATE)
-    words = asr.words(agent) if np.abs(agent).max(initial=0.0) > 1e-4 else []
-    _json(d / "output.json", {"text": " ".join(w for w, _, _ in words),
-                              "chunks": [{"text": w, "timestamp": [s, e]} for w, s, e in words]})
+    return asr.words(agent) if np.abs(agent).max(initial=0.0) > 1e-4 else []
 
 
 def _json(path: Path, obj) -> None:

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from parley.bench.scenario import Scenario
+from parley.bench.turn_metrics import user_lines
 from parley.errors import ParleyError
 from parley.events import Event
 from parley.dialogue.procedure import ProcedureTracker
@@ -44,7 +45,7 @@ def cites(title: str, text: str) -> bool:
 
 def replies_by_turn(scenario: Scenario, events: list[Event]) -> dict[int, str]:
     """1-based user turn → the agent text the user heard in reply to it."""
-    sims = sorted((e for e in events if e.kind == "sim_utterance"), key=lambda e: e.index)
+    sims = user_lines(events)
     started: dict[int, float] = {}
     for e in events:
         if e.kind == "agent_audio_started" and e.turn > 0:

@@ -17,7 +17,7 @@ import numpy as np
 
 from parley.bench.judge import Check, judge
 from parley.bench.scenario import Scenario
-from parley.bench.turn_metrics import CaseLog, turn_taking
+from parley.bench.turn_metrics import CaseLog, line_windows, turn_taking
 from parley.events import Event
 
 # recall distance d (turns between the fact and the question) → bucket: [1, 3), [3, 10), [10, 25), [25, ∞)
@@ -46,13 +46,11 @@ class Conversation:
 
 def turn_latencies(scenario: Scenario, events: list[Event]) -> tuple[list[float], list[float]]:
     """(to first agent audio, to first reply audio) in ms, one pair per turn that got a reply."""
-    sims = sorted((e for e in events if e.kind == "sim_utterance"), key=lambda e: e.index)
     audio = sorted((e.t, e.turn) for e in events if e.kind == "agent_audio_started")
     first, content = [], []
-    for i, sim in enumerate(sims):
+    for i, (sim, until) in enumerate(line_windows(events)):
         if i >= len(scenario.turns) or scenario.turns[i].kind == "backchannel":
             continue
-        until = sims[i + 1].start if i + 1 < len(sims) else float("inf")
         window = [(t, turn) for t, turn in audio if sim.end - 0.05 <= t < until]
         replies = [t for t, turn in window if turn > 0]
         if replies:

@@ -45,17 +45,20 @@ class CaseLog:
         return cls(case, echo, events, [(kind, _CASE_LINE[kind])])
 
 
-def _sims(events):
+def user_lines(events) -> list:
+    """The simulated user's lines (`sim_utterance`, in the order they were said)."""
     return [e for e in events if e.kind == "sim_utterance"]
 
 
+def line_windows(events) -> list[tuple]:
+    """(user line, start of the next line): each line's outcome is judged inside its window."""
+    sims = user_lines(events)
+    return [(s, sims[i + 1].start if i + 1 < len(sims) else float("inf")) for i, s in enumerate(sims)]
+
+
 def _line(events, i: int):
-    """User line i and the time the next one starts (the end of the window its outcome is judged in)."""
-    sims = _sims(events)
-    if i >= len(sims):
-        return None, None
-    nxt = sims[i + 1].start if i + 1 < len(sims) else float("inf")
-    return sims[i], nxt
+    windows = line_windows(events)
+    return windows[i] if i < len(windows) else (None, None)
 
 
 def _reply_starts(events):
@@ -111,7 +114,7 @@ def echo_self_interruptions(c: CaseLog, margin_s: float = 0.3) -> int:
     """Times the agent went quiet for "user speech" while no user audio was playing. What counts is
     the moment it reacted: its pause, or a barge-in stop that no pause preceded (a stop that
     resolves an earlier pause is judged by that pause)."""
-    sims = _sims(c.events)
+    sims = user_lines(c.events)
     paused_turns: set[int] = set()
     count = 0
     for e in c.events:
@@ -140,7 +143,7 @@ def turn_taking(cases: list[CaseLog]) -> dict:
     it = [interruption(*p) for p in by["interruption"]]
     sm_lat = [lat for tor, lat in sm if tor and lat is not None]
     stop = [ms for _, ms in it if ms is not None]
-    user_speech_s = sum(sum(s.end - s.start for s in _sims(c.events)) for c in cases)
+    user_speech_s = sum(sum(s.end - s.start for s in user_lines(c.events)) for c in cases)
     agent_bcs = sum(1 for c in cases for e in c.events if e.kind == "backchannel" and e.source == "agent")
     return {
         "pause_tor": _mean([pause_tor(*p) for p in by["pause"]]),
