@@ -97,3 +97,15 @@ def test_llm_stream_stops_when_cancelled(fast_cfg):
 
     got = asyncio.run(main())
     assert 3 <= len(got) <= 4
+
+
+def test_the_loopback_bounds_a_run_by_its_script_not_by_a_fixed_cap():
+    """A 200-line script may legitimately take far longer than ten minutes; the channel's safety
+    bound is what the script could take at most (every reply timing out)."""
+    from parley.events import EventLog
+    from parley.transports.loopback import LoopbackChannel, UserLine
+
+    lines = [UserLine("x", np.zeros(16000, dtype=np.float32)) for _ in range(200)]
+    channel = LoopbackChannel(None, None, EventLog("s"), lines, reply_timeout_s=20.0, lead_in_s=0.5, tail_s=1.0)
+    assert channel.max_s == 0.5 + 200 * (1.0 + 20.0) + 20.0 + 1.0
+    assert LoopbackChannel(None, None, EventLog("s"), lines, max_s=30.0).max_s == 30.0

@@ -137,8 +137,7 @@ def run_job(job: Job) -> dict:
         clock = VirtualClock() if job.clock == "virtual" else RealClock()
         res = asyncio.run(run_conversation(
             cfg, user_lines(scenario), clock=clock, out_dir=out, session=scenario.id,
-            echo_db=-20.0 if scenario.echo else None, reply_timeout_s=20.0, tail_s=1.5,
-            max_s=60.0 * len(scenario.turns) + 60.0))  # the channel's 10-minute default would cut long calls
+            echo_db=-20.0 if scenario.echo else None, reply_timeout_s=20.0, tail_s=1.5))
         result["conversation_s"] = round(res.log.events[-1].t, 3) if res.log.events else 0.0
     except ParleyError as exc:
         result.update(status="failed", error=str(exc))

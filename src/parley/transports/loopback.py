@@ -39,7 +39,7 @@ class UserLine:
 class LoopbackChannel:
     def __init__(self, agent: DuplexAgent, clock: Clock, log: EventLog, lines: list[UserLine], *,
                  recorder: ConversationRecorder | None = None, lead_in_s: float = 0.5,
-                 reply_timeout_s: float = 15.0, tail_s: float = 1.0, max_s: float = 600.0,
+                 reply_timeout_s: float = 15.0, tail_s: float = 1.0, max_s: float | None = None,
                  echo_db: float | None = None, echo_delay_s: float = 0.045) -> None:
         self.agent = agent
         self.clock = clock
@@ -49,7 +49,10 @@ class LoopbackChannel:
         self.lead_in_s = lead_in_s
         self.reply_timeout_s = reply_timeout_s
         self.tail_s = tail_s
-        self.max_s = max_s
+        # A safety bound, never reached by a script that runs normally: each line starts at most
+        # `reply_timeout_s` after the previous one ended (a fixed cap cut 100-turn calls at 10 min).
+        self.max_s = max_s if max_s is not None else (
+            lead_in_s + sum(len(line.pcm) / SAMPLE_RATE + reply_timeout_s for line in lines) + reply_timeout_s + tail_s)
         self.echo_gain = None if echo_db is None else 10 ** (echo_db / 20)
         self.echo_delay = int(round(echo_delay_s * SAMPLE_RATE))
         self._agent_started: float | None = None  # when the latest agent reply became audible
