@@ -148,7 +148,7 @@ def bench(
     """Run spoken scenarios through the architectures and score latency, memory, knowledge, adherence and turn-taking."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from parley.bench.run import run_bench, select_scenarios
+    from parley.bench.run import run_bench
 
     if clock not in ("virtual", "real"):
         raise ParleyError(f"--clock must be 'virtual' or 'real', not {clock!r}.")
@@ -156,7 +156,6 @@ def bench(
         raise ParleyError("--jobs must be at least 1.")
     suites = [s.strip() for s in suite.split(",") if s.strip()]
     archs = [a.strip() for a in arch.split(",") if a.strip()]
-    select_scenarios(suites)  # every scenario validated before any model loads
     cfg = _config(config, llm, None, None)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as progress:
@@ -217,17 +216,13 @@ def budget(
     import json
 
     from parley.dialogue.budget import plan
+    from parley.dialogue.knowledge import read_document
     from parley.dialogue.persona import DEFAULT_PERSONA
 
     if minutes <= 0 or knowledge_tokens < 0:
         raise ParleyError("--minutes must be positive and --knowledge-tokens not negative.")
     cfg = load_config(config)
-    text = DEFAULT_PERSONA
-    if persona is not None:
-        try:
-            text = persona.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ParleyError(f"{persona}: cannot read the persona file ({exc.__class__.__name__}).") from None
+    text = read_document(persona)[1] if persona is not None else DEFAULT_PERSONA
     budgets = plan(minutes, knowledge_tokens, text, cfg.llm.n_ctx, cfg.llm.max_tokens)
     if as_json:
         print(json.dumps({"minutes": minutes, "knowledge_tokens": knowledge_tokens,

@@ -34,6 +34,7 @@ from parley.components.tts.clauses import Clause, ClauseSplitter
 from parley.config import CascadeConfig
 from parley.cpu import CpuGate
 from parley.dialogue.history import History
+from parley.dialogue.knowledge import KnowledgeBase, read_document
 from parley.dialogue.persona import DEFAULT_PERSONA, procedure_lines, system_prompt
 from parley.dialogue.procedure import ProcedureTracker
 from parley.duplex.backchannel import ASR_PROMPT, is_backchannel
@@ -59,8 +60,6 @@ class CascadeAgent:
 
     def __init__(self, cfg: CascadeConfig, clock: Clock, log: EventLog, *,
                  vad=None, asr=None, llm=None, tts=None, turn=None, gate: CpuGate | None = None) -> None:
-        from parley.dialogue.knowledge import read_document
-
         documents = [read_document(Path(p)) for p in cfg.knowledge.documents]  # bad input fails before models load
         self.cfg = cfg
         self.clock = clock
@@ -78,7 +77,6 @@ class CascadeAgent:
         self.grounding = None
         if cfg.knowledge.path:
             from parley.dialogue.grounding import Grounding
-            from parley.dialogue.knowledge import KnowledgeBase
 
             self.grounding = Grounding(KnowledgeBase(cfg.knowledge.path), cfg.knowledge.top_k, clock, log,
                                        self.llm, self.history)

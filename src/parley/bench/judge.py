@@ -66,7 +66,7 @@ def doc_title(path: Path) -> str:
 
     try:
         return read_document(path)[0]
-    except (OSError, ParleyError):
+    except ParleyError:
         return path.stem
 
 

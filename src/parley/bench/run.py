@@ -38,12 +38,12 @@ LLM_URL_ENV = "PARLEY_LLM_URL"
 
 def select_scenarios(suites: list[str]) -> list[Scenario]:
     """Built-in suite names, or paths to scenario files / folders. Every file is validated first."""
-    builtin = sorted(SCENARIO_DIR.glob("*.yaml"))
+    builtin: list[Scenario] = []  # read once, whatever number of built-in suites is asked for
     chosen: dict[str, Scenario] = {}
     for suite in suites:
         if suite in BUILTIN_SUITES:
-            for path in builtin:
-                sc = load_scenario(path)
+            builtin = builtin or [load_scenario(p) for p in sorted(SCENARIO_DIR.glob("*.yaml"))]
+            for sc in builtin:
                 if suite == "full" or suite in sc.suites:
                     chosen.setdefault(sc.id, sc)
             continue

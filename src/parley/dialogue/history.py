@@ -51,11 +51,10 @@ class History:
             next_user = f"{self.pending} {next_user}"
         budget = self.max_chars - len(self.system) - len(next_user or "") - len(reference or "") - 500  # 500: facts
 
-        def size(start: int) -> int:
-            return sum(len(u) + len(a) for u, a in self.turns[start:])
-
-        if size(self.start) > budget:
-            while self.start < len(self.turns) and size(self.start) > budget // 2:
+        size = sum(len(u) + len(a) for u, a in self.turns[self.start:])
+        if size > budget:  # drop a block, down to half the budget, so the prefix stays put for a while
+            while self.start < len(self.turns) and size > budget // 2:
+                size -= len(self.turns[self.start][0]) + len(self.turns[self.start][1])
                 self.start += 1
         dropped = [f for f in self.facts if f.turn <= self.start]
         if dropped:

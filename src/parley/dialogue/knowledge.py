@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import Counter
 from dataclasses import asdict, dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -83,12 +84,13 @@ class _TextOfHTML(HTMLParser):
             self.parts.append(data)
 
 
-def read_document(path: Path) -> tuple[str, str]:
-    """(title, plain text). Markdown keeps its headings as text lines; HTML is reduced to its text."""
+def read_document(path: Path, data: bytes | None = None) -> tuple[str, str]:
+    """(title, plain text) of the file at `path` (or of its bytes, `data`, already read). Markdown
+    keeps its headings as text lines; HTML is reduced to its text."""
     try:
-        raw = path.read_text(encoding="utf-8")
+        raw = (path.read_bytes() if data is None else data).decode("utf-8")
     except UnicodeDecodeError:
-        raise ParleyError(f"{path} is not UTF-8 text; convert it (e.g. `iconv -t utf-8`) and add it again.") from None
+        raise ParleyError(f"{path} is not UTF-8 text; convert it (e.g. `iconv -t utf-8`) and try again.") from None
     except OSError as exc:
         raise ParleyError(f"{path}: cannot read the document ({exc.strerror}); check the path.") from None
     if path.suffix.lower() in (".html", ".htm"):
@@ -214,17 +216,17 @@ class KnowledgeBase:
         seen = {str(f.resolve()) for f in files}
         root = str(path.resolve()) if path.is_dir() else None
         stats = {"added": 0, "updated": 0, "unchanged": 0, "removed": 0, "chunks": 0}
-        keep = [c for c in range(len(self.chunks))]
         new_chunks: list[tuple[str, str, str]] = []
         changed_sources: set[str] = set()
         for f in files:
             key = str(f.resolve())
-            digest = hashlib.sha256(f.read_bytes()).hexdigest()
+            data = f.read_bytes()
+            digest = hashlib.sha256(data).hexdigest()
             old = self.manifest.get(key)
             if old and old["sha256"] == digest:
                 stats["unchanged"] += 1
                 continue
-            title, text = read_document(f)
+            title, text = read_document(f, data)
             stats["updated" if old else "added"] += 1
             changed_sources.add(key)
             self.manifest[key] = {"sha256": digest, "title": title}
@@ -242,8 +244,9 @@ class KnowledgeBase:
         for i, c in enumerate(self.chunks):
             c.id = i
         self.vectors = np.concatenate([self.vectors[keep], vectors]).astype(np.float32)
-        for key in list(self.manifest):
-            self.manifest[key]["chunks"] = sum(1 for c in self.chunks if c.source == key)
+        per_source = Counter(c.source for c in self.chunks)
+        for key, entry in self.manifest.items():
+            entry["chunks"] = per_source[key]
         self._reindex()
         self._save()
         stats["chunks"] = len(self.chunks)

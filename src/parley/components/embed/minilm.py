@@ -73,6 +73,7 @@ class MiniLMEmbedder:
         """(len(texts), 384) float32, unit length. Batches group texts of similar length, so little
         compute goes to padding."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        session = self._query if len(texts) <= 4 else self._batch
         order = sorted(range(len(texts)), key=lambda j: len(texts[j]))
         for i in range(0, len(texts), batch):
             idx = order[i:i + batch]
@@ -82,7 +83,6 @@ class MiniLMEmbedder:
             feed = {"input_ids": ids, "attention_mask": mask}
             if "token_type_ids" in self._inputs:
                 feed["token_type_ids"] = np.zeros_like(ids)
-            session = self._query if len(texts) <= 4 else self._batch
             hidden = session.run(None, feed)[0]  # (b, n, 384)
             m = mask[..., None].astype(np.float32)
             pooled = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
