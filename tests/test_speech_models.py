@@ -14,16 +14,27 @@ def test_tts_speaks_a_number_and_asr_recovers_it():
     assert mentions("47192", text), text
 
 
+def median_f0(x: np.ndarray, sr: int = 16000) -> float:
+    """Median fundamental frequency over voiced 40 ms frames (autocorrelation peak in 60-400 Hz)."""
+    win, hop, found = 640, 320, []
+    for i in range(0, len(x) - win, hop):
+        f = x[i:i + win] - x[i:i + win].mean()
+        if np.sqrt(np.mean(f**2)) < 0.02:
+            continue
+        ac = np.correlate(f, f, "full")[win - 1:]
+        lag = sr // 400 + int(np.argmax(ac[sr // 400: sr // 60]))
+        if ac[lag] > 0.5 * ac[0]:
+            found.append(sr / lag)
+    assert len(found) > 20, "too few voiced frames to estimate pitch"
+    return float(np.median(found))
+
+
 def test_user_voice_differs_from_agent_voice_but_stays_intelligible(user_speech):
+    # Pitch, not spectral centroid: the centroid moves with the (random) prosody of each synthesis
+    # and failed on CI at 4.8 % apart; the voice's F0 is what the x1.2 shift changes.
     user = user_speech("My order number is four seven one nine two.")
-    agent = registry.piper().synthesize("My order number is four seven one nine two.")
-
-    def centroid(x):  # spectral centroid: every formant and harmonic moves up with the pitch shift
-        spectrum = np.abs(np.fft.rfft(x))
-        freqs = np.fft.rfftfreq(len(x), 1 / 16000)
-        return float((spectrum * freqs).sum() / spectrum.sum())
-
-    assert centroid(user) > centroid(agent) * 1.05
+    agent = registry.piper(deterministic=True).synthesize("My order number is four seven one nine two.")
+    assert median_f0(user) > median_f0(agent) * 1.1
     assert mentions("47192", registry.whisper().transcribe(user))
 
 
