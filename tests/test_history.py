@@ -43,3 +43,36 @@ def test_fact_extraction_is_verbatim_and_conservative():
     facts = {(f.kind, f.text) for f in extract("I'm Carlos. My phone number is 555-2134, born March 14th.", 3)}
     assert ("name", "Carlos") in facts and ("number", "phone number 5552134") in facts and ("date", "March 14th") in facts
     assert extract("I'm just looking, thanks.", 1) == []
+
+
+def test_a_proposed_summary_folds_the_oldest_block_only_when_committed():
+    h = History("sys", max_chars=3000)
+    h.add("Hi, I'm shopping for my sister; she is hiking in Scotland.", "Lovely, what does she need?")
+    for i in range(11):
+        h.add(f"Question {i} about socks, gloves and other things?", f"Answer {i}: yes, we have those in stock.")
+    assert h.fold_point() is None  # room left: nothing to summarise yet
+    while h.fold_point() is None:
+        h.add("Another question about jackets and sizes?", "Another answer about jackets and sizes.")
+    upto = h.fold_point()
+    before = h.messages("next")
+    h.propose(upto, "The caller shops for a sister who hikes in Scotland.")
+    assert h.fold_point() is None  # one fold at a time
+    assert h.messages("next") == before  # proposed, not live: the cached prompt stays valid
+    preview = h.preview()
+    assert "Scotland" in preview[1]["content"] and "Question 0 " not in " ".join(m["content"] for m in preview)
+    h.commit()
+    after = h.messages()
+    assert after == preview and h.start == upto and h.summary_upto == upto
+
+
+def test_the_budget_forces_a_proposed_fold_and_without_a_summary_drops_with_facts():
+    h = History("sys", max_chars=2500)
+    h.add("My order number is four four one seven two.", "Thanks.")
+    while h.fold_point() is None:
+        h.add("A question about jackets and sizes?", "An answer about jackets and sizes.")
+    h.propose(h.fold_point(), "The caller asked about jackets.")
+    for _ in range(40):
+        h.add("A question about jackets and sizes?", "An answer about jackets and sizes.")
+    msgs = h.messages("What was my order number?")
+    assert sum(len(m["content"]) for m in msgs) < 2500
+    assert "The caller asked about jackets." in msgs[1]["content"] and "order number 44172" in msgs[1]["content"]

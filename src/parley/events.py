@@ -120,6 +120,18 @@ class Retrieval(Event):
 
 
 @dataclass(frozen=True)
+class MemorySummary(Event):
+    """The oldest turns (before `folded_turns`) left the prompt, replaced by this rolling summary
+    and the caller's verbatim facts."""
+    kind: ClassVar[str] = "memory_summary"
+    folded_turns: int = 0
+    kept_turns: int = 0
+    words: int = 0
+    text: str = ""
+    idle_compute_ms: float = 0.0  # idle compute spent on this fold before its last prefill-aside call
+
+
+@dataclass(frozen=True)
 class AsrFinal(Event):
     kind: ClassVar[str] = "asr_final"
     turn: int = 0

@@ -8,7 +8,8 @@ Path of one user turn:
    speculation is cancelled.
 3. At the end of turn the prepared reply is committed and the playout starts pulling its audio, so
    the endpoint wait is hidden behind ASR + LLM + TTS instead of added to them.
-4. History receives the user's text and exactly the characters the user heard.
+4. History receives the user's text and exactly the characters the user heard; past its budget the
+   oldest turns are summarised in idle time (`dialogue/summary.RollingSummary`).
 With a knowledge base configured, `dialogue/grounding.Grounding` retrieves passages from the
 partial transcripts and prefills them while the user speaks; the reply gets them as data.
 The session orchestrator stays small: endpointing, playout and history are separate collaborators.
@@ -37,6 +38,7 @@ from parley.dialogue.history import History
 from parley.dialogue.knowledge import KnowledgeBase, read_document
 from parley.dialogue.persona import DEFAULT_PERSONA, procedure_lines, system_prompt
 from parley.dialogue.procedure import ProcedureTracker
+from parley.dialogue.summary import RollingSummary
 from parley.duplex.backchannel import ASR_PROMPT, is_backchannel
 from parley.duplex.echo import EchoGuard
 from parley.duplex.floor import Floor
@@ -73,6 +75,7 @@ class CascadeAgent:
         # ~3 characters a token keeps history, system prompt and reply inside the model's window
         self.history = History(system_prompt(cfg.persona or DEFAULT_PERSONA, procedure_lines(cfg.procedure), documents),
                                max_chars=3 * (cfg.llm.n_ctx - cfg.llm.max_tokens))
+        self.memory = RollingSummary(self.history, self.llm, clock, log)
         self.procedure = ProcedureTracker(cfg.procedure)
         self.grounding = None
         if cfg.knowledge.path:
@@ -124,6 +127,7 @@ class CascadeAgent:
     async def close(self) -> None:
         if self._pending is not None:
             self._pending.cancel.cancel("session closed")
+        await self.memory.close()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -220,6 +224,7 @@ class CascadeAgent:
 
     def _speculate(self) -> np.ndarray:
         self._turns += 1
+        self.memory.yield_model()  # the reply needs the LLM within ~100 ms (after the final ASR)
         reply = Reply(turn=self._turns, transcript=asyncio.get_running_loop().create_future())
         self._pending = reply
         self.log.emit(SpeculationStarted, turn=reply.turn)
@@ -369,6 +374,7 @@ class CascadeAgent:
             return
         self.history.add(reply.user_text, heard, interrupted=interrupted)
         self.log.emit(AgentTurn, turn=reply.turn, user=reply.user_text, agent=heard, interrupted=interrupted)
+        self.memory.kick()
         for step, in_order in self.procedure.observe(reply.turn, heard):
             self.log.emit(ProcedureStepDone, turn=reply.turn, step=step, in_order=in_order)
 

@@ -93,10 +93,12 @@ def _probe_endpoint(url: str) -> str | None:
 def scenario_config(cfg: CascadeConfig, scenario: Scenario, workdir: Path | None = None) -> CascadeConfig:
     """The agent's configuration for this scenario: persona, procedure and knowledge documents in its
     system prompt — or, with `retrieval: true`, a knowledge base built in `workdir/kb` and searched
-    per turn."""
+    per turn; `context_tokens` sets the LLM's window."""
     cfg = cfg.model_copy(deep=True)
     cfg.persona = scenario.persona or cfg.persona
     cfg.procedure = list(scenario.procedure)
+    if scenario.context_tokens:
+        cfg.llm.n_ctx = scenario.context_tokens
     paths = scenario.knowledge_paths()
     if scenario.retrieval and paths:
         from parley.dialogue.knowledge import KnowledgeBase

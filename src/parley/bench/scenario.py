@@ -108,6 +108,7 @@ class Scenario(_Model):
     persona_checks: PersonaChecks | None = None
     knowledge: list[str] = []  # paths relative to the scenario file
     retrieval: bool = False  # index `knowledge` and retrieve per turn, instead of putting it all in the prompt
+    context_tokens: int | None = Field(None, ge=1024)  # the agent's window: a small one makes a short call outgrow it
     procedure: list[Step] = []
     turns: list[UserTurn] = Field(min_length=1)
     path: Path | None = Field(None, exclude=True)

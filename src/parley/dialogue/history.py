@@ -3,10 +3,14 @@
 The assistant side holds only the characters the user actually heard: a reply cut off by a barge-in
 is stored truncated, with a marker, so the model never believes it said what nobody heard.
 
-When the history outgrows its budget, the oldest turns drop out in one block (down to half the
-budget), so the prompt's prefix stays the same for many turns and llama.cpp's prefix cache keeps
-working; the facts the caller stated in dropped turns stay in context as a verbatim note
-(`dialogue/memory.py`).
+Past its budget the history keeps the most recent turns verbatim and folds the older ones into a
+memory note: a rolling summary (`dialogue/summary.py`, written by the LLM while it is idle) plus the
+verbatim facts the caller stated in them (`dialogue/memory.py`). Turns leave in one block (down to
+`KEEP` of the budget), so the prompt's prefix stays the same for many turns and llama.cpp's prefix cache
+keeps working. The summary is asked for once the history passes `SUMMARY_AT` of its budget, early
+enough to be ready before the hard limit. A written summary is only *proposed*: the fold is committed
+once the folded prompt has been prefilled aside (so no reply pays for re-prefilling the kept turns),
+or when the budget forces it; with no summary at all, the block drops with the facts alone.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ from parley.components.llm.base import Message
 from parley.dialogue.memory import Fact, extract, note
 
 INTERRUPTED_MARKER = " [interrupted by the user]"
+SUMMARY_AT = 0.75  # share of the budget at which the oldest block is summarised
+KEEP = 0.4  # share of the budget kept verbatim after a fold: what the next reply re-prefills
+_RESERVE = 1000  # characters kept for the memory note, retrieved passages and the next user turn
 
 
 @dataclass
@@ -27,6 +34,9 @@ class History:
     pending: str = ""  # user words whose reply was cut before a sound of it was heard
     facts: list[Fact] = field(default_factory=list)
     start: int = 0  # turns before this one have dropped out of the prompt
+    summary: str = ""  # the rolling summary of the call up to turn `summary_upto`
+    summary_upto: int = 0
+    proposal: tuple[int, str] | None = None  # (upto, summary): written, not yet committed
 
     def add(self, user: str, agent_heard: str, *, interrupted: bool = False) -> None:
         user = f"{self.pending} {user.strip()}".strip()
@@ -42,24 +52,66 @@ class History:
         self.facts += extract(user, len(self.turns) + 1)
         self.turns.append((user, agent))
 
+    def _kept_chars(self) -> int:
+        return sum(len(u) + len(a) for u, a in self.turns[self.start:])
+
+    def _block_end(self, size: int, budget: int) -> int:
+        """Index after the oldest turns whose removal brings `size` down to KEEP of `budget`."""
+        end = self.start
+        while end < len(self.turns) and size > KEEP * budget:
+            size -= len(self.turns[end][0]) + len(self.turns[end][1])
+            end += 1
+        return end
+
+    def fold_point(self) -> int | None:
+        """Where the next block would end, once the kept turns pass SUMMARY_AT of the budget; None
+        while there is room or a fold is already proposed."""
+        budget = self.max_chars - len(self.system) - _RESERVE
+        size = self._kept_chars()
+        if size <= SUMMARY_AT * budget or self.proposal is not None:
+            return None
+        end = self._block_end(size, budget)
+        return end if end > self.start else None
+
+    def propose(self, upto: int, summary: str) -> None:
+        """A summary covering the turns before `upto` is written; the fold waits for `commit` (once
+        the folded prompt is prefilled) or for the budget to force it."""
+        self.proposal = (upto, summary.strip())
+
+    def commit(self) -> None:
+        if self.proposal is not None:
+            upto, self.summary = self.proposal
+            self.summary_upto = max(upto, self.summary_upto)
+            self.start = max(self.start, upto)
+            self.proposal = None
+
+    def preview(self) -> list[Message]:
+        """The prompt as it will be once the proposed fold is committed (what to prefill ahead)."""
+        if self.proposal is None:
+            return self.messages()
+        upto, summary = self.proposal
+        return self._render(max(self.start, upto), summary, None, None)
+
     def messages(self, next_user: str | None = None, reference: str | None = None) -> list[Message]:
-        """The prompt: system, the facts note (if turns were dropped), kept turns, then `reference`
+        """The prompt: system, the memory note (once turns were folded), kept turns, then `reference`
         (retrieved passages, as a system message: late in the prompt, so the cached prefix before it
         survives) and the next user turn."""
-        msgs: list[Message] = [{"role": "system", "content": self.system}]
         if next_user is not None and self.pending:
             next_user = f"{self.pending} {next_user}"
-        budget = self.max_chars - len(self.system) - len(next_user or "") - len(reference or "") - 500  # 500: facts
+        budget = self.max_chars - len(self.system) - len(next_user or "") - len(reference or "") - 500  # 500: note
+        if self._kept_chars() > budget:
+            self.commit()  # a summary that is written but not yet prefilled is still better than none
+        size = self._kept_chars()
+        if size > budget:  # no summary came in time: the block drops with its facts kept
+            self.start = self._block_end(size, budget)
+        return self._render(self.start, self.summary, next_user, reference)
 
-        size = sum(len(u) + len(a) for u, a in self.turns[self.start:])
-        if size > budget:  # drop a block, down to half the budget, so the prefix stays put for a while
-            while self.start < len(self.turns) and size > budget // 2:
-                size -= len(self.turns[self.start][0]) + len(self.turns[self.start][1])
-                self.start += 1
-        dropped = [f for f in self.facts if f.turn <= self.start]
-        if dropped:
-            msgs.append({"role": "system", "content": note(dropped)})
-        for user, agent in self.turns[self.start:]:
+    def _render(self, start: int, summary: str, next_user: str | None, reference: str | None) -> list[Message]:
+        msgs: list[Message] = [{"role": "system", "content": self.system}]
+        dropped = [f for f in self.facts if f.turn <= start]
+        if dropped or (start and summary):
+            msgs.append({"role": "system", "content": note(dropped, summary if start else "")})
+        for user, agent in self.turns[start:]:
             msgs.append({"role": "user", "content": user})
             msgs.append({"role": "assistant", "content": agent})
         if reference:

@@ -50,12 +50,18 @@ def extract(user_text: str, turn: int) -> list[Fact]:
     return facts
 
 
-def note(facts: list[Fact]) -> str:
-    """The reminder given to the model for facts whose turns are no longer in its context."""
+def note(facts: list[Fact], summary: str = "") -> str:
+    """The memory note for turns no longer in the model's context: the rolling summary, then the
+    caller's facts verbatim (the summary may paraphrase; the facts never do)."""
+    parts = []
+    if summary:
+        parts.append(f"Summary of the earlier part of this call (no longer in the transcript below): {summary}")
     seen, lines = set(), []
     for f in facts:
         if (f.kind, f.text) not in seen:
             seen.add((f.kind, f.text))
             lines.append(f"- {f.kind}: {f.text} (turn {f.turn})")
-    return ("Earlier in this call, no longer in the transcript above, the caller said (verbatim):\n"
-            + "\n".join(lines))
+    if lines:
+        parts.append("Earlier in this call, no longer in the transcript below, the caller said (verbatim):\n"
+                     + "\n".join(lines))
+    return "\n\n".join(parts)

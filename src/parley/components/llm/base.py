@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import AsyncIterator, Protocol, TypedDict
+from typing import AsyncIterator, Callable, Protocol, TypedDict
 
 from parley.cancel import CancelToken
 
@@ -19,3 +19,8 @@ class ChatModel(Protocol):
 
     async def warm(self, messages: list[Message]) -> None:
         """Prefill a stable prefix (the system prompt) so the next turn does not pay for it."""
+
+    async def prefill_aside(self, messages: list[Message], cancel: CancelToken, on_live: Callable[[], None]) -> bool:
+        """Prefill a prompt that replaces the current one's head (folded history) in idle time,
+        keeping the current cache for replies until done; resumable after `cancel`. Once the whole
+        of `messages` is cached and live, `on_live` is called (on the event loop) and True returned."""

@@ -6,14 +6,21 @@ Two measured rules on 2-core machines shape this file:
 - the model is driven from one dedicated thread (the one that loaded it): calls from other threads
   decoded 25-35 % slower.
 llama-cpp-python reuses the KV cache for the longest common token prefix of consecutive calls, so a
-stable system prompt is prefilled once (`warm`) and later turns only pay for what is new.
+stable system prompt is prefilled once (`warm`) and later turns only pay for what is new. A prompt
+whose head changes (history folded into a summary) is prefilled *aside* in idle time, a message at a
+time, swapping KV states in and out (`prefill_aside`): the conversation's own cache stays ready for
+the next reply meanwhile.
 """
 
 from __future__ import annotations
 
+import asyncio
+import ctypes
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import AsyncIterator, Iterator
+from typing import AsyncIterator, Callable, Iterator
+
+import numpy as np
 
 from parley.cancel import CancelToken
 from parley.clock import Clock
@@ -32,6 +39,7 @@ class LlamaEngine:
         self.gate = gate or CpuGate()
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llm")
         self._llm = None
+        self._aside: tuple[np.ndarray, np.ndarray] | None = None  # KV state of a prompt being prefilled aside
         self._loading = self.executor.submit(self._load)  # load on the thread that will decode
 
     def _load(self) -> None:
@@ -67,6 +75,52 @@ class LlamaEngine:
             stream.close()
 
 
+    # --- KV state swapping (sequence 0 only: llama-cpp-python's own save_state also copies a
+    # 300 MB logits buffer and takes ~1.5 s; the KV cache alone is ~30 KB a token, copied in ~0.1 s) ---
+
+    def _snapshot(self) -> tuple[np.ndarray, np.ndarray]:
+        import llama_cpp
+
+        ctx = self._llm._ctx.ctx
+        size = llama_cpp.llama_state_seq_get_size(ctx, 0)
+        buf = np.empty(size, dtype=np.uint8)
+        got = llama_cpp.llama_state_seq_get_data(ctx, buf.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)), size, 0)
+        return buf[:got], self._llm.input_ids[: self._llm.n_tokens].copy()
+
+    def _restore(self, state: tuple[np.ndarray, np.ndarray]) -> None:
+        import llama_cpp
+
+        buf, ids = state
+        ctx = self._llm._ctx.ctx
+        llama_cpp.llama_memory_seq_rm(llama_cpp.llama_get_memory(ctx), 0, -1, -1)
+        if llama_cpp.llama_state_seq_set_data(ctx, buf.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)), len(buf), 0) != len(buf):
+            self._llm.reset()  # the cache is lost, not wrong: the next call prefills from scratch
+            return
+        self._llm.input_ids[: len(ids)] = ids
+        self._llm.n_tokens = len(ids)
+
+    def prefill_aside(self, messages: list[Message], cancel: CancelToken, on_live: Callable[[], None]) -> bool:
+        """Blocking; run on `self.executor`. Prefill `messages` a message at a time until `cancel`.
+        Once all of it is cached it becomes the live state: `on_live` is called here, before any
+        other call can run on this engine, and True returned. If cancelled, the progress is kept
+        aside for the next call and the previous state restored, at the cost of one message's
+        prefill plus a state copy for the reply that cancelled it."""
+        self.ready()
+        live = self._snapshot()
+        if self._aside is not None:
+            self._restore(self._aside)
+        for k in range(2, len(messages) + 1):
+            if cancel.cancelled:
+                self._aside = self._snapshot()
+                self._restore(live)
+                return False
+            for _ in self.generate(messages[:k], max_tokens=1, temperature=0.0):
+                pass
+        self._aside = None
+        on_live()
+        return True
+
+
 class LlamaChatModel:
     def __init__(self, engine: LlamaEngine, clock: Clock, *, name: str = "llama",
                  max_tokens: int = 120, temperature: float = 0.2) -> None:
@@ -86,3 +140,11 @@ class LlamaChatModel:
                 pass
 
         await self.clock.compute(self.engine.executor, run)
+
+    async def prefill_aside(self, messages: list[Message], cancel: CancelToken, on_live: Callable[[], None]) -> bool:
+        loop = asyncio.get_running_loop()
+        # on_live runs on the event loop before the next model call is even submitted: a prompt built
+        # after the swap must already see the folded history (on a virtual clock too, where this
+        # call's compute is charged later than it ran).
+        return await self.clock.compute(self.engine.executor, self.engine.prefill_aside, messages, cancel,
+                                        lambda: loop.call_soon_threadsafe(on_live))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from typing import AsyncIterator, Iterator
+from typing import AsyncIterator, Callable, Iterator
 
 from parley.cancel import CancelToken
 from parley.clock import Clock
@@ -92,6 +92,10 @@ class OpenAIChatModel:
 
     async def warm(self, messages: list[Message]) -> None:
         return None  # the server's own prefix cache handles this
+
+    async def prefill_aside(self, messages: list[Message], cancel: CancelToken, on_live: Callable[[], None]) -> bool:
+        on_live()  # likewise: a changed prompt head is the server's to cache
+        return True
 
     def close(self) -> None:
         self._client.close()
