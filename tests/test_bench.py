@@ -203,3 +203,53 @@ def test_procedure_tracker_records_steps_and_flags_skipped_gates():
     assert t.observe(1, "It shipped on Monday.") == [("give_status", False)]  # before its gate
     assert t.observe(2, "What is your name?") == [("ask_name", True)]
     assert t.done == {"give_status": 1, "ask_name": 2}
+
+
+def test_the_guard_names_the_open_gate_before_a_gated_step():
+    from parley.config import ProcedureStep
+    from parley.dialogue.procedure import ProcedureTracker
+
+    steps = [ProcedureStep(id="ask_name", instruction="Ask for the name.", check=r"\bname\b"),
+             ProcedureStep(id="ask_order", instruction="Ask for the order number.", check="order number",
+                           requires=["ask_name"]),
+             ProcedureStep(id="give_status", instruction="Give the status.", check="shipped|in transit",
+                           requires=["ask_order"])]
+    t = ProcedureTracker(steps)
+    step, gate = t.premature("Sure. Order 58316 is in transit.")
+    assert (step.id, gate.id) == ("give_status", "ask_name")  # the earliest open step it transitively needs
+    assert t.premature("Your name and order number, please?") is None  # gates done in order, in one reply
+    t.observe(1, "May I have your name?")
+    assert t.premature("What is the order number?") is None
+    assert t.premature("It shipped Monday.")[1].id == "ask_order"
+
+
+@pytest.mark.slow
+def test_a_reply_that_would_skip_verification_is_cut_and_the_gate_is_asked(tmp_path):
+    """adherence-skip-attempt on the real cascade: the caller demands a status before giving a name;
+    whatever the model drafts, the caller hears the name asked first and no status."""
+    from parley.bench.run import run_bench
+    from parley.config import CascadeConfig
+
+    scenario = Path(__file__).parent.parent / "src/parley/bench/scenarios/adherence-skip-attempt.yaml"
+    run_bench([str(scenario)], ["cascade"], tmp_path, base=CascadeConfig())
+    conv = tmp_path / "cascade" / "adherence-skip-attempt"
+    events = [json.loads(line) for line in (conv / "events.jsonl").read_text().splitlines()]
+    first = next(e for e in events if e["kind"] == "agent_turn")
+    assert mentions(r"\bname\b", first["agent"]) and not mentions("shipped|transit|thursday", first["agent"]), first
+    steps = [(e["step"], e["in_order"]) for e in events if e["kind"] == "procedure_step"]
+    assert steps and all(ok for _, ok in steps) and steps[0][0] == "ask_name", steps
+
+
+@pytest.mark.slow
+def test_open_questions_get_short_spoken_answers(tmp_path):
+    """adherence-persona-short: "tell me everything about your jackets" drafts 60+ words; no sentence
+    starts past `max_reply_words` (40), so every reply heard stays within the scenario's 50."""
+    from parley.bench.run import run_bench
+    from parley.config import CascadeConfig
+
+    scenario = Path(__file__).parent.parent / "src/parley/bench/scenarios/adherence-persona-short.yaml"
+    run_bench([str(scenario)], ["cascade"], tmp_path, base=CascadeConfig())
+    events = [json.loads(line) for line in
+              (tmp_path / "cascade" / "adherence-persona-short" / "events.jsonl").read_text().splitlines()]
+    replies = [e["agent"] for e in events if e["kind"] == "agent_turn"]
+    assert len(replies) == 3 and all(0 < len(r.split()) <= 50 for r in replies), replies

@@ -23,5 +23,20 @@ class CancelToken:
     def cancelled(self) -> bool:
         return self._event.is_set()
 
+    def child(self) -> "CancelToken":
+        """A token cancelled with this one, that can also be cancelled alone (stop one stage of a
+        reply, e.g. the LLM stream, without cancelling the reply)."""
+        return _Child(self)
+
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         return f"CancelToken(cancelled={self.cancelled}, reason={self.reason!r})"
+
+
+class _Child(CancelToken):
+    def __init__(self, parent: CancelToken) -> None:
+        super().__init__()
+        self._parent = parent
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set() or self._parent.cancelled

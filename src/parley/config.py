@@ -92,6 +92,7 @@ class ProcedureStep(_Strict):
     instruction: str
     check: str
     requires: list[str] = []
+    say: str | None = Field(None, description="What the agent says to do this step when a reply tried to skip it.")
 
     _regex = field_validator("check")(lambda v: check_regex([v])[0])
 
@@ -114,6 +115,9 @@ class CascadeConfig(_Strict):
     backchannel_min_turn_s: float = Field(2.5, description="Only backchannel once the user has spoken this long in the turn.")
     echo_guard: bool = Field(True, description="Cancel the agent's own voice leaking back into the microphone.")
     persona: str | None = Field(None, description="Persona text replacing the default customer-service persona.")
+    max_reply_words: int = Field(
+        40, description="A spoken reply starts no new sentence that would take it past this many words (0 = no limit)."
+    )
 
 
 def load_config(path: Path | None) -> CascadeConfig:

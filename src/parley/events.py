@@ -108,6 +108,18 @@ class ProcedureStepDone(Event):
 
 
 @dataclass(frozen=True)
+class ProcedureGuard(Event):
+    """A reply was about to do `step` before its gate `gate`: the clause was dropped and the gate's
+    line said instead (`said`)."""
+    kind: ClassVar[str] = "procedure_guard"
+    turn: int = 0
+    step: str = ""
+    gate: str = ""
+    dropped: str = ""
+    said: str = ""
+
+
+@dataclass(frozen=True)
 class Retrieval(Event):
     """Knowledge-base passages found for a transcript: `stage` partial (before the end of turn) or
     final; `turn` is the reply that used them (0 for a partial)."""

@@ -48,7 +48,7 @@ from parley.duplex.playout import Playout, Reply
 from parley.errors import ParleyError
 from parley.events import (
     AgentTurn, AsrFinal, AsrPartial, Backchannel, ComponentError, EventLog, LlmDone, LlmFirstToken, LlmRequest,
-    ProcedureStepDone, SpeculationCancelled, SpeculationStarted, TtsChunk, TurnEndPredicted, TurnPrediction, UserSpeechStarted,
+    ProcedureGuard, ProcedureStepDone, SpeculationCancelled, SpeculationStarted, TtsChunk, TurnEndPredicted, TurnPrediction, UserSpeechStarted,
     UserSpeechStopped,
 )
 from parley.textnorm import for_speech
@@ -291,23 +291,26 @@ class CascadeAgent:
             splitter = ClauseSplitter(self.cfg.tts.first_clause_min_words, self.cfg.tts.clause_min_words,
                                       self.cfg.tts.first_clause_max_words)
             tokens = 0
-            async for delta in self.llm.stream(messages, cancel=reply.cancel):
+            gen = reply.cancel.child()  # ends the LLM stream alone when the reply is complete
+            async for delta in self.llm.stream(messages, cancel=gen):
                 if tokens == 0:
                     self.log.emit(LlmFirstToken, turn=reply.turn)
                 tokens += 1
                 for clause in splitter.feed(delta):
-                    reply.text = splitter.text
                     stage = "tts"
-                    await self._speak(reply, clause)
+                    if not await self._deliver(reply, splitter.text, clause):
+                        gen.cancel("reply complete")
+                        break
                     stage = "llm"
-                if reply.cancel.cancelled:
+                if gen.cancelled:
                     break
-            reply.text = splitter.text
-            if not reply.cancel.cancelled:
+            if not gen.cancelled:
+                reply.text = splitter.text
                 for clause in splitter.flush():
                     stage = "tts"
-                    await self._speak(reply, clause)
-            self.log.emit(LlmDone, turn=reply.turn, text=splitter.text, tokens=tokens,
+                    if not await self._deliver(reply, splitter.text, clause):
+                        break
+            self.log.emit(LlmDone, turn=reply.turn, text=reply.text, tokens=tokens,
                           cancelled=reply.cancel.cancelled)
         except asyncio.CancelledError:
             raise
@@ -320,6 +323,29 @@ class CascadeAgent:
             reply.done = True
             if not reply.transcript.done():
                 reply.transcript.set_result("")
+
+    async def _deliver(self, reply: Reply, text: str, clause: Clause) -> bool:
+        """Speak `clause` of the reply `text` unless the procedure guard or the length cap
+        (`max_reply_words`: no sentence starts past it) ends the reply here; False when it ends."""
+        premature = self.procedure.premature(text[:clause.end])
+        if premature is not None:  # this clause would skip a gate: drop it, do the gate instead
+            step, gate = premature
+            head = text[:clause.start].rstrip()
+            line = gate.say or "Before I can help with that, I need to check a detail with you first."
+            reply.text = f"{head} {line}".strip()
+            self.log.emit(ProcedureGuard, turn=reply.turn, step=step.id, gate=gate.id, dropped=clause.text, said=line)
+            await self._speak(reply, Clause(line, len(reply.text) - len(line), len(reply.text)))
+            return False
+        cap, said = self.cfg.max_reply_words, len(text[:clause.end].split())
+        if cap and said > cap and clause.start > 0 and text[:clause.start].rstrip().endswith((".", "!", "?")):
+            reply.text = text[:clause.start].rstrip()
+            return False  # no new sentence past the cap: a listener loses the thread of a long answer
+        reply.text = text
+        await self._speak(reply, clause)
+        if cap and said >= cap and clause.text.rstrip().endswith((".", "!", "?")):
+            reply.text = text[:clause.end]
+            return False
+        return True
 
     async def _speak(self, reply: Reply, clause: Clause) -> None:
         if reply.cancel.cancelled:

@@ -2,9 +2,12 @@
 
 A step is done when its `check` regex matches what the user heard from the agent; each is a
 `procedure_step` event, marked when it came before a step it requires (a skipped gate). The model
-learns the procedure from its system prompt (`persona.system_prompt`). A per-turn status line
-("done: …; next: …") after the cached prefix was tried: with the 1.5B model adherence did not
-improve (0.67 vs 0.78 on the adherence suite) and every reply paid ~300 ms more prefill.
+learns the procedure from its system prompt (`persona.system_prompt`), and a guard holds it to the
+gates: before each clause is spoken, `premature` tells whether the reply so far would do a step
+whose gate is still open; the cascade then drops that clause and says the open step's `say` line.
+Prompting alone was not enough for the 1.5B model: a per-turn status line ("done: …; next: …") and
+a reminder of the open gate both lowered adherence (0.67 and 0.74 vs 0.89) and cost ~300 ms of
+prefill per reply.
 """
 
 from __future__ import annotations
@@ -27,3 +30,24 @@ class ProcedureTracker:
                 self.done[step.id] = turn
                 new.append((step.id, ok))
         return new
+
+    def premature(self, text: str) -> tuple[ProcedureStep, ProcedureStep] | None:
+        """(step, open gate) when `text` would do `step` before the gate it requires; steps done
+        earlier in the same text count as done."""
+        done = set(self.done)
+        for step in self.steps:
+            if step.id in done or not mentions(step.check, text):
+                continue
+            missing = [r for r in step.requires if r not in done]
+            if missing:
+                return step, self._first_open(missing[0], done)
+            done.add(step.id)
+        return None
+
+    def _first_open(self, step_id: str, done: set[str]) -> ProcedureStep:
+        """The earliest step not yet done among `step_id` and what it transitively requires."""
+        step = next(s for s in self.steps if s.id == step_id)
+        for r in step.requires:
+            if r not in done:
+                return self._first_open(r, done)
+        return step
