@@ -69,9 +69,44 @@ def test_bad_documents_get_one_clear_sentence(tmp_path):
     with pytest.raises(ParleyError, match="not UTF-8"):
         KnowledgeBase(tmp_path / "kb").add(bad)
     pdf = tmp_path / "doc.pdf"
-    pdf.write_bytes(b"%PDF-1.4")
-    with pytest.raises(ParleyError, match="reads"):
+    pdf.write_bytes(b"%PDF-1.4 truncated")
+    with pytest.raises(ParleyError, match="not a readable PDF"):
         KnowledgeBase(tmp_path / "kb").add(pdf)
+    sheet = tmp_path / "prices.xlsx"
+    sheet.write_bytes(b"PK")
+    with pytest.raises(ParleyError, match="reads"):
+        KnowledgeBase(tmp_path / "kb").add(sheet)
+
+
+def _pdf(lines: list[str], title: str) -> bytes:
+    """A minimal one-page PDF with a text layer (Helvetica), offsets computed, as a writer makes it."""
+    text = "".join(f"({line}) Tj 0 -16 Td " for line in lines)
+    stream = f"BT /F1 12 Tf 72 720 Td {text}ET".encode()
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >> >>",
+            b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>", f"<< /Title ({title}) >>".encode()]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for i, body in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Info 6 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return bytes(out)
+
+
+def test_pdf_text_is_indexed_and_found(tmp_path):
+    pdf = tmp_path / "warranty-card.pdf"
+    pdf.write_bytes(_pdf(["Trailhead boots carry a two year warranty.", "Resoling costs 45 dollars."],
+                         "Trailhead Warranty Card"))
+    title, text = read_document(pdf)
+    assert title == "Trailhead Warranty Card" and "two year warranty" in text and "45 dollars" in text
+    base = KnowledgeBase(tmp_path / "kb")
+    assert base.add(tmp_path)["added"] == 1
+    assert base.search("how much is resoling", k=1)[0].chunk.title == "Trailhead Warranty Card"
 
 
 def test_kb_commands(tmp_path):

@@ -240,7 +240,7 @@ def budget(
 
 @kb_app.command("add")
 def kb_add(
-    path: Path = typer.Argument(..., help="A Markdown, text or HTML file, or a folder of them."),
+    path: Path = typer.Argument(..., help="A Markdown, text, HTML or PDF file, or a folder of them."),
     kb: Path = typer.Option(KB_DIR, "--kb", help="Knowledge-base folder (default: $PARLEY_KB or .parley/kb)."),
 ) -> None:
     """Index documents: new and changed files are (re)chunked and embedded, removed ones dropped."""

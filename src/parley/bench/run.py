@@ -136,6 +136,7 @@ def run_job(job: Job) -> dict:
         scenario = load_scenario(Path(job.scenario_path))
         result["scenario"] = scenario.id
         cfg = scenario_config(CascadeConfig.model_validate(job.config), scenario, out)
+        _fresh_agent_voice()
         clock = VirtualClock() if job.clock == "virtual" else RealClock()
         res = asyncio.run(run_conversation(
             cfg, user_lines(scenario), clock=clock, out_dir=out, session=scenario.id,
@@ -149,6 +150,18 @@ def run_job(job: Job) -> dict:
     result["wall_s"] = round(time.perf_counter() - w0, 3)
     (out / "result.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
     return result
+
+
+def _fresh_agent_voice() -> None:
+    """Each conversation's agent voice starts from the same random state: VITS samples prosody noise
+    inside its ONNX graph, seeded when a session is created, so a fresh session after
+    `onnxruntime.set_seed` says the same replies the same way in every run, in any order or worker."""
+    import onnxruntime as ort
+
+    from parley.components import registry
+
+    ort.set_seed(0)
+    registry.piper.cache_clear()
 
 
 def _finished(conv_dir: Path) -> bool:

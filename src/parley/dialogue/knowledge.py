@@ -28,7 +28,7 @@ import numpy as np
 
 from parley.errors import ParleyError
 
-SUFFIXES = {".md", ".markdown", ".txt", ".text", ".html", ".htm"}
+SUFFIXES = {".md", ".markdown", ".txt", ".text", ".html", ".htm", ".pdf"}
 CHUNK_CHARS = 600
 RRF_K = 60
 
@@ -86,13 +86,17 @@ class _TextOfHTML(HTMLParser):
 
 def read_document(path: Path, data: bytes | None = None) -> tuple[str, str]:
     """(title, plain text) of the file at `path` (or of its bytes, `data`, already read). Markdown
-    keeps its headings as text lines; HTML is reduced to its text."""
+    keeps its headings as text lines; HTML is reduced to its text; PDF gives its text layer."""
     try:
-        raw = (path.read_bytes() if data is None else data).decode("utf-8")
-    except UnicodeDecodeError:
-        raise ParleyError(f"{path} is not UTF-8 text; convert it (e.g. `iconv -t utf-8`) and try again.") from None
+        data = path.read_bytes() if data is None else data
     except OSError as exc:
         raise ParleyError(f"{path}: cannot read the document ({exc.strerror}); check the path.") from None
+    if path.suffix.lower() == ".pdf":
+        return _read_pdf(path, data)
+    try:
+        raw = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ParleyError(f"{path} is not UTF-8 text; convert it (e.g. `iconv -t utf-8`) and try again.") from None
     if path.suffix.lower() in (".html", ".htm"):
         p = _TextOfHTML()
         p.feed(raw)
@@ -100,6 +104,27 @@ def read_document(path: Path, data: bytes | None = None) -> tuple[str, str]:
         return (p.title.strip() or _title_from_name(path)), re.sub(r"\n\s*\n\s*", "\n\n", text).strip()
     m = re.search(r"^#\s+(.+)$", raw, re.MULTILINE)
     return (m.group(1).strip() if m else _title_from_name(path)), raw.strip()
+
+
+def _read_pdf(path: Path, data: bytes) -> tuple[str, str]:
+    """A PDF's text layer, pages separated by blank lines; its title from the metadata or the name."""
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise ParleyError(f"{path} is an encrypted PDF; save an unencrypted copy and add that.")
+        pages = [(page.extract_text() or "").strip() for page in reader.pages]
+        meta_title = (reader.metadata.title if reader.metadata else None) or ""
+    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        raise ParleyError(f"{path} is not a readable PDF ({exc}); re-export it or convert it to text.") from None
+    text = "\n\n".join(p for p in pages if p)
+    if not text:
+        raise ParleyError(f"{path} has no text layer (a scanned PDF?); run OCR on it first, then add it again.")
+    return (meta_title.strip() or _title_from_name(path)), text
 
 
 def _title_from_name(path: Path) -> str:
