@@ -79,7 +79,7 @@ def test_rolling_summary_folds_a_long_call_and_keeps_what_matters():
 
     async def go():
         await llm.warm(h.messages())
-        memory.kick()
+        memory.reply_heard()
         await memory._task
 
     asyncio.run(go())

@@ -224,7 +224,7 @@ class CascadeAgent:
 
     def _speculate(self) -> np.ndarray:
         self._turns += 1
-        self.memory.yield_model()  # the reply needs the LLM within ~100 ms (after the final ASR)
+        self.memory.yield_model(now=False)
         reply = Reply(turn=self._turns, transcript=asyncio.get_running_loop().create_future())
         self._pending = reply
         self.log.emit(SpeculationStarted, turn=reply.turn)
@@ -286,6 +286,7 @@ class CascadeAgent:
                 stage = "retrieval"
                 reference = await self.grounding.reference(reply.turn, tr.text)
             stage = "llm"
+            self.memory.yield_model(now=True)
             messages = self.history.messages(tr.text, reference)
             self.log.emit(LlmRequest, turn=reply.turn, messages=len(messages))
             splitter = ClauseSplitter(self.cfg.tts.first_clause_min_words, self.cfg.tts.clause_min_words,
@@ -312,6 +313,8 @@ class CascadeAgent:
                         break
             self.log.emit(LlmDone, turn=reply.turn, text=reply.text, tokens=tokens,
                           cancelled=reply.cancel.cancelled)
+            if not reply.cancel.cancelled:
+                self.memory.reply_generated()
         except asyncio.CancelledError:
             raise
         except ParleyError as exc:
@@ -400,7 +403,7 @@ class CascadeAgent:
             return
         self.history.add(reply.user_text, heard, interrupted=interrupted)
         self.log.emit(AgentTurn, turn=reply.turn, user=reply.user_text, agent=heard, interrupted=interrupted)
-        self.memory.kick()
+        self.memory.reply_heard()
         for step, in_order in self.procedure.observe(reply.turn, heard):
             self.log.emit(ProcedureStepDone, turn=reply.turn, step=step, in_order=in_order)
 

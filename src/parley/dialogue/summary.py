@@ -3,8 +3,9 @@
 Asking the model to summarise a separate transcript would re-prefill thousands of tokens; instead the
 request is the conversation prompt itself plus one instruction, so llama.cpp's cached prefix covers
 everything but the instruction and only the summary's ~60 tokens are decoded. The work is idle-time
-and preemptible: it starts after a reply has been heard and yields the model the moment the next
-reply needs it (`yield_model`); an interrupted summary is retried after the next reply. A written
+and preemptible: the summary is written while a reply plays (its text is complete, its audio lasts
+seconds) or after it, and yields the model when the next reply needs it (`yield_model`); an
+interrupted summary is retried with the next reply. A written
 summary is proposed to the history, and the folded prompt is prefilled aside (`prefill_aside`, a
 message at a time, resumed across idle periods) while replies keep using the current cache; only
 then is the fold committed, so no reply pays for re-prefilling the kept turns.
@@ -50,26 +51,45 @@ class RollingSummary:
         self.clock = clock
         self.log = log
         self._task: asyncio.Task | None = None
-        self._cancel = CancelToken()
+        self._write = CancelToken()  # the summary being written
+        self._aside = CancelToken()  # the folded prompt being prefilled aside
+        self._heard = asyncio.Event()  # the history holds every reply generated so far
+        self._heard.set()
+        self._written_before_heard = False
         self._spent = 0.0  # idle compute that went into the fold under way (summary + prefill aside)
 
-    def kick(self) -> None:
-        """Called after each reply was heard: go on with the fold if one is due and none is running."""
+    def reply_generated(self) -> None:
+        """A reply's text is complete and its audio is about to play for seconds: idle time. The
+        summary may be written now; the history lacks this reply until `reply_heard`."""
+        self._heard.clear()
+        self._kick()
+
+    def reply_heard(self) -> None:
+        self._heard.set()
+        self._kick()
+
+    def _kick(self) -> None:
         due = self.history.proposal is not None or self.history.fold_point() is not None
         if due and (self._task is None or self._task.done()):
-            self._cancel = CancelToken()
-            self._task = asyncio.ensure_future(self._run(self._cancel))
+            self._write, self._aside = CancelToken(), CancelToken()
+            self._task = asyncio.ensure_future(self._run(self._write, self._aside))
 
-    def yield_model(self) -> None:
-        """A reply needs the LLM: stop the idle work (it goes on after that reply)."""
-        self._cancel.cancel("reply needs the model")
+    def yield_model(self, *, now: bool) -> None:
+        """A reply is coming. `now=False` (the user paused, the reply is being prepared): stop the
+        prefill aside, whose chunks cannot be interrupted halfway. `now=True` (the reply's LLM
+        request): stop the summary too; it stops within a token, so it may use the time the final
+        transcription takes."""
+        self._aside.cancel("a reply is being prepared")
+        if now:
+            self._write.cancel("the reply needs the model")
 
     async def close(self) -> None:
-        self.yield_model()
+        self.yield_model(now=True)
         if self._task is not None:
+            self._task.cancel()  # it may be waiting for a reply to be heard that never will be
             await asyncio.gather(self._task, return_exceptions=True)
 
-    async def _run(self, cancel: CancelToken) -> None:
+    async def _run(self, write: CancelToken, aside: CancelToken) -> None:
         h = self.history
         t0 = self.clock.now()
         try:
@@ -77,14 +97,25 @@ class RollingSummary:
                 upto = h.fold_point()
                 if upto is None:
                     return
-                parts = [delta async for delta in self.llm.stream(summary_request(h), cancel=cancel)]
+                self._written_before_heard = not self._heard.is_set()
+                parts = [delta async for delta in self.llm.stream(summary_request(h), cancel=write)]
                 text = clean("".join(parts))
                 self._spent += self.clock.now() - t0
-                if cancel.cancelled or not text:
+                if write.cancelled or not text:
                     return
                 h.propose(upto, text)
+            if self._written_before_heard:
+                # the summary displaced the playing reply from the cache: once it is heard (and in
+                # the history), put it back first (~0.5 s), so the next reply does not pay for it
+                await self._heard.wait()
+                if aside.cancelled:
+                    return
+                await self.llm.warm(h.messages())
+                self._written_before_heard = False
+            if aside.cancelled:
+                return
             t1 = self.clock.now()
-            await self.llm.prefill_aside(h.preview(), cancel, self._commit)
+            await self.llm.prefill_aside(h.preview(), aside, self._commit)
             self._spent += self.clock.now() - t1
         except Exception as exc:  # an optimisation failed: the budget's hard drop still keeps the facts
             self.log.emit(ComponentError, component="memory", message=f"{exc.__class__.__name__}: {exc}")
