@@ -56,3 +56,15 @@ def test_talk_converts_a_stereo_44k_file_and_replies(tmp_path, user_speech):
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
     assert len(summary["turns"]) == 1 and summary["turns"][0]["agent"]
+
+
+def test_the_readme_config_example_is_a_valid_config():
+    import tomllib
+    from pathlib import Path
+
+    from parley.config import CascadeConfig
+
+    text = (Path(__file__).parent.parent / "README.md").read_text()
+    block = text.split("```toml", 1)[1].split("```", 1)[0]
+    cfg = CascadeConfig.model_validate(tomllib.loads(block))
+    assert cfg.procedure[1].requires == ["ask_name"] and cfg.procedure[0].say
