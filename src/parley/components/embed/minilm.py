@@ -69,7 +69,7 @@ class MiniLMEmbedder:
         opts.inter_op_num_threads = 1
         return ort.InferenceSession(str(_verified_model()), sess_options=opts, providers=["CPUExecutionProvider"])
 
-    def embed(self, texts: list[str], batch: int = 32) -> np.ndarray:
+    def embed(self, texts: list[str], batch: int = 16) -> np.ndarray:
         """(len(texts), 384) float32, unit length. Batches group texts of similar length, so little
         compute goes to padding."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
