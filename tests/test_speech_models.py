@@ -48,3 +48,11 @@ def test_vad_hears_speech_and_not_silence_or_noise(user_speech):
     noise = (0.05 * rng.standard_normal(16000 * 2)).astype(np.float32)
     probs = [vad(noise[i:i + FRAME_SAMPLES]) for i in range(0, len(noise) - FRAME_SAMPLES, FRAME_SAMPLES)]
     assert max(probs) < 0.5
+
+
+def test_whisper_repeats_into_padding_are_dropped():
+    from parley.components.asr.whisper import _collapse_repeats
+
+    assert _collapse_repeats("Do you ship? Do you ship?") == "Do you ship?"
+    assert _collapse_repeats("Hi, I'm Maria. I need boots. Hi, I'm Maria") == "Hi, I'm Maria. I need boots."
+    assert _collapse_repeats("No. I said no.") == "No. I said no."

@@ -40,6 +40,25 @@ def _looping(text: str) -> bool:
     return bool(_LOOP.search(text))
 
 
+def _collapse_repeats(text: str) -> str:
+    """Drop what repeats: decoding into the silence that pads a short window, Whisper tiny sometimes
+    says the utterance again, whole or in part ("Do you ship? Do you ship?"). A sentence equal to the
+    one before it goes, and so does a tail, from a sentence start, that restarts the utterance."""
+    def norm(x: str) -> list[str]:
+        return re.sub(r"[^\w\s]", " ", x).lower().split()
+
+    sentences = re.split(r"(?<=[.!?])\s+", text)
+    kept: list[str] = []
+    for i, sentence in enumerate(sentences):
+        tail = norm(" ".join(sentences[i:]))
+        if kept and len(tail) >= 3 and norm(" ".join(kept))[: len(tail)] == tail:
+            break  # the rest restarts the utterance from its beginning
+        if kept and norm(sentence) and norm(sentence) == norm(kept[-1]):
+            continue
+        kept.append(sentence)
+    return " ".join(kept)
+
+
 def _windowed_model(model_dir: str, cpu_threads: int):
     from faster_whisper import WhisperModel
 
@@ -97,7 +116,7 @@ class WhisperASR:
             if seg.no_speech_prob > 0.6 and seg.avg_logprob < -0.8:
                 continue
             words.append(seg.text.strip())
-        return " ".join(w for w in words if w).strip()
+        return _collapse_repeats(" ".join(w for w in words if w).strip())
 
     def words(self, pcm: np.ndarray) -> list[tuple[str, float, float]]:
         """(word, start s, end s) for the whole recording: time-aligned words, as Full-Duplex-Bench's
