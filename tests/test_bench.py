@@ -253,3 +253,25 @@ def test_open_questions_get_short_spoken_answers(tmp_path):
               (tmp_path / "cascade" / "adherence-persona-short" / "events.jsonl").read_text().splitlines()]
     replies = [e["agent"] for e in events if e["kind"] == "agent_turn"]
     assert len(replies) == 3 and all(0 < len(r.split()) <= 50 for r in replies), replies
+
+
+def test_the_reply_gate_cuts_at_a_gate_or_before_a_sentence_past_the_cap():
+    from parley.components.tts.clauses import Clause
+    from parley.config import ProcedureStep
+    from parley.dialogue.procedure import ProcedureTracker
+    from parley.dialogue.reply_gate import ReplyGate
+
+    steps = [ProcedureStep(id="ask_name", instruction="Ask the name.", check=r"\bname\b", say="Your name, please?"),
+             ProcedureStep(id="give_status", instruction="Give the status.", check="shipped", requires=["ask_name"])]
+    gate = ReplyGate(ProcedureTracker(steps), max_words=8)
+    text = "Sure thing. It shipped Monday."
+    v = gate.check(text, Clause("It shipped Monday.", 12, len(text)))
+    assert not v.more and v.text == "Sure thing. Your name, please?" and v.guarded[1].id == "ask_name"
+    assert v.text[v.clause.start:v.clause.end] == "Your name, please?"  # the span the playout's heard text uses
+    text = "One two three four five. Six seven eight nine."
+    v = gate.check(text, Clause("Six seven eight nine.", 25, len(text)))
+    assert not v.more and v.clause is None and v.text == "One two three four five."  # 9 words: not started
+    text = "One two three four five six seven eight. Nine."
+    v = gate.check(text, Clause("six seven eight.", 24, 40))
+    assert not v.more and v.clause.text == "six seven eight." and v.text == text[:40]  # the cap ends the sentence
+    assert gate.check("One two.", Clause("One two.", 0, 8)).more

@@ -62,7 +62,7 @@ def test_a_proposed_summary_folds_the_oldest_block_only_when_committed():
     assert "Scotland" in preview[1]["content"] and "Question 0 " not in " ".join(m["content"] for m in preview)
     h.commit()
     after = h.messages()
-    assert after == preview and h.start == upto and h.summary_upto == upto
+    assert after == preview and h.start == upto and h.summary == "The caller shops for a sister who hikes in Scotland."
 
 
 def test_the_budget_forces_a_proposed_fold_and_without_a_summary_drops_with_facts():

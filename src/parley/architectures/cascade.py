@@ -38,6 +38,7 @@ from parley.dialogue.history import History
 from parley.dialogue.knowledge import KnowledgeBase, read_document
 from parley.dialogue.persona import DEFAULT_PERSONA, procedure_lines, system_prompt
 from parley.dialogue.procedure import ProcedureTracker
+from parley.dialogue.reply_gate import ReplyGate
 from parley.dialogue.summary import RollingSummary
 from parley.duplex.backchannel import ASR_PROMPT, is_backchannel
 from parley.duplex.echo import EchoGuard
@@ -48,8 +49,8 @@ from parley.duplex.playout import Playout, Reply
 from parley.errors import ParleyError
 from parley.events import (
     AgentTurn, AsrFinal, AsrPartial, Backchannel, ComponentError, EventLog, LlmDone, LlmFirstToken, LlmRequest,
-    ProcedureGuard, ProcedureStepDone, SpeculationCancelled, SpeculationStarted, TtsChunk, TurnEndPredicted, TurnPrediction, UserSpeechStarted,
-    UserSpeechStopped,
+    ProcedureGuard, ProcedureStepDone, SpeculationCancelled, SpeculationStarted, TtsChunk, TurnEndPredicted,
+    TurnPrediction, UserSpeechStarted, UserSpeechStopped,
 )
 from parley.textnorm import for_speech
 
@@ -77,6 +78,7 @@ class CascadeAgent:
                                max_chars=3 * (cfg.llm.n_ctx - cfg.llm.max_tokens))
         self.memory = RollingSummary(self.history, self.llm, clock, log)
         self.procedure = ProcedureTracker(cfg.procedure)
+        self.reply_gate = ReplyGate(self.procedure, cfg.max_reply_words)
         self.grounding = None
         if cfg.knowledge.path:
             from parley.dialogue.grounding import Grounding
@@ -328,27 +330,16 @@ class CascadeAgent:
                 reply.transcript.set_result("")
 
     async def _deliver(self, reply: Reply, text: str, clause: Clause) -> bool:
-        """Speak `clause` of the reply `text` unless the procedure guard or the length cap
-        (`max_reply_words`: no sentence starts past it) ends the reply here; False when it ends."""
-        premature = self.procedure.premature(text[:clause.end])
-        if premature is not None:  # this clause would skip a gate: drop it, do the gate instead
-            step, gate = premature
-            head = text[:clause.start].rstrip()
-            line = gate.say or "Before I can help with that, I need to check a detail with you first."
-            reply.text = f"{head} {line}".strip()
-            self.log.emit(ProcedureGuard, turn=reply.turn, step=step.id, gate=gate.id, dropped=clause.text, said=line)
-            await self._speak(reply, Clause(line, len(reply.text) - len(line), len(reply.text)))
-            return False
-        cap, said = self.cfg.max_reply_words, len(text[:clause.end].split())
-        if cap and said > cap and clause.start > 0 and text[:clause.start].rstrip().endswith((".", "!", "?")):
-            reply.text = text[:clause.start].rstrip()
-            return False  # no new sentence past the cap: a listener loses the thread of a long answer
-        reply.text = text
-        await self._speak(reply, clause)
-        if cap and said >= cap and clause.text.rstrip().endswith((".", "!", "?")):
-            reply.text = text[:clause.end]
-            return False
-        return True
+        """Speak what the reply gate lets through of `clause`; False when the reply ends here."""
+        verdict = self.reply_gate.check(text, clause)
+        reply.text = verdict.text
+        if verdict.guarded is not None:
+            step, gate = verdict.guarded
+            self.log.emit(ProcedureGuard, turn=reply.turn, step=step.id, gate=gate.id, dropped=clause.text,
+                          said=verdict.clause.text)
+        if verdict.clause is not None:
+            await self._speak(reply, verdict.clause)
+        return verdict.more
 
     async def _speak(self, reply: Reply, clause: Clause) -> None:
         if reply.cancel.cancelled:
@@ -393,10 +384,7 @@ class CascadeAgent:
         if tr.text:
             self.log.emit(AsrPartial, text=tr.text, audio_s=round(tr.audio_s, 3))
             if self.grounding is not None:  # retrieval starts before the end of turn
-                try:
-                    await self.grounding.on_partial(tr.text)
-                except Exception as exc:
-                    self.log.emit(ComponentError, component="retrieval", message=f"{exc.__class__.__name__}: {exc}")
+                await self.grounding.on_partial(tr.text)
 
     def _on_reply_finished(self, reply: Reply, heard: str, interrupted: bool) -> None:
         if reply.backchannel or not reply.user_text:

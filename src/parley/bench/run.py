@@ -136,10 +136,10 @@ def run_job(job: Job) -> dict:
         scenario = load_scenario(Path(job.scenario_path))
         result["scenario"] = scenario.id
         cfg = scenario_config(CascadeConfig.model_validate(job.config), scenario, out)
-        _fresh_agent_voice()
         clock = VirtualClock() if job.clock == "virtual" else RealClock()
         res = asyncio.run(run_conversation(
             cfg, user_lines(scenario), clock=clock, out_dir=out, session=scenario.id,
+            agent_kwargs={"tts": _fresh_agent_voice(cfg)},
             echo_db=-20.0 if scenario.echo else None, reply_timeout_s=20.0, tail_s=1.5))
         result["conversation_s"] = round(res.log.events[-1].t, 3) if res.log.events else 0.0
     except ParleyError as exc:
@@ -152,16 +152,18 @@ def run_job(job: Job) -> dict:
     return result
 
 
-def _fresh_agent_voice() -> None:
-    """Each conversation's agent voice starts from the same random state: VITS samples prosody noise
-    inside its ONNX graph, seeded when a session is created, so a fresh session after
-    `onnxruntime.set_seed` says the same replies the same way in every run, in any order or worker."""
+def _fresh_agent_voice(cfg: CascadeConfig):
+    """A new Piper session for this conversation's agent, created after `onnxruntime.set_seed`: VITS
+    samples prosody noise inside its ONNX graph, seeded when a session is created, so the same
+    replies sound the same in every run, in any order or worker. Bypasses the registry's cache (a
+    cached session's noise would carry on from the previous conversation); the user's voice is
+    noiseless and stays cached."""
     import onnxruntime as ort
 
     from parley.components import registry
 
     ort.set_seed(0)
-    registry.piper.cache_clear()
+    return registry.piper.__wrapped__(cfg.tts.length_scale, threads=cfg.tts.threads)
 
 
 def _finished(conv_dir: Path) -> bool:

@@ -19,7 +19,7 @@ from parley.clock import Clock
 from parley.dialogue.history import History
 from parley.dialogue.knowledge import Hit, KnowledgeBase
 from parley.dialogue.persona import reference_block
-from parley.events import EventLog, Retrieval
+from parley.events import ComponentError, EventLog, Retrieval
 
 _FUNCTION_WORDS = set("a an the is are was were do does did that this it its there here what where when which who how "
                       "why from to of in on for and or but so can could would should will i you me my your "
@@ -69,8 +69,13 @@ class Grounding:
         return hits
 
     async def on_partial(self, text: str) -> None:
-        """Retrieve for a partial transcript and prefill its passages (one prefill at a time)."""
-        hits = await self.search(0, "partial", text)
+        """Retrieve for a partial transcript and prefill its passages (one prefill at a time). An
+        early retrieval is an optimisation: its failure is logged and the final one still runs."""
+        try:
+            hits = await self.search(0, "partial", text)
+        except Exception as exc:
+            self.log.emit(ComponentError, component="retrieval", message=f"{exc.__class__.__name__}: {exc}")
+            return
         if not hits or [h.chunk.id for h in hits] == [h.chunk.id for h in self._prefilled] \
                 or (self._prefill_task is not None and not self._prefill_task.done()):
             return

@@ -24,6 +24,7 @@ INTERRUPTED_MARKER = " [interrupted by the user]"
 SUMMARY_AT = 0.75  # share of the budget at which the oldest block is summarised
 KEEP = 0.4  # share of the budget kept verbatim after a fold: what the next reply re-prefills
 _RESERVE = 1000  # characters kept for the memory note, retrieved passages and the next user turn
+_NOTE = 500  # characters kept for the memory note when the prompt is built
 
 
 @dataclass
@@ -34,8 +35,7 @@ class History:
     pending: str = ""  # user words whose reply was cut before a sound of it was heard
     facts: list[Fact] = field(default_factory=list)
     start: int = 0  # turns before this one have dropped out of the prompt
-    summary: str = ""  # the rolling summary of the call up to turn `summary_upto`
-    summary_upto: int = 0
+    summary: str = ""  # the rolling summary of the call up to turn `start` (at least)
     proposal: tuple[int, str] | None = None  # (upto, summary): written, not yet committed
 
     def add(self, user: str, agent_heard: str, *, interrupted: bool = False) -> None:
@@ -81,7 +81,6 @@ class History:
     def commit(self) -> None:
         if self.proposal is not None:
             upto, self.summary = self.proposal
-            self.summary_upto = max(upto, self.summary_upto)
             self.start = max(self.start, upto)
             self.proposal = None
 
@@ -98,7 +97,7 @@ class History:
         survives) and the next user turn."""
         if next_user is not None and self.pending:
             next_user = f"{self.pending} {next_user}"
-        budget = self.max_chars - len(self.system) - len(next_user or "") - len(reference or "") - 500  # 500: note
+        budget = self.max_chars - len(self.system) - len(next_user or "") - len(reference or "") - _NOTE
         if self._kept_chars() > budget:
             self.commit()  # a summary that is written but not yet prefilled is still better than none
         size = self._kept_chars()

@@ -2,12 +2,8 @@
 
 A step is done when its `check` regex matches what the user heard from the agent; each is a
 `procedure_step` event, marked when it came before a step it requires (a skipped gate). The model
-learns the procedure from its system prompt (`persona.system_prompt`), and a guard holds it to the
-gates: before each clause is spoken, `premature` tells whether the reply so far would do a step
-whose gate is still open; the cascade then drops that clause and says the open step's `say` line.
-Prompting alone was not enough for the 1.5B model: a per-turn status line ("done: …; next: …") and
-a reminder of the open gate both lowered adherence (0.67 and 0.74 vs 0.89) and cost ~300 ms of
-prefill per reply.
+learns the procedure from its system prompt (`persona.system_prompt`); `premature` lets the reply
+gate (`dialogue/reply_gate.py`) hold it to the gates clause by clause.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import asyncio
 import re
 
 from parley.cancel import CancelToken
-from parley.components.llm.base import ChatModel
+from parley.components.llm.base import ChatModel, Message
 from parley.dialogue.history import History
 from parley.events import ComponentError, EventLog, MemorySummary
 
@@ -30,7 +30,7 @@ INSTRUCTION = (
 MAX_WORDS = 70
 
 
-def summary_request(history: History) -> list:
+def summary_request(history: History) -> list[Message]:
     return history.messages() + [{"role": "system", "content": INSTRUCTION}]
 
 

@@ -74,6 +74,10 @@ class LlamaEngine:
         finally:
             stream.close()
 
+    def prefill(self, messages: list[Message]) -> None:
+        """Blocking: bring `messages` into the KV cache (one token is decoded and discarded)."""
+        for _ in self.generate(messages, max_tokens=1, temperature=0.0):
+            pass
 
     # --- KV state swapping (sequence 0 only: llama-cpp-python's own save_state also copies a
     # 300 MB logits buffer and takes ~1.5 s; the KV cache alone is ~30 KB a token, copied in ~0.1 s) ---
@@ -114,8 +118,7 @@ class LlamaEngine:
                 self._aside = self._snapshot()
                 self._restore(live)
                 return False
-            for _ in self.generate(messages[:k], max_tokens=1, temperature=0.0):
-                pass
+            self.prefill(messages[:k])
         self._aside = None
         on_live()
         return True
@@ -135,11 +138,7 @@ class LlamaChatModel:
         return self.clock.stream(self.engine.executor, gen, cancel)
 
     async def warm(self, messages: list[Message]) -> None:
-        def run() -> None:
-            for _ in self.engine.generate(messages, max_tokens=1, temperature=0.0):
-                pass
-
-        await self.clock.compute(self.engine.executor, run)
+        await self.clock.compute(self.engine.executor, self.engine.prefill, messages)
 
     async def prefill_aside(self, messages: list[Message], cancel: CancelToken, on_live: Callable[[], None]) -> bool:
         loop = asyncio.get_running_loop()

@@ -1,0 +1,50 @@
+"""What of a drafted reply gets spoken: the procedure guard and the length cap, clause by clause.
+
+The LLM drafts; the user hears clauses. Before each clause is synthesized the gate decides: speak
+it; or, if the reply so far would do a step whose gate is still open, drop it and say the open
+step's `say` line instead (prompting alone did not keep a 1.5B model to its gates); or, once the
+reply has `max_words`, start no new sentence (a listener loses the thread of a long answer).
+Pure text logic, so it is cheap enough to run per clause and testable without models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from parley.components.tts.clauses import Clause
+from parley.config import ProcedureStep
+from parley.dialogue.procedure import ProcedureTracker
+
+GENERIC_GATE_LINE = "Before I can help with that, I need to check a detail with you first."
+
+
+@dataclass(frozen=True)
+class Verdict:
+    text: str                 # the reply as it stands once this clause is dealt with
+    clause: Clause | None     # what to synthesize now: the clause, the gate's line, or nothing
+    more: bool                # whether the reply may go on after it
+    guarded: tuple[ProcedureStep, ProcedureStep] | None = None  # (step, open gate) when the guard cut in
+
+
+def _ends_sentence(text: str) -> bool:
+    return text.rstrip().endswith((".", "!", "?"))
+
+
+class ReplyGate:
+    def __init__(self, procedure: ProcedureTracker, max_words: int) -> None:
+        self.procedure = procedure
+        self.max_words = max_words  # 0 = no cap
+
+    def check(self, text: str, clause: Clause) -> Verdict:
+        """`clause` is the next one released from the draft `text` (its span indexes `text`)."""
+        premature = self.procedure.premature(text[:clause.end])
+        if premature is not None:
+            line = premature[1].say or GENERIC_GATE_LINE
+            spoken = f"{text[:clause.start].rstrip()} {line}".strip()
+            return Verdict(spoken, Clause(line, len(spoken) - len(line), len(spoken)), False, premature)
+        cap, said = self.max_words, len(text[:clause.end].split())
+        if cap and said > cap and clause.start > 0 and _ends_sentence(text[:clause.start]):
+            return Verdict(text[:clause.start].rstrip(), None, False)  # this clause would start a sentence past the cap
+        if cap and said >= cap and _ends_sentence(clause.text):
+            return Verdict(text[:clause.end], clause, False)
+        return Verdict(text, clause, True)
