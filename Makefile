@@ -9,7 +9,7 @@ OUT    ?= out/demo
 export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 
-.PHONY: install demo test test-fast bench-latency bench-smoke chromium clean
+.PHONY: install demo test test-fast bench-latency bench-smoke chromium espeak clean
 
 install: $(STAMP)
 
@@ -32,7 +32,12 @@ chromium:
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium)
 
-test: $(STAMP) chromium
+# The bench's formant-synthesis caller voices (`parley voices`) use Debian's eSpeak NG.
+espeak:
+	@command -v espeak-ng >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends espeak-ng)
+
+test: $(STAMP) chromium espeak
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)

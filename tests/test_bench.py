@@ -21,7 +21,9 @@ from parley.textnorm import mentions
 
 TURN_TAKING_KEYS = {"pause_tor", "backchannel_tor", "smooth_tor", "smooth_latency_ms_p50", "interruption_tor",
                     "interruption_stop_ms_p50", "interruption_stop_ms_p95", "false_interruption_rate",
-                    "agent_backchannels_per_min", "echo_self_interruptions", "n_cases"}
+                    "agent_backchannels_per_min", "echo_self_interruptions", "n_cases", "monologue_tor",
+                    "fdb_pause_tor", "fdb_smooth_tor", "fdb_smooth_latency_ms", "fdb_interruption_tor",
+                    "fdb_interruption_latency_ms", "fdb_backchannel_tor", "fdb_backchannel_freq"}
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:

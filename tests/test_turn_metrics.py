@@ -11,7 +11,9 @@ from parley.events import (
 
 KEYS = {"pause_tor", "backchannel_tor", "smooth_tor", "smooth_latency_ms_p50", "interruption_tor",
         "interruption_stop_ms_p50", "interruption_stop_ms_p95", "false_interruption_rate",
-        "agent_backchannels_per_min", "echo_self_interruptions", "n_cases"}
+        "agent_backchannels_per_min", "echo_self_interruptions", "n_cases", "monologue_tor"}
+FDB_KEYS = {"fdb_pause_tor", "fdb_smooth_tor", "fdb_smooth_latency_ms", "fdb_interruption_tor",
+            "fdb_interruption_latency_ms", "fdb_backchannel_tor", "fdb_backchannel_freq"}
 
 
 def sim(i, start, end):
@@ -72,11 +74,19 @@ def test_one_conversation_holds_several_situations():
 
 
 def test_duplex_check_command_writes_its_contract(tmp_path):
+    fdb = tmp_path / "fdb"
     proc = subprocess.run([sys.executable, "-m", "parley.cli", "duplex-check", "--out", str(tmp_path),
-                           "--llm", "fast", "--per-kind", "1", "--echo"], capture_output=True, text=True, timeout=900)
+                           "--llm", "fast", "--per-kind", "1", "--echo", "--export-fdb", str(fdb)],
+                          capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
     m = json.loads((tmp_path / "turn_taking.json").read_text())
-    assert set(m) == KEYS and m["n_cases"] == 4
+    assert set(m) == KEYS | FDB_KEYS and m["n_cases"] == 5
+    assert all(isinstance(m[k], (int, float)) for k in FDB_KEYS)
+    for task, own in [("pause_handling", "pause.json"), ("smooth_turn_taking", "turn_taking.json"),
+                      ("user_interruption", "interrupt.json"), ("backchannel", None)]:
+        assert [p.name for p in (fdb / "cascade" / task).iterdir()] == ["0"]  # sample folders only, numbered
+        files = {p.name for p in (fdb / "cascade" / task / "0").iterdir()}
+        assert files == {"input.wav", "output.wav", "output.json"} | ({own} if own else set())
     assert m["echo_self_interruptions"] == 0
     assert m["smooth_tor"] == 1.0 and m["interruption_tor"] == 1.0
     assert (tmp_path / "cases" / "smooth-00" / "events.jsonl").exists()

@@ -110,10 +110,11 @@ def duplex_check_cmd(
     echo: bool = typer.Option(False, "--echo", help="Mix the agent's echo (−20 dB, 30–60 ms) into every case, not only half."),
     llm: str = typer.Option("quality", "--llm", help="Embedded LLM: quality or fast."),
     clock: str = typer.Option("virtual", "--clock", help="virtual (fast, compute charged) or real (wall clock)."),
-    per_kind: int = typer.Option(10, "--per-kind", help="Cases per situation kind (pause, backchannel, smooth, interruption)."),
+    per_kind: int = typer.Option(10, "--per-kind", help="Cases per situation kind (pause, backchannel, smooth, interruption, monologue)."),
+    export_fdb: Optional[Path] = typer.Option(None, "--export-fdb", help="Also write the cases as Full-Duplex-Bench v1 samples: DIR/cascade/<task>/<n>/."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML config file."),
 ) -> None:
-    """Run the built-in duplex situations through the cascade and score turn-taking."""
+    """Run the built-in duplex situations through the cascade and score turn-taking (parley's and Full-Duplex-Bench's rules)."""
     from rich.progress import Progress
 
     from parley.bench import duplex_check as dc
@@ -122,16 +123,18 @@ def duplex_check_cmd(
         raise ParleyError(f"--clock must be 'virtual' or 'real', not {clock!r}.")
     cfg = _config(config, llm, None, None)
     with Progress(transient=True) as progress:
-        task = progress.add_task("duplex cases", total=4 * per_kind)
-        metrics = dc.duplex_check(cfg, out, per_kind=per_kind, clock=clock, echo_all=echo,
+        task = progress.add_task("duplex cases", total=5 * per_kind)
+        metrics = dc.duplex_check(cfg, out, per_kind=per_kind, clock=clock, echo_all=echo, export_fdb=export_fdb,
                                   progress=lambda case: progress.advance(task))
-    table = Table(title="Turn-taking (Full-Duplex-Bench definitions, from event logs)")
+    table = Table(title="Turn-taking: parley (event logs) and fdb_* (Full-Duplex-Bench's official rules)")
     table.add_column("metric")
     table.add_column("value", justify="right")
     for k, v in metrics.items():
         table.add_row(k, "–" if v is None else str(v))
     console.print(table)
     console.print(f"wrote {out}/turn_taking.json")
+    if export_fdb is not None:
+        console.print(f"wrote Full-Duplex-Bench samples to {export_fdb}/cascade/")
 
 
 @app.command()
@@ -141,19 +144,25 @@ def bench(
     out: Path = typer.Option(Path("out/bench"), "--out", help="Run directory: one folder per architecture and scenario, scorecard.json, report.html."),
     clock: str = typer.Option("virtual", "--clock", help="virtual (fast, each model call's measured compute charged) or real (wall clock)."),
     jobs: int = typer.Option(1, "--jobs", help="Conversations in parallel worker processes (each loads the models once)."),
-    export_fdb: Optional[Path] = typer.Option(None, "--export-fdb", help="Also write the turn-taking conversations in Full-Duplex-Bench v1's layout here."),
+    export_fdb: Optional[Path] = typer.Option(None, "--export-fdb", help="Also write every conversation's Full-Duplex-Bench v1 samples here: DIR/<arch>/<task>/<n>/."),
+    voices: Optional[str] = typer.Option(None, "--voices", help="Run each scenario once per caller voice: names (see `parley voices`), comma-separated, or all."),
+    conditions: Optional[str] = typer.Option(None, "--conditions", help="Run each scenario once per line: clean, phone, noisy, echo, comma-separated, or all."),
     llm: str = typer.Option("quality", "--llm", help="Embedded LLM for the cascade: quality or fast."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML config file for the agents."),
 ) -> None:
     """Run spoken scenarios through the architectures and score latency, memory, knowledge, adherence and turn-taking."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from parley.bench.conditions import parse_conditions
     from parley.bench.run import run_bench
+    from parley.bench.voices import parse_voices
 
     if clock not in ("virtual", "real"):
         raise ParleyError(f"--clock must be 'virtual' or 'real', not {clock!r}.")
     if jobs < 1:
         raise ParleyError("--jobs must be at least 1.")
+    voice_list = parse_voices(voices) if voices is not None else None
+    condition_list = parse_conditions(conditions) if conditions is not None else None
     suites = [s.strip() for s in suite.split(",") if s.strip()]
     archs = [a.strip() for a in arch.split(",") if a.strip()]
     cfg = _config(config, llm, None, None)
@@ -167,8 +176,8 @@ def bench(
                 progress.console.print(f"[red]failed[/] {r['architecture']}/{r['scenario']}: {escape(r['error'])}")
             progress.update(task, description=f"{r['architecture']}/{r['scenario']}")
 
-        run = run_bench(suites, archs, out, base=cfg, clock=clock, jobs=jobs,
-                        on_start=lambda n: progress.update(task, total=n), on_done=done)
+        run = run_bench(suites, archs, out, base=cfg, clock=clock, jobs=jobs, voices=voice_list,
+                        conditions=condition_list, on_start=lambda n: progress.update(task, total=n), on_done=done)
     _print_scorecard(run.scorecard)
     if run.reused:
         console.print(f"{run.reused} finished conversation(s) reused from {out}")
@@ -176,10 +185,10 @@ def bench(
         console.print(f"ran {run.ran} conversation(s): {run.conversation_s:.0f} s of conversation in "
                       f"{run.wall_s:.0f} s wall ({run.conversation_s / run.wall_s:.1f}× real time)")
     if export_fdb is not None:
-        from parley.bench.fdb import export_fdb as export
+        from parley.bench.fdb import export_tree, merge
 
-        n = export(out, export_fdb, run.results)
-        console.print(f"wrote {n} Full-Duplex-Bench sample(s) to {export_fdb}")
+        n = export_tree(export_fdb, {arch: merge([c.samples for c in convs]) for arch, convs in run.results.items()})
+        console.print(f"wrote {n} Full-Duplex-Bench sample(s) to {export_fdb}/<arch>/<task>/")
     console.print(f"wrote {out}/scorecard.json and {out}/report.html")
 
 
@@ -195,6 +204,7 @@ def _print_scorecard(card: dict) -> None:
             ("knowledge accuracy (n)", lambda c: f"{c['knowledge']['accuracy']} ({c['knowledge']['n']})"),
             ("adherence accuracy (n)", lambda c: f"{c['adherence']['accuracy']} ({c['adherence']['n']})"),
             ("pause / smooth / interruption TOR", lambda c: "{pause_tor} / {smooth_tor} / {interruption_tor}".format(**c["turn_taking"])),
+            ("FDB pause / smooth / interruption TOR", lambda c: "{fdb_pause_tor} / {fdb_smooth_tor} / {fdb_interruption_tor}".format(**c["turn_taking"])),
             ("conversations (crashed)", lambda c: f"{c['conversations']} ({c['failures']})")]
     for label, fn in rows:
         table.add_row(label, *["skipped" if "skipped" in archs[a] else fn(archs[a]) for a in archs])
@@ -202,6 +212,34 @@ def _print_scorecard(card: dict) -> None:
     for a, c in archs.items():
         if "skipped" in c:
             console.print(f"[yellow]skipped[/] {a}: {escape(c['skipped'])}")
+
+
+@app.command()
+def voices(
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list of {name, engine, f0_hz}."),
+) -> None:
+    """The simulated caller's voices: name, synthesis engine and measured median pitch."""
+    import json
+
+    from parley.bench.voices import VOICES, check_engine, voice_f0
+
+    rows = []
+    for name, v in VOICES.items():
+        try:
+            check_engine(name)
+            f0 = voice_f0(name)
+        except ParleyError:
+            f0 = None  # the engine is missing here; the voice still exists
+        rows.append({"name": name, "engine": v.engine, "f0_hz": f0, "description": v.description})
+    if as_json:
+        print(json.dumps([{k: r[k] for k in ("name", "engine", "f0_hz")} for r in rows], indent=2))
+        return
+    table = Table(title="Caller voices (use with --voices or a scenario's `voice:`)")
+    for col in ("name", "engine", "median F0", "description"):
+        table.add_column(col, justify="right" if col == "median F0" else "left")
+    for r in rows:
+        table.add_row(r["name"], r["engine"], f"{r['f0_hz']:.0f} Hz" if r["f0_hz"] else "not installed", r["description"])
+    console.print(table)
 
 
 @app.command()

@@ -74,6 +74,14 @@ class SimUtterance(Event):
     text: str = ""
     start: float = 0.0
     end: float = 0.0
+    pauses: list = field(default_factory=list)  # [start, end] of each silence spliced into the line
+
+
+@dataclass(frozen=True)
+class RecordingStarted(Event):
+    """Emitted by a transport when its recording opens: `t` is the clock time of the first sample of
+    `conversation.wav`, so anything cut from the recording lines up with the event log."""
+    kind: ClassVar[str] = "recording_started"
 
 
 # --- what the agent perceived ----------------------------------------------------------------

@@ -1,92 +1,186 @@
-"""`parley bench --export-fdb DIR2`: turn-taking conversations in Full-Duplex-Bench v1's layout.
+"""Full-Duplex-Bench v1 samples cut from parley conversations, and `--export-fdb`.
 
 FDB's official scripts score a folder per sample: `input.wav` (the user), `output.wav` (the system,
-time-aligned with the input, same length, 16 kHz mono), `output.json` (the system's words with
-timestamps: `{"text", "chunks": [{"text", "timestamp": [start, end]}]}`) and the task's own file.
-Each scripted turn of a bench conversation whose kind FDB v1 has a task for becomes one sample,
-cut from the conversation's recording around that turn:
+time-aligned with the input and of the same length, 16 kHz mono), `output.json` (the system's words
+with timestamps, `{"text", "chunks": [{"text", "timestamp": [start, end]}]}`) and the task's own
+file. Each scripted user line whose situation FDB v1 has a task for becomes one sample, cut from the
+conversation's recording (`recording_started` says where it begins on the event log's clock):
 
-    DIR2/pause_handling/<id>/       the user's paused utterance (window: its start → its end)
-    DIR2/smooth_turn_taking/<id>/   + turn_taking.json [{"text", "timestamp": [user end, next start]}]
-    DIR2/user_interruption/<id>/    + interrupt.json [{"context", "interrupt", "timestamp": [start, end]}]
+    pause_handling/      the paused utterance, its start → its end; pause.json = the pause interval(s)
+    smooth_turn_taking/  the line's start → the next line's start (the last: the recording's end);
+                         turn_taking.json timestamp[0] = the end of the user's turn
+    user_interruption/   the previous line's start → the next line's start; interrupt.json = the
+                         interruption's [start, end]; output.json holds only words after its end
+    backchannel/         a monologue (≥ 20 s with pauses), its start → its end; folders numbered
 
-Words come from Whisper (tiny.en) with word timestamps on the agent's channel, as FDB's own
-preparation step transcribes `output.wav`; for interruptions `output.json` keeps only the words
-after the interruption ends, the part FDB scores. FDB v1's backchannel task (the agent
-backchanneling during a user monologue, compared with a human distribution) has no counterpart
-sample here; user backchannels over the agent are a v1.5 situation.
+Words are what Whisper (tiny.en) hears on the agent's channel, as FDB's own ASR step transcribes
+`output.wav` (interruptions cropped at the interruption's end first, as that step does). Whisper's
+own timing drifts by a few hundred ms and VAD padding moves words earlier, so each word is then
+anchored to the audio: the agent's channel is a clean digital track, its sound stretches are found
+sample-exactly (`audio/activity.py`), and the first word of each stretch starts at its first audible
+sample and the last ends at its last.
+
+Samples are written once per conversation into `<conversation>/fdb/<task>/<line>/` (kept while
+`events.jsonl` is unchanged) and scored there (`bench/fdb_score.py`); `--export-fdb DIR` copies them
+into one tree per architecture, `DIR/<arch>/<task>/<n>/`, numbered from 0, nothing else in a task
+folder (FDB's scripts average over a task folder and crash on stray files).
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 
+from parley.audio.activity import audible_runs
 from parley.audio.frame import SAMPLE_RATE
 from parley.audio.wavio import read_wav, write_wav
-from parley.bench.scorecard import Conversation
 from parley.bench.turn_metrics import line_windows
 
-TASKS = {"pause": "pause_handling", "smooth": "smooth_turn_taking", "interruption": "user_interruption"}
+TASKS = {"pause": "pause_handling", "smooth": "smooth_turn_taking", "interruption": "user_interruption",
+         "monologue": "backchannel"}
+SAMPLES = "fdb"
+_VERSION = 2  # bump when the cut or the words change: old samples are redone
+_CONTEXT_S = 0.1  # audio kept around each sound stretch when it is transcribed
+_GAP_S = 0.3      # silence between stretches in the clip Whisper hears
 
 
-def export_fdb(run_dir: Path, out: Path, results: dict[str, list[Conversation]]) -> int:
-    """Write one FDB sample per eligible turn; returns how many were written."""
-    from parley.components import registry
-
-    asr = registry.whisper(10, 2)
-    n = 0
-    for arch, convs in results.items():
-        for conv in convs:
-            if "turn-taking" not in conv.scenario.suites or not conv.events:
-                continue
-            wav = run_dir / arch / conv.scenario.id / "conversation.wav"
-            if not wav.exists():
-                continue
-            stereo = read_wav(wav, mono=False)
-            origin = next((e.t for e in conv.events if e.kind == "session_started"), 0.0)
-            windows = line_windows(conv.events)
-            sims = [s for s, _ in windows]
-            for i, (sim, nxt) in enumerate(windows):
-                kind = conv.scenario.turns[i].kind if i < len(conv.scenario.turns) else None
-                if kind not in TASKS or (kind == "interruption" and i == 0):
-                    continue
-                if nxt == float("inf"):
-                    nxt = sim.end + 6.0  # the last line: 6 s of the agent's answer
-                a = sims[i - 1].start if kind == "interruption" else sim.start
-                b = sim.end if kind == "pause" else nxt
-                sample = out / TASKS[kind] / f"{arch}-{conv.scenario.id}-t{i + 1}"
-                words = _write_audio(sample, stereo, a - origin, b - origin, asr)
-                rel = lambda t: round(t - a, 3)  # noqa: E731 - times inside the cut
-                if kind == "interruption":  # FDB scores only what the agent said after the interruption
-                    words = [w for w in words if w[1] >= rel(sim.end)]
-                _json(sample / "output.json", {"text": " ".join(w for w, _, _ in words),
-                                               "chunks": [{"text": w, "timestamp": [s, e]} for w, s, e in words]})
-                if kind == "smooth":
-                    _json(sample / "turn_taking.json", [{"text": sim.text, "timestamp": [rel(sim.end), rel(b)]}])
-                elif kind == "interruption":
-                    _json(sample / "interrupt.json", [{"context": sims[i - 1].text, "interrupt": sim.text,
-                                                       "timestamp": [rel(sim.start), rel(sim.end)]}])
-                else:
-                    _json(sample / "pause.json", [{"text": sim.text, "timestamp": [rel(sim.start), rel(sim.end)]}])
-                n += 1
-    return n
+def _origin(events) -> float:
+    for kind in ("recording_started", "session_started"):
+        t = next((e.t for e in events if e.kind == kind), None)
+        if t is not None:
+            return t
+    return 0.0
 
 
-def _write_audio(d: Path, stereo: np.ndarray, a: float, b: float, asr) -> list[tuple[str, float, float]]:
-    """input.wav and output.wav cut to [a, b); returns the agent's words with timestamps."""
-    i, j = max(0, int(a * SAMPLE_RATE)), max(0, int(b * SAMPLE_RATE))
-    user = np.zeros(j - i, np.float32)
-    agent = np.zeros(j - i, np.float32)
-    cut = stereo[i:j]
-    user[:len(cut)], agent[:len(cut)] = cut[:, 0], cut[:, 1]
+def timed_words(agent: np.ndarray, asr, offset_s: float = 0.0) -> list[tuple[str, float, float]]:
+    """The agent's words with timestamps anchored to its audio (see the module docstring)."""
+    runs = audible_runs(agent)
+    if not runs:
+        return []
+    pieces, where, t = [], [], 0.0  # where: (start in the clip, start in `agent`, run index)
+    gap = np.zeros(int(_GAP_S * SAMPLE_RATE), np.float32)
+    for k, (a, b) in enumerate(runs):
+        i, j = max(0, int((a - _CONTEXT_S) * SAMPLE_RATE)), min(len(agent), int((b + _CONTEXT_S) * SAMPLE_RATE))
+        where.append((t, i / SAMPLE_RATE, k))
+        pieces += [agent[i:j], gap]
+        t += (j - i) / SAMPLE_RATE + _GAP_S
+    words = asr.words(np.concatenate(pieces))
+    by_run: dict[int, list[list]] = {}
+    for w, s, e in words:
+        mid = (s + e) / 2
+        clip_start, src_start, k = max((p for p in where if p[0] <= mid), default=where[0], key=lambda p: p[0])
+        shift = src_start - clip_start
+        by_run.setdefault(k, []).append([w, s + shift, e + shift])
+    out = []
+    for k, ws in sorted(by_run.items()):
+        a, b = runs[k]
+        prev = a
+        for n, w in enumerate(ws):
+            start = a if n == 0 else min(max(w[1], prev), b)
+            end = b if n == len(ws) - 1 else min(max(w[2], start), b)
+            out.append((w[0], round(start + offset_s, 3), round(end + offset_s, 3)))
+            prev = end
+    return out
+
+
+def _stamp(conv_dir: Path) -> dict:
+    st = (conv_dir / "events.jsonl").stat()
+    return {"version": _VERSION, "events_size": st.st_size, "events_mtime_ns": st.st_mtime_ns}
+
+
+def _listed(root: Path) -> dict[str, list[Path]]:
+    return {task: sorted((p for p in (root / task).iterdir() if p.is_dir()), key=lambda p: int(p.name))
+            for task in TASKS.values() if (root / task).is_dir()}
+
+
+def conversation_samples(conv_dir: Path, events, kinds: list[str], asr=None) -> dict[str, list[Path]]:
+    """FDB samples of one conversation (`kinds[i]` = the situation user line i creates), written
+    into `conv_dir/fdb/` unless they are there already for this event log."""
+    root = conv_dir / SAMPLES
+    wav = conv_dir / "conversation.wav"
+    if not wav.exists() or not (conv_dir / "events.jsonl").exists():
+        return {}
+    try:
+        if json.loads((root / "source.json").read_text()) == _stamp(conv_dir):
+            return _listed(root)
+    except (OSError, ValueError):
+        pass
+    if root.exists():
+        shutil.rmtree(root)
+    if asr is None:
+        from parley.components import registry
+
+        asr = registry.whisper(10, 2)
+    stereo = read_wav(wav, mono=False)
+    origin = _origin(events)
+    rec_end = len(stereo) / SAMPLE_RATE
+    windows = line_windows(events)
+    sims = [s for s, _ in windows]
+    for i, (sim, nxt) in enumerate(windows):
+        kind = kinds[i] if i < len(kinds) else None
+        if kind not in TASKS or (kind == "interruption" and i == 0):
+            continue
+        a = (sims[i - 1].start if kind == "interruption" else sim.start) - origin
+        b = (sim.end if kind in ("pause", "monologue") else nxt) - origin
+        a, b = max(0.0, a), min(rec_end, b)
+        if b <= a:
+            continue
+        d = root / TASKS[kind] / str(i)
+        _write_sample(d, kind, stereo, a, b, sim, sims[i - 1] if i else None, origin, asr)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "source.json").write_text(json.dumps(_stamp(conv_dir)), encoding="utf-8")
+    return _listed(root)
+
+
+def _write_sample(d: Path, kind: str, stereo: np.ndarray, a: float, b: float, sim, prev, origin: float, asr) -> None:
+    i, j = int(round(a * SAMPLE_RATE)), int(round(b * SAMPLE_RATE))
+    user, agent = stereo[i:j, 0], stereo[i:j, 1]
     d.mkdir(parents=True, exist_ok=True)
     write_wav(d / "input.wav", user, SAMPLE_RATE)
     write_wav(d / "output.wav", agent, SAMPLE_RATE)
-    return asr.words(agent) if np.abs(agent).max(initial=0.0) > 1e-4 else []
+    rel = lambda t: round(t - origin - i / SAMPLE_RATE, 3)  # noqa: E731 - clock time → time in the sample
+    crop = 0.0
+    if kind == "interruption":  # FDB's ASR step transcribes only what follows the interruption
+        crop = max(0.0, rel(sim.end))
+    k = int(round(crop * SAMPLE_RATE))
+    words = timed_words(agent[k:], asr, offset_s=k / SAMPLE_RATE)
+    _json(d / "output.json", {"text": " ".join(w for w, _, _ in words),
+                              "chunks": [{"text": w, "timestamp": [s, e]} for w, s, e in words]})
+    if kind == "pause":
+        _json(d / "pause.json", [{"text": "[PAUSE]", "timestamp": [rel(p[0]), rel(p[1])]} for p in sim.pauses]
+              or [{"text": "[PAUSE]", "timestamp": [rel(sim.start), rel(sim.end)]}])
+    elif kind == "smooth":
+        _json(d / "turn_taking.json", [{"text": "[TURN-TAKING]", "timestamp": [rel(sim.end), round(b - a, 3)]}])
+    elif kind == "interruption":
+        _json(d / "interrupt.json", [{"context": prev.text, "interrupt": sim.text,
+                                      "timestamp": [rel(sim.start), rel(sim.end)]}])
 
 
 def _json(path: Path, obj) -> None:
     path.write_text(json.dumps(obj, indent=1), encoding="utf-8")
+
+
+def merge(groups: list[dict[str, list[Path]]]) -> dict[str, list[Path]]:
+    out: dict[str, list[Path]] = {}
+    for g in groups:
+        for task, dirs in g.items():
+            out.setdefault(task, []).extend(dirs)
+    return out
+
+
+def export_tree(dest: Path, samples_by_arch: dict[str, dict[str, list[Path]]]) -> int:
+    """Copy each architecture's samples into `dest/<arch>/<task>/<n>/` (n from 0; a task folder is
+    replaced whole, so no stale sample joins its average). Returns how many were written."""
+    n = 0
+    for arch, samples in samples_by_arch.items():
+        for task in TASKS.values():
+            folder = dest / arch / task
+            if folder.exists():
+                shutil.rmtree(folder)
+            for k, src in enumerate(samples.get(task, [])):
+                shutil.copytree(src, folder / str(k))
+                n += 1
+    return n

@@ -1,8 +1,10 @@
 """`parley bench`: scenarios × architectures → conversations on disk → scorecard and report.
 
 Layout of a run directory (the contract):
-    DIR/<arch>/<scenario>/{events.jsonl, conversation.wav, transcript.md, result.json}
+    DIR/<arch>/<conversation>/{events.jsonl, conversation.wav, transcript.md, result.json, fdb/}
     DIR/scorecard.json, DIR/report.html
+A conversation is a scenario said in one voice on one line: `<scenario>` in the scenario's own voice
+and condition, or `<scenario>--<voice>--<condition>` when `--voices` / `--conditions` choose them.
 A conversation with a `result.json` that says "ok" is finished and is not run again, so an
 interrupted run resumes where it stopped. Conversations run in worker processes when `jobs` > 1
 (each loads the models once); a crash is recorded in that conversation's `result.json` and the run
@@ -22,6 +24,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
 
+from parley.bench.conditions import ECHO_DB, active_rms, line_filter
 from parley.bench.scenario import Scenario, ScenarioError, load_scenario
 from parley.bench.scorecard import Conversation, build_scorecard
 from parley.config import CascadeConfig
@@ -112,6 +115,24 @@ def scenario_config(cfg: CascadeConfig, scenario: Scenario, workdir: Path | None
     return cfg
 
 
+@dataclass(frozen=True)
+class Variant:
+    """A scenario said in one voice, on one line."""
+    scenario: Scenario
+    voice: str
+    condition: str
+    key: str  # its folder name under DIR/<arch>/
+
+
+def variants(scenarios: list[Scenario], voices: list[str] | None = None,
+             conditions: list[str] | None = None) -> list[Variant]:
+    """Each scenario once per chosen voice and condition (its own when none are chosen)."""
+    if voices is None and conditions is None:
+        return [Variant(sc, sc.own_voice, sc.own_condition, sc.id) for sc in scenarios]
+    return [Variant(sc, v, c, f"{sc.id}--{v}--{c}") for sc in scenarios
+            for v in (voices or [sc.own_voice]) for c in (conditions or [sc.own_condition])]
+
+
 # --- one conversation (runs in a worker process) -------------------------------------------------
 
 @dataclass
@@ -121,9 +142,14 @@ class Job:
     out_dir: str
     clock: str
     config: dict
+    voice: str = "joe"
+    condition: str = "clean"
 
 
 def run_job(job: Job) -> dict:
+    import numpy as np
+
+    from parley.bench.fdb import conversation_samples
     from parley.bench.user import user_lines
     from parley.clock import RealClock, VirtualClock
     from parley.runner import run_conversation
@@ -131,17 +157,21 @@ def run_job(job: Job) -> dict:
     out = Path(job.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     w0 = time.perf_counter()
-    result = {"architecture": job.arch, "scenario": Path(job.scenario_path).stem, "status": "ok", "error": None}
+    result = {"architecture": job.arch, "scenario": Path(job.scenario_path).stem, "voice": job.voice,
+              "condition": job.condition, "status": "ok", "error": None}
     try:
         scenario = load_scenario(Path(job.scenario_path))
         result["scenario"] = scenario.id
         cfg = scenario_config(CascadeConfig.model_validate(job.config), scenario, out)
         clock = VirtualClock() if job.clock == "virtual" else RealClock()
+        lines = user_lines(scenario, job.voice)
+        speech = active_rms(np.concatenate([line.pcm for line in lines]))
         res = asyncio.run(run_conversation(
-            cfg, user_lines(scenario), clock=clock, out_dir=out, session=scenario.id,
-            agent_kwargs={"tts": _fresh_agent_voice(cfg)},
-            echo_db=-20.0 if scenario.echo else None, reply_timeout_s=20.0, tail_s=1.5))
+            cfg, lines, clock=clock, out_dir=out, session=out.name,
+            agent_kwargs={"tts": _fresh_agent_voice(cfg)}, line=line_filter(job.condition, speech),
+            echo_db=ECHO_DB if job.condition == "echo" else None, reply_timeout_s=20.0, tail_s=1.5))
         result["conversation_s"] = round(res.log.events[-1].t, 3) if res.log.events else 0.0
+        conversation_samples(out, res.log.events, [t.kind for t in scenario.turns])
     except ParleyError as exc:
         result.update(status="failed", error=str(exc))
     except Exception as exc:  # recorded, and the run goes on
@@ -186,9 +216,15 @@ class BenchRun:
 
 
 def run_bench(suites: list[str], archs: list[str], out: Path, *, base: CascadeConfig, clock: str = "virtual",
-              jobs: int = 1, on_start: Callable[[int], None] | None = None,
+              jobs: int = 1, voices: list[str] | None = None, conditions: list[str] | None = None,
+              on_start: Callable[[int], None] | None = None,
               on_done: Callable[[dict], None] | None = None) -> BenchRun:
+    from parley.bench.voices import check_engine
+
     scenarios = select_scenarios(suites)  # validated before anything runs
+    runs = variants(scenarios, voices, conditions)
+    for v in sorted({r.voice for r in runs}):
+        check_engine(v)
     if jobs > 1:  # share the cores: oversubscribed llama.cpp threads spin and stall each other
         base = base.model_copy(deep=True)
         base.llm.threads = base.asr.threads = base.tts.threads = max(1, (os.cpu_count() or 2) // jobs)
@@ -199,9 +235,10 @@ def run_bench(suites: list[str], archs: list[str], out: Path, *, base: CascadeCo
             skipped[arch] = reason
         else:
             configs[arch] = cfg
-    todo = [Job(arch, str(sc.path), str(out / arch / sc.id), clock, cfg.model_dump(mode="json"))
-            for arch, cfg in configs.items() for sc in scenarios if not _finished(out / arch / sc.id)]
-    reused = len(configs) * len(scenarios) - len(todo)
+    todo = [Job(arch, str(r.scenario.path), str(out / arch / r.key), clock, cfg.model_dump(mode="json"),
+                r.voice, r.condition)
+            for arch, cfg in configs.items() for r in runs if not _finished(out / arch / r.key)]
+    reused = len(configs) * len(runs) - len(todo)
     if on_start:
         on_start(len(todo))
     w0 = time.perf_counter()
@@ -218,18 +255,21 @@ def run_bench(suites: list[str], archs: list[str], out: Path, *, base: CascadeCo
                 if on_done:
                     on_done(results[-1])
     wall = time.perf_counter() - w0
-    convs = load_conversations(out, scenarios, list(configs))
+    convs = load_conversations(out, runs, list(configs))
     card = score(out, suites, convs, skipped)
     return BenchRun(card, convs, len(todo), reused, wall, sum(r.get("conversation_s", 0.0) for r in results))
 
 
-def load_conversations(out: Path, scenarios: list[Scenario], archs: list[str]) -> dict[str, list[Conversation]]:
-    """Every conversation of the run, judged from its event log on disk."""
+def load_conversations(out: Path, runs: list[Variant], archs: list[str]) -> dict[str, list[Conversation]]:
+    """Every conversation of the run, judged from its event log on disk, with its FDB samples (cut
+    here if the conversation ran before they existed)."""
+    from parley.bench.fdb import conversation_samples
+
     results: dict[str, list[Conversation]] = {}
     for arch in archs:
         convs = []
-        for sc in scenarios:
-            d = out / arch / sc.id
+        for r in runs:
+            sc, d = r.scenario, out / arch / r.key
             try:
                 error = json.loads((d / "result.json").read_text()).get("error")
             except (OSError, ValueError):
@@ -238,7 +278,8 @@ def load_conversations(out: Path, scenarios: list[Scenario], archs: list[str]) -
                 events = read_events(d / "events.jsonl")
             except (OSError, ValueError):
                 events = []
-            conv = Conversation(sc, events, error)
+            samples = conversation_samples(d, events, [t.kind for t in sc.turns]) if events else {}
+            conv = Conversation(sc, events, error, voice=r.voice, condition=r.condition, samples=samples)
             if d.exists():
                 (d / "judge.json").write_text(json.dumps([c.to_dict() for c in conv.checks], indent=2),
                                               encoding="utf-8")

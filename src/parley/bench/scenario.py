@@ -13,6 +13,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from parley.bench.conditions import DEFAULT_CONDITION
+from parley.bench.voices import DEFAULT_VOICE, VOICES
 from parley.config import ProcedureStep, check_regex
 from parley.errors import ParleyError
 
@@ -64,6 +66,8 @@ class UserTurn(_Model):
     say: str = Field(min_length=1)
     gap_ms: int = Field(800, ge=0, le=30000)  # silence after the agent finished before this turn starts
     pause: Pause | None = None
+    pauses: list[Pause] = []  # several mid-utterance pauses, in order
+    monologue: bool = False  # a long telling (≥ 20 s, with pauses): the agent should only backchannel
     backchannel_ms: int | None = Field(None, ge=0)  # said this long into the agent's reply; should be ignored
     barge_in_ms: int | None = Field(None, ge=0)     # said this long into the agent's reply; takes the floor
     expect: Expect | None = None
@@ -72,11 +76,23 @@ class UserTurn(_Model):
     def _directives(self) -> "UserTurn":
         if self.backchannel_ms is not None and self.barge_in_ms is not None:
             raise ValueError("a turn is either a backchannel or a barge-in, not both")
-        if self.pause is not None and self.pause.after_word >= len(self.say.split()):
-            raise ValueError(f"pause.after_word must be less than the {len(self.say.split())} words of `say`")
+        if self.pause is not None and self.pauses:
+            raise ValueError("give either `pause` or `pauses`, not both")
+        words = len(self.say.split())
+        after = [p.after_word for p in self.all_pauses]
+        if any(a >= words for a in after):
+            raise ValueError(f"pause.after_word must be less than the {words} words of `say`")
+        if after != sorted(set(after)):
+            raise ValueError("pauses must come after increasing words")
+        if self.monologue and (not after or self.backchannel_ms is not None or self.barge_in_ms is not None):
+            raise ValueError("a monologue is a turn of its own with at least one pause")
         if self.backchannel_ms is not None and self.expect is not None:
             raise ValueError("a backchannel gets no reply, so it can carry no expectations")
         return self
+
+    @property
+    def all_pauses(self) -> list[Pause]:
+        return [self.pause] if self.pause is not None else list(self.pauses)
 
     @property
     def kind(self) -> str:
@@ -85,7 +101,9 @@ class UserTurn(_Model):
             return "backchannel"
         if self.barge_in_ms is not None:
             return "interruption"
-        return "pause" if self.pause is not None else "smooth"
+        if self.monologue:
+            return "monologue"
+        return "pause" if self.all_pauses else "smooth"
 
 
 Step = ProcedureStep  # the agent's own procedure type: a scenario hands its steps to the agent as they are
@@ -103,7 +121,9 @@ class Scenario(_Model):
     title: str
     suites: list[Literal["smoke", "memory", "knowledge", "adherence", "turn-taking", "latency"]] = Field(min_length=1)
     axis: Literal["memory", "knowledge", "adherence"] | None = None
-    echo: bool = False  # mix the agent's audio back into the user's channel (−20 dB, 45 ms), as a speakerphone
+    echo: bool = False  # the same as `condition: echo` (kept for older scenarios)
+    voice: str | None = None  # the caller's voice (`parley voices`); default joe
+    condition: Literal["clean", "phone", "noisy", "echo"] | None = None  # the line the caller is on; default clean
     persona: str | None = None
     persona_checks: PersonaChecks | None = None
     knowledge: list[str] = []  # paths relative to the scenario file
@@ -112,6 +132,21 @@ class Scenario(_Model):
     procedure: list[Step] = []
     turns: list[UserTurn] = Field(min_length=1)
     path: Path | None = Field(None, exclude=True)
+
+    @field_validator("voice")
+    @classmethod
+    def _known_voice(cls, v: str | None) -> str | None:
+        if v is not None and v not in VOICES:
+            raise ValueError(f"unknown voice {v!r}: use one of {', '.join(VOICES)}")
+        return v
+
+    @property
+    def own_voice(self) -> str:
+        return self.voice or DEFAULT_VOICE
+
+    @property
+    def own_condition(self) -> str:
+        return self.condition or ("echo" if self.echo else DEFAULT_CONDITION)
 
     @model_validator(mode="after")
     def _references(self) -> "Scenario":

@@ -6,7 +6,10 @@
 - memory: memory checks passed / judged; recall checks also by distance bucket.
 - knowledge: grounded-answer expectations passed / judged; citations separately.
 - adherence: procedure-step and persona checks passed / judged.
-- turn_taking: bench/turn_metrics.py over every scripted turn (its kind comes from its directive).
+- turn_taking: bench/turn_metrics.py over every scripted turn (its kind comes from its directive),
+  and beside it the `fdb_*` figures: Full-Duplex-Bench's official rules run on the samples cut from
+  the same conversations (bench/fdb.py, bench/fdb_score.py).
+- by_voice / by_condition: all of the above again for the conversations in each voice and condition.
 """
 
 from __future__ import annotations
@@ -15,6 +18,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pathlib import Path
+
+from parley.bench.fdb import merge
+from parley.bench.fdb_score import fdb_scores
 from parley.bench.judge import Check, judge
 from parley.bench.scenario import Scenario
 from parley.bench.turn_metrics import CaseLog, line_windows, turn_taking
@@ -38,8 +45,13 @@ class Conversation:
     events: list[Event]
     error: str | None = None
     checks: list[Check] = field(default_factory=list)
+    voice: str | None = None      # default: the scenario's own
+    condition: str | None = None
+    samples: dict[str, list[Path]] = field(default_factory=dict)  # FDB samples by task (bench/fdb.py)
 
     def __post_init__(self) -> None:
+        self.voice = self.voice or self.scenario.own_voice
+        self.condition = self.condition or self.scenario.own_condition
         if not self.checks and self.events:
             self.checks = judge(self.scenario, self.events)
 
@@ -77,7 +89,7 @@ def architecture_card(convs: list[Conversation]) -> dict:
         first += f
         content += c
     knowledge = by_axis["knowledge"]
-    cases = [CaseLog(conv.scenario.id, conv.scenario.echo, conv.events,
+    cases = [CaseLog(conv.scenario.id, conv.condition == "echo", conv.events,
                      [(t.kind, i) for i, t in enumerate(conv.scenario.turns)])
              for conv in convs if conv.events]
     return {
@@ -95,15 +107,25 @@ def architecture_card(convs: list[Conversation]) -> dict:
             "n": len([c for c in knowledge if c.kind != "citation"]),
         },
         "adherence": {"accuracy": _acc(by_axis["adherence"]), "n": len(by_axis["adherence"])},
-        "turn_taking": turn_taking(cases),
+        "turn_taking": {**turn_taking(cases), **fdb_scores(merge([conv.samples for conv in convs]))},
         "conversations": len(convs),
         "failures": sum(1 for conv in convs if conv.error),
         "checks_failed": sum(1 for c in checks if not c.passed),
     }
 
 
+def _grouped(convs: list[Conversation], attr: str) -> dict[str, dict]:
+    groups: dict[str, list[Conversation]] = {}
+    for conv in convs:
+        groups.setdefault(getattr(conv, attr), []).append(conv)
+    return {name: architecture_card(group) for name, group in groups.items()}
+
+
 def build_scorecard(suites: list[str], results: dict[str, list[Conversation]], skipped: dict[str, str]) -> dict:
-    archs: dict[str, dict] = {name: architecture_card(convs) for name, convs in results.items()}
+    archs: dict[str, dict] = {}
+    for name, convs in results.items():
+        archs[name] = {**architecture_card(convs), "by_voice": _grouped(convs, "voice"),
+                       "by_condition": _grouped(convs, "condition")}
     for name, reason in skipped.items():
         archs[name] = {"skipped": reason}
     return {"suites": suites, "architectures": archs}

@@ -7,6 +7,8 @@ the window from that line's start to the next line's start:
 
 - pause (the user pauses mid-utterance): TOR = 1 if the agent started a reply (not a backchannel)
   before the user's utterance ended. Lower is better.
+- monologue (the user talks for 20 s or more, with pauses): the same rule (`monologue_tor`); the
+  agent should only backchannel. Full-Duplex-Bench's backchannel task scores these samples.
 - backchannel (the user says "mhm" over the agent): TOR = 1 if the agent answered it as a turn;
   a false interruption is an agent reply stopped by it for good (a pause that resumed is not one).
 - smooth (a clean turn end): TOR = 1 if the agent replied; latency = reply audio start − true end
@@ -25,9 +27,9 @@ import numpy as np
 
 from parley.events import Event
 
-KINDS = ("pause", "backchannel", "smooth", "interruption")
+KINDS = ("pause", "backchannel", "smooth", "interruption", "monologue")
 # which user line of a duplex-check case creates its situation (the others set it up)
-_CASE_LINE = {"pause": 0, "smooth": 0, "backchannel": 1, "interruption": 1}
+_CASE_LINE = {"pause": 0, "smooth": 0, "backchannel": 1, "interruption": 1, "monologue": 0}
 
 
 @dataclass
@@ -147,6 +149,7 @@ def turn_taking(cases: list[CaseLog]) -> dict:
     agent_bcs = sum(1 for c in cases for e in c.events if e.kind == "backchannel" and e.source == "agent")
     return {
         "pause_tor": _mean([pause_tor(*p) for p in by["pause"]]),
+        "monologue_tor": _mean([pause_tor(*p) for p in by["monologue"]]),
         "backchannel_tor": _mean([t for t, _ in bc]),
         "smooth_tor": _mean([t for t, _ in sm]),
         "smooth_latency_ms_p50": _pct(sm_lat, 50),

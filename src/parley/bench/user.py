@@ -4,7 +4,7 @@ Each turn becomes one loopback line (transports/loopback.py), which plays it in 
 reacts to the agent's audio: by default a turn starts `gap_ms` after the agent has gone quiet; a
 backchannel or a barge-in starts that many ms after the agent's reply became audible; a
 mid-utterance pause is silence spliced in after word N, so the agent hears exactly the pause the
-scenario asks for.
+scenario asks for (and the line records where each pause lies, for the Full-Duplex-Bench export).
 """
 
 from __future__ import annotations
@@ -13,23 +13,40 @@ import numpy as np
 
 from parley.audio.frame import SAMPLE_RATE
 from parley.bench.scenario import Scenario, UserTurn
-from parley.bench.voices import speak_as_user
+from parley.bench.voices import DEFAULT_VOICE, speak_as_user
 from parley.transports.loopback import UserLine
 
 
-def line_for(turn: UserTurn) -> UserLine:
-    if turn.pause is not None:
+def spoken_with_pauses(pieces: list[str], pauses_ms: list[int], voice: str) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """The pieces said one after another with a silence of pauses_ms[i] after piece i; returns the
+    audio and each pause's (start, end) in seconds from the line's start."""
+    parts, spans, t = [], [], 0.0
+    for i, piece in enumerate(pieces):
+        pcm = speak_as_user(piece, voice)
+        parts.append(pcm)
+        t += len(pcm) / SAMPLE_RATE
+        if i < len(pauses_ms):
+            n = int(pauses_ms[i] / 1000 * SAMPLE_RATE)
+            parts.append(np.zeros(n, dtype=np.float32))
+            spans.append((round(t, 4), round(t + n / SAMPLE_RATE, 4)))
+            t += n / SAMPLE_RATE
+    return np.concatenate(parts), spans
+
+
+def line_for(turn: UserTurn, voice: str = DEFAULT_VOICE) -> UserLine:
+    pauses = turn.all_pauses
+    if pauses:
         words = turn.say.split()
-        head, tail = " ".join(words[:turn.pause.after_word]), " ".join(words[turn.pause.after_word:])
-        silence = np.zeros(int(turn.pause.ms / 1000 * SAMPLE_RATE), dtype=np.float32)
-        pcm = np.concatenate([speak_as_user(head), silence, speak_as_user(tail)])
-        text = f"{head} … {tail}"
+        cuts = [0] + [p.after_word for p in pauses] + [len(words)]
+        pieces = [" ".join(words[a:b]) for a, b in zip(cuts, cuts[1:])]
+        pcm, spans = spoken_with_pauses(pieces, [p.ms for p in pauses], voice)
+        text = " … ".join(pieces)
     else:
-        pcm, text = speak_as_user(turn.say), turn.say
+        pcm, spans, text = speak_as_user(turn.say, voice), [], turn.say
     overlap_ms = turn.backchannel_ms if turn.backchannel_ms is not None else turn.barge_in_ms
-    return UserLine(text, pcm, gap_s=turn.gap_ms / 1000,
+    return UserLine(text, pcm, gap_s=turn.gap_ms / 1000, pauses=tuple(spans),
                     after_agent_starts_s=None if overlap_ms is None else overlap_ms / 1000)
 
 
-def user_lines(scenario: Scenario) -> list[UserLine]:
-    return [line_for(t) for t in scenario.turns]
+def user_lines(scenario: Scenario, voice: str | None = None) -> list[UserLine]:
+    return [line_for(t, voice or scenario.own_voice) for t in scenario.turns]

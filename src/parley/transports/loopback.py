@@ -12,12 +12,15 @@ When a line has been played, a `sim_utterance` event records its true start and 
 truth that latency is measured from.
 
 `echo_db` mixes the agent's output back into the user's channel, attenuated and delayed by
-`echo_delay_s`, as a speakerphone does; the recording keeps the user's voice alone on the left.
+`echo_delay_s`, as a speakerphone does; `line` (bench/conditions.py) is the line between caller and
+agent, a stateful filter applied to every frame the agent hears (a phone line, a noisy room). The
+recording keeps the user's voice as said, alone, on the left.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -25,7 +28,7 @@ from parley.architectures.base import DuplexAgent
 from parley.audio.frame import FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, AudioFrame
 from parley.audio.recorder import ConversationRecorder
 from parley.clock import Clock
-from parley.events import Event, EventLog, SimUtterance
+from parley.events import Event, EventLog, RecordingStarted, SimUtterance
 
 
 @dataclass
@@ -34,13 +37,15 @@ class UserLine:
     pcm: np.ndarray  # 16 kHz mono float32, trimmed to the speech
     gap_s: float = 0.8  # silence after the agent went quiet before this line starts
     after_agent_starts_s: float | None = None  # instead: start this long after the agent's reply is audible
+    pauses: tuple[tuple[float, float], ...] = ()  # (start, end) s of each pause inside the line, from its start
 
 
 class LoopbackChannel:
     def __init__(self, agent: DuplexAgent, clock: Clock, log: EventLog, lines: list[UserLine], *,
                  recorder: ConversationRecorder | None = None, lead_in_s: float = 0.5,
                  reply_timeout_s: float = 15.0, tail_s: float = 1.0, max_s: float | None = None,
-                 echo_db: float | None = None, echo_delay_s: float = 0.045) -> None:
+                 echo_db: float | None = None, echo_delay_s: float = 0.045,
+                 line: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
         self.agent = agent
         self.clock = clock
         self.log = log
@@ -55,6 +60,7 @@ class LoopbackChannel:
             lead_in_s + sum(len(line.pcm) / SAMPLE_RATE + reply_timeout_s for line in lines) + reply_timeout_s + tail_s)
         self.echo_gain = None if echo_db is None else 10 ** (echo_db / 20)
         self.echo_delay = int(round(echo_delay_s * SAMPLE_RATE))
+        self.line = line
         self._agent_started: float | None = None  # when the latest agent reply became audible
         log.subscribe(self._on_event)
 
@@ -74,6 +80,7 @@ class LoopbackChannel:
         echo_tail = _Tail(FRAME_SAMPLES + self.echo_delay + FRAME_SAMPLES)
         t0 = self.clock.now()         # the channel opens now; models were warmed before
         self.recorder.origin = t0
+        self.log.emit(RecordingStarted, t=t0)
         while True:
             t_in = t0 + (k - 1) * dt  # start of the input frame being delivered
             t_out = t0 + k * dt       # start of the output frame to play next
@@ -107,7 +114,8 @@ class LoopbackChannel:
                 if pos >= len(line.pcm):
                     line_end = line_start + len(line.pcm) / SAMPLE_RATE
                     self.log.emit(SimUtterance, t=line_end, index=line_i, text=line.text,
-                                  start=round(line_start, 4), end=round(line_end, 4))
+                                  start=round(line_start, 4), end=round(line_end, 4),
+                                  pauses=[[round(line_start + a, 4), round(line_start + b, 4)] for a, b in line.pauses])
                     line_i, pos = line_i + 1, -1
                     quiet_since = line_end
 
@@ -115,6 +123,8 @@ class LoopbackChannel:
             heard = pcm
             if self.echo_gain is not None:
                 heard = pcm + self.echo_gain * echo_tail[-(FRAME_SAMPLES + self.echo_delay):][:FRAME_SAMPLES]
+            if self.line is not None:
+                heard = self.line(heard)
             self.agent.push_audio(AudioFrame(heard.astype(np.float32), SAMPLE_RATE, t_in))
             out = self.agent.pull_audio(FRAME_SAMPLES, t_out)
             self.recorder.add_agent(t_out, out)

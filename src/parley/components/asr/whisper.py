@@ -119,14 +119,15 @@ class WhisperASR:
         return _collapse_repeats(" ".join(w for w in words if w).strip())
 
     def words(self, pcm: np.ndarray) -> list[tuple[str, float, float]]:
-        """(word, start s, end s) for the whole recording: time-aligned words, as Full-Duplex-Bench's
-        evaluation expects them (30 s windows with Whisper's own VAD, so long silences are skipped)."""
+        """(word, start s, end s) over the whole clip, Whisper's own word alignment, no VAD: a VAD
+        pass pads speech and would move every word off the audio it came from."""
         with self._lock:
             self._model.frames = _FULL_WINDOW_S * 100
             segments, _info = self._model.transcribe(
-                np.asarray(pcm, dtype=np.float32), language="en", beam_size=self.beam_size, vad_filter=True,
+                np.asarray(pcm, dtype=np.float32), language="en", beam_size=self.beam_size, vad_filter=False,
                 condition_on_previous_text=False, word_timestamps=True, temperature=0.0,
                 chunk_length=_FULL_WINDOW_S,
             )
             segments = list(segments)
-        return [(w.word.strip(), round(w.start, 3), round(w.end, 3)) for seg in segments for w in seg.words or []]
+        return [(w.word.strip(), float(w.start), float(w.end)) for seg in segments for w in seg.words or []
+                if w.word.strip()]
