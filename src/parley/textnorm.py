@@ -104,10 +104,19 @@ def digits_of(text: str) -> str:
     return joined
 
 
+_SPELLED = re.compile(r"\b[A-Za-z](?:[\s.,-]+[A-Za-z]\b)+")  # "A L V A R E Z", "N-G-U-Y-E-N"
+
+
+def unspell(text: str) -> str:
+    """Letters said one by one become the word they spell: "A-L-V-A-R-E-Z" → "ALVAREZ"."""
+    return _SPELLED.sub(lambda m: re.sub(r"[\s.,-]+", "", m.group(0)), text)
+
+
 def mentions(pattern: str, text: str) -> bool:
     """Does `text` say `pattern` (a regex, case-insensitive)? Numbers are normalized on both sides,
-    so "4417", "44-17" and "four four one seven" are the same number."""
-    texts = (text, digits_of(text))
+    so "4417", "44-17" and "four four one seven" are the same number, and a spelled word counts as
+    the word ("A L V A R E Z" says "Alvarez")."""
+    texts = (text, digits_of(text), unspell(text))
     plain = re.escape(pattern).replace("\\ ", " ") == pattern  # no regex syntax: normalize it too
     patterns = (pattern, digits_of(pattern)) if plain else (pattern,)
     return any(re.search(p, t, re.IGNORECASE) for p in patterns for t in texts)

@@ -32,7 +32,7 @@ from parley.errors import ParleyError
 from parley.events import read_events
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
-BUILTIN_SUITES = ("smoke", "memory", "knowledge", "adherence", "turn-taking", "latency", "full")
+BUILTIN_SUITES = ("smoke", "memory", "knowledge", "adherence", "turn-taking", "latency", "hearing", "full")
 ARCHITECTURES = ("cascade", "cascade-openai", "hybrid", "moshi", "realtime")
 LLM_URL_ENV = "PARLEY_LLM_URL"
 

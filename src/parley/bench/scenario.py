@@ -18,7 +18,7 @@ from parley.bench.voices import DEFAULT_VOICE, VOICES
 from parley.config import ProcedureStep, check_regex
 from parley.errors import ParleyError
 
-SUITES = ("smoke", "memory", "knowledge", "adherence", "turn-taking", "latency")
+SUITES = ("smoke", "memory", "knowledge", "adherence", "turn-taking", "latency", "hearing")
 AXES = ("memory", "knowledge", "adherence")
 
 
@@ -119,7 +119,7 @@ class PersonaChecks(_Model):
 class Scenario(_Model):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     title: str
-    suites: list[Literal["smoke", "memory", "knowledge", "adherence", "turn-taking", "latency"]] = Field(min_length=1)
+    suites: list[Literal["smoke", "memory", "knowledge", "adherence", "turn-taking", "latency", "hearing"]] = Field(min_length=1)
     axis: Literal["memory", "knowledge", "adherence"] | None = None
     echo: bool = False  # the same as `condition: echo` (kept for older scenarios)
     voice: str | None = None  # the caller's voice (`parley voices`); default joe

@@ -1,0 +1,110 @@
+"""Caller voices and acoustic conditions: different speakers, still intelligible, real phone lines."""
+
+import json
+import subprocess
+import sys
+from itertools import combinations
+
+import numpy as np
+import pytest
+
+from parley.audio.frame import FRAME_SAMPLES
+from parley.audio.pitch import median_f0
+from parley.bench.conditions import NoisyRoom, PhoneLine, active_rms, parse_conditions
+from parley.bench.voices import VOICES, parse_voices, speak_as_user
+from parley.components import registry
+from parley.errors import ParleyError
+
+SR = 16000
+LINE = "What time do you open on Saturday? My order number is four seven one nine two."
+
+
+def spectral_centroid(x: np.ndarray) -> float:
+    spec = np.abs(np.fft.rfft(x)) ** 2
+    f = np.fft.rfftfreq(len(x), 1 / SR)
+    return float((spec * f).sum() / spec.sum())
+
+
+def test_voices_are_several_clearly_different_speakers_and_stay_intelligible():
+    assert len(VOICES) >= 4 and len({v.engine for v in VOICES.values()}) >= 2
+    audio = {name: speak_as_user(LINE, name) for name in VOICES}
+    f0 = {name: median_f0(x) for name, x in audio.items()}
+    centroid = {name: spectral_centroid(x) for name, x in audio.items()}
+    assert max(f0.values()) > 165, f0
+    for a, b in combinations(VOICES, 2):  # every pair differs in pitch or in spectral balance
+        pitch = abs(f0[a] - f0[b]) / min(f0[a], f0[b])
+        tone = abs(centroid[a] - centroid[b]) / min(centroid[a], centroid[b])
+        assert pitch > 0.08 or tone > 0.10, (a, b, f0, centroid)
+    asr = registry.whisper()
+    for name, x in audio.items():
+        heard = asr.transcribe(x).lower()
+        assert "saturday" in heard, (name, heard)
+
+
+def test_a_voice_is_deterministic_and_cached_on_disk(tmp_path, monkeypatch):
+    from parley.bench import voices
+
+    monkeypatch.setenv("PARLEY_CACHE", str(tmp_path))
+    voices._speak_cached.cache_clear()
+    first = speak_as_user("Is the blue jacket waterproof?", "espeak-us")
+    assert len(list((tmp_path / "voices" / "espeak-us").glob("*.npy"))) == 1
+    voices._speak_cached.cache_clear()
+    again = speak_as_user("Is the blue jacket waterproof?", "espeak-us")
+    assert np.array_equal(first, again)
+    voices._speak_cached.cache_clear()
+
+
+def _through(line, x):
+    n = len(x) // FRAME_SAMPLES * FRAME_SAMPLES
+    return np.concatenate([line(x[i:i + FRAME_SAMPLES]) for i in range(0, n, FRAME_SAMPLES)])
+
+
+def _band_share(x, lo, hi):
+    spec = np.abs(np.fft.rfft(x)) ** 2
+    f = np.fft.rfftfreq(len(x), 1 / SR)
+    return spec[(f >= lo) & (f < hi)].sum() / spec.sum()
+
+
+def test_phone_condition_is_a_narrowband_8khz_ulaw_line_and_still_intelligible():
+    clean = speak_as_user(LINE, "espeak-us-f")  # eSpeak has energy far above 4 kHz
+    phone = _through(PhoneLine(), clean)
+    assert phone.dtype == np.float32 and len(phone) == len(clean) // FRAME_SAMPLES * FRAME_SAMPLES  # 16 kHz in, 16 kHz out
+    assert _band_share(clean, 4000, 8000) > 1e-3
+    assert _band_share(phone, 4000, 8000) < 1e-4   # nothing left above the 8 kHz line's Nyquist
+    assert _band_share(phone, 0, 200) < 1e-3       # and the line's low cut
+    assert "saturday" in registry.whisper().transcribe(phone).lower()
+
+
+def test_noisy_condition_adds_steady_noise_at_15_db_snr_even_in_silence():
+    speech = speak_as_user(LINE)
+    x = np.concatenate([np.zeros(SR, np.float32), speech])
+    room = NoisyRoom(active_rms(speech), seed=3)
+    y = _through(room, x)
+    noise = y - x[:len(y)]
+    snr = 20 * np.log10(active_rms(speech) / np.sqrt(np.mean(noise ** 2)))
+    assert 14.0 < snr < 16.0
+    assert np.sqrt(np.mean(y[:SR // 2] ** 2)) > 1e-3  # the silence before speech is noisy too
+    assert np.array_equal(y, _through(NoisyRoom(active_rms(speech), seed=3), x))  # deterministic
+
+
+def test_voice_and_condition_names_are_checked():
+    assert parse_voices("all") == list(VOICES) and parse_conditions("phone,noisy") == ["phone", "noisy"]
+    with pytest.raises(ParleyError, match="use one of joe"):
+        parse_voices("joe,nobody")
+    with pytest.raises(ParleyError, match="clean, phone, noisy, echo"):
+        parse_conditions("underwater")
+
+
+def test_cli_refuses_unknown_voice_before_loading_models_and_lists_voices(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "parley.cli", "bench", "--voices", "robot", "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1 and "unknown voice 'robot'" in proc.stderr and "joe" in proc.stderr
+    assert not (tmp_path / "o").exists()
+    proc = subprocess.run([sys.executable, "-m", "parley.cli", "bench", "--conditions", "moon", "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1 and "unknown condition 'moon'" in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "parley.cli", "voices", "--json"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    listed = json.loads(proc.stdout)
+    assert [v["name"] for v in listed] == list(VOICES)
+    assert all(set(v) == {"name", "engine", "f0_hz"} and isinstance(v["f0_hz"], float) for v in listed)
