@@ -146,6 +146,26 @@ def test_report_renders_in_headless_chromium(tmp_path):
     assert '<table id="scorecard">' in dom, proc.stderr[-2000:]
     assert "<th>cascade</th><th>cascade-openai</th>" in dom
     assert 'id="latency-cdf"' in dom and dom.count('class="timeline"') == 2
+    assert 'id="by-voice-cascade"' in dom and 'id="by-condition-cascade-openai"' in dom
+
+
+def test_variants_run_each_scenario_per_voice_and_condition_and_the_card_breaks_down(tmp_path):
+    from parley.bench.run import variants
+
+    sc = load_scenario(_write(tmp_path, "s.yaml", SCENARIO + "voice: espeak-us\ncondition: phone\n"))
+    assert [(v.voice, v.condition, v.key) for v in variants([sc])] == [("espeak-us", "phone", "s")]
+    runs = variants([sc], ["joe", "espeak-us-f"], ["clean", "noisy"])
+    assert [v.key for v in runs] == ["s--joe--clean", "s--joe--noisy", "s--espeak-us-f--clean", "s--espeak-us-f--noisy"]
+    good = _events([("What is your name?", "smooth"), (None, "backchannel"), ("It shipped.", "smooth"),
+                    ("Four four one seven two.", "smooth")])
+    bad = _events([("What is your name?", "smooth"), (None, "backchannel"), ("It shipped.", "smooth"),
+                   ("I don't know.", "smooth")])
+    convs = [Conversation(sc, good, voice="joe", condition="clean"), Conversation(sc, bad, voice="espeak-us-f", condition="clean")]
+    card = build_scorecard(["memory"], {"cascade": convs}, {})["architectures"]["cascade"]
+    assert set(card["by_voice"]) == {"joe", "espeak-us-f"} and set(card["by_condition"]) == {"clean"}
+    assert card["by_voice"]["joe"]["memory"]["accuracy"] == 1.0 and card["by_voice"]["espeak-us-f"]["memory"]["accuracy"] == 0.0
+    assert card["by_condition"]["clean"]["memory"]["accuracy"] == 0.5
+    assert set(card["by_voice"]["joe"]["turn_taking"]) == TURN_TAKING_KEYS
 
 
 def test_a_crashing_conversation_is_recorded_and_the_run_goes_on(tmp_path):
@@ -182,12 +202,15 @@ def test_bench_smoke_suite_end_to_end(tmp_path):
     for conv in ("smoke-order-recall", "smoke-barge-in"):
         for name in ("events.jsonl", "conversation.wav", "transcript.md"):
             assert (out / "cascade" / conv / name).exists()
-    # Full-Duplex-Bench layout for the turn-taking conversation (smoke-barge-in: a smooth turn, an interruption)
-    interrupt = next((fdb / "user_interruption").iterdir())
+    assert set(c["by_voice"]) == {"joe"} and set(c["by_condition"]) == {"clean", "echo"}
+    assert c["turn_taking"]["fdb_smooth_tor"] is not None and c["turn_taking"]["fdb_interruption_tor"] is not None
+    # Full-Duplex-Bench layout, one tree per architecture (smoke-barge-in: a smooth turn, an interruption)
+    assert sorted(p.name for p in fdb.iterdir()) == ["cascade"]
+    interrupt = fdb / "cascade" / "user_interruption" / "0"
     for name in ("input.wav", "output.wav", "output.json", "interrupt.json"):
         assert (interrupt / name).exists()
     assert json.loads((interrupt / "interrupt.json").read_text())[0]["interrupt"].startswith("Sorry, wait")
-    smooth = next((fdb / "smooth_turn_taking").iterdir())
+    smooth = fdb / "cascade" / "smooth_turn_taking" / "0"
     words = json.loads((smooth / "output.json").read_text())["chunks"]
     assert words and all(w["timestamp"][0] <= w["timestamp"][1] for w in words)
     # a second run reuses every finished conversation

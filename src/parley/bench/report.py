@@ -1,6 +1,7 @@
 """`report.html`: one self-contained page (inline CSS and SVG, no scripts, no network) per bench run.
 
-Sections: the scorecard with the architectures side by side, a latency CDF, and per conversation a
+Sections: the scorecard with the architectures side by side, the same axes broken down by caller
+voice and by acoustic condition (where does an agent fail?), a latency CDF, and per conversation a
 timeline (user and agent speech as bars on one time axis; barge-ins and backchannels marked), an
 audio player for its recording (`<arch>/<scenario>/conversation.wav`, beside the page) and every
 failed expectation with what the user actually heard.
@@ -155,16 +156,41 @@ def conversation_section(arch: str, conv: Conversation) -> str:
         f"<td>{html.escape(c.heard) or '<i>nothing</i>'}</td></tr>" for c in failed)
     checks = (f"<table class='checks'><tr><th>turn</th><th>check</th><th>expected</th><th>heard</th></tr>{rows}</table>"
               if failed else "")
-    wav = f"{arch}/{sc.id}/conversation.wav"
-    return (f"<details><summary><b>{html.escape(sc.id)}</b> — {html.escape(sc.title)} · {status}</summary>"
-            f"{timeline(conv.events)}<br><audio controls preload='none' src='{html.escape(wav)}'></audio>"
-            f" <a href='{html.escape(arch)}/{html.escape(sc.id)}/transcript.md'>transcript</a>{checks}</details>")
+    folder = f"{arch}/{conv.key}"
+    return (f"<details><summary><b>{html.escape(conv.key)}</b> — {html.escape(sc.title)} · "
+            f"<span class='muted'>{html.escape(conv.voice)}, {html.escape(conv.condition)}</span> · {status}</summary>"
+            f"{timeline(conv.events)}<br><audio controls preload='none' src='{html.escape(folder)}/conversation.wav'></audio>"
+            f" <a href='{html.escape(folder)}/transcript.md'>transcript</a>{checks}</details>")
+
+
+BREAKDOWN = (("latency", "p50_ms"), ("latency", "content_p50_ms"), ("memory", "accuracy"), ("knowledge", "accuracy"),
+             ("adherence", "accuracy"), ("turn_taking", "pause_tor"), ("turn_taking", "fdb_pause_tor"),
+             ("turn_taking", "smooth_tor"), ("turn_taking", "fdb_smooth_tor"), ("turn_taking", "fdb_smooth_latency_ms"),
+             ("turn_taking", "interruption_tor"), ("turn_taking", "fdb_interruption_tor"),
+             ("turn_taking", "monologue_tor"), ("turn_taking", "fdb_backchannel_tor"),
+             (None, "checks_failed"), (None, "conversations"))
+
+
+def breakdown_table(arch: str, groups: dict[str, dict], dim: str) -> str:
+    """One architecture's axes per voice (or per condition), side by side."""
+    names = list(groups)
+    head = "".join(f"<th>{html.escape(n)}</th>" for n in names)
+    rows = []
+    for axis, key in BREAKDOWN:
+        cells = "".join(f"<td>{_fmt((groups[n].get(axis, {}) if axis else groups[n]).get(key))}</td>" for n in names)
+        rows.append(f"<tr><td>{html.escape(f'{axis} {key}' if axis else key)}</td>{cells}</tr>")
+    return (f"<table class='breakdown' id='by-{dim}-{html.escape(arch)}'><tr><th>{html.escape(arch)} by {dim}</th>"
+            f"{head}</tr>{''.join(rows)}</table>")
 
 
 def render(card: dict, results: dict[str, list[Conversation]]) -> str:
     body = [f"<h1>parley bench</h1><p>suites: {html.escape(', '.join(card['suites']))}</p>",
-            "<h2>Scorecard</h2>", scorecard_table(card),
-            "<h2>Latency CDF</h2>", latency_cdf(results)]
+            "<h2>Scorecard</h2>", scorecard_table(card)]
+    for dim, key in (("voice", "by_voice"), ("condition", "by_condition")):
+        tables = [breakdown_table(arch, c[key], dim) for arch, c in card["architectures"].items() if key in c]
+        if tables:
+            body += [f"<h2>By {dim}</h2>"] + tables
+    body += ["<h2>Latency CDF</h2>", latency_cdf(results)]
     for arch, convs in results.items():
         body.append(f"<h2>Conversations — {html.escape(arch)}</h2>")
         body += [conversation_section(arch, c) for c in convs]

@@ -279,7 +279,7 @@ def load_conversations(out: Path, runs: list[Variant], archs: list[str]) -> dict
             except (OSError, ValueError):
                 events = []
             samples = conversation_samples(d, events, [t.kind for t in sc.turns]) if events else {}
-            conv = Conversation(sc, events, error, voice=r.voice, condition=r.condition, samples=samples)
+            conv = Conversation(sc, events, error, voice=r.voice, condition=r.condition, samples=samples, key=r.key)
             if d.exists():
                 (d / "judge.json").write_text(json.dumps([c.to_dict() for c in conv.checks], indent=2),
                                               encoding="utf-8")

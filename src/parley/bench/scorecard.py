@@ -48,8 +48,10 @@ class Conversation:
     voice: str | None = None      # default: the scenario's own
     condition: str | None = None
     samples: dict[str, list[Path]] = field(default_factory=dict)  # FDB samples by task (bench/fdb.py)
+    key: str | None = None  # its folder under DIR/<arch>/; default: the scenario's id
 
     def __post_init__(self) -> None:
+        self.key = self.key or self.scenario.id
         self.voice = self.voice or self.scenario.own_voice
         self.condition = self.condition or self.scenario.own_condition
         if not self.checks and self.events:
