@@ -300,3 +300,19 @@ def test_the_reply_gate_cuts_at_a_gate_or_before_a_sentence_past_the_cap():
     v = gate.check(text, Clause("six seven eight.", 24, 40))
     assert not v.more and v.clause.text == "six seven eight." and v.text == text[:40]  # the cap ends the sentence
     assert gate.check("One two.", Clause("One two.", 0, 8)).more
+
+
+def test_scenario_voice_and_condition_are_validated(tmp_path):
+    p = _write(tmp_path, "v.yaml", "id: v\ntitle: t\nsuites: [memory]\nvoice: robot\nturns:\n  - say: hi\n")
+    with pytest.raises(ScenarioError, match=r"v.yaml:4: voice: unknown voice 'robot': use one of joe"):
+        load_scenario(p)
+    p = _write(tmp_path, "c.yaml", "id: c\ntitle: t\nsuites: [memory]\ncondition: underwater\nturns:\n  - say: hi\n")
+    with pytest.raises(ScenarioError, match="c.yaml:4: condition"):
+        load_scenario(p)
+    p = _write(tmp_path, "e.yaml", "id: e\ntitle: t\nsuites: [memory]\necho: true\ncondition: phone\nturns:\n  - say: hi\n")
+    with pytest.raises(ScenarioError, match="cannot be combined"):
+        load_scenario(p)
+    sc = load_scenario(_write(tmp_path, "ok.yaml", "id: ok\ntitle: t\nsuites: [turn-taking]\necho: true\nturns:\n"
+                                                    "  - say: one two three four five six\n    monologue: true\n"
+                                                    "    pauses: [{after_word: 2, ms: 500}, {after_word: 4, ms: 700}]\n"))
+    assert sc.own_condition == "echo" and sc.own_voice == "joe" and sc.turns[0].kind == "monologue"

@@ -108,3 +108,48 @@ def test_cli_refuses_unknown_voice_before_loading_models_and_lists_voices(tmp_pa
     listed = json.loads(proc.stdout)
     assert [v["name"] for v in listed] == list(VOICES)
     assert all(set(v) == {"name", "engine", "f0_hz"} and isinstance(v["f0_hz"], float) for v in listed)
+
+
+def test_the_agent_hears_the_callers_line_and_the_recording_keeps_the_voice():
+    """A phone caller on the loopback: every frame the agent gets is 16 kHz and narrowband, pauses
+    are recorded as ground truth, and conversation.wav's user channel is the voice as said."""
+    import asyncio
+
+    from parley.clock import VirtualClock
+    from parley.events import EventLog
+    from parley.transports.loopback import LoopbackChannel, UserLine
+
+    class Listener:  # a do-nothing agent that keeps what it hears
+        name, busy = "listener", False
+
+        def __init__(self):
+            self.heard = []
+
+        def push_audio(self, frame):
+            self.heard.append(frame)
+
+        def pull_audio(self, n, t):
+            return np.zeros(n, np.float32)
+
+    voice = speak_as_user(LINE, "espeak-us-f")
+    line = UserLine("x", np.concatenate([voice, np.zeros(8000, np.float32), voice]), pauses=((len(voice) / SR, len(voice) / SR + 0.5),))
+    agent, clock = Listener(), VirtualClock()
+    log = EventLog("s", clock_now=clock.now)
+
+    async def go():
+        await clock.start()
+        ch = LoopbackChannel(agent, clock, log, [line], line=PhoneLine(), tail_s=0.2)
+        await ch.run()
+        await clock.stop()
+        return ch
+
+    ch = asyncio.run(go())
+    assert all(f.sample_rate == SR and len(f.pcm) == FRAME_SAMPLES for f in agent.heard)
+    heard = np.concatenate([f.pcm for f in agent.heard])
+    assert _band_share(heard, 4000, 8000) < 1e-4
+    sim = next(e for e in log.events if e.kind == "sim_utterance")
+    start = next(e for e in log.events if e.kind == "recording_started").t
+    assert sim.pauses == [[round(sim.start + len(voice) / SR, 4), round(sim.start + len(voice) / SR + 0.5, 4)]]
+    user = ch.recorder.stereo()[:, 0]
+    i = int(round((sim.start - start) * SR))
+    assert np.allclose(user[i:i + len(voice)], voice, atol=1e-6)  # the clean voice, not the phone line

@@ -150,6 +150,8 @@ class Scenario(_Model):
 
     @model_validator(mode="after")
     def _references(self) -> "Scenario":
+        if self.echo and self.condition not in (None, "echo"):
+            raise ValueError(f"`echo: true` is the echo condition; it cannot be combined with condition {self.condition!r}")
         ids = [s.id for s in self.procedure]
         for i, step in enumerate(self.procedure):
             for r in step.requires:
