@@ -69,7 +69,7 @@ def official(tree: Path, repo: Path, python: str) -> dict[str, dict[str, float]]
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "torchaudio").mkdir()
         (Path(tmp) / "torchaudio" / "__init__.py").write_text(SHIM)
-        proc = subprocess.run([python, "-c", RUNNER, tmp, str(repo / "v1_v1.5" / "evaluation"), str(tree)],
+        proc = subprocess.run([python, "-c", RUNNER, tmp, str((repo / "v1_v1.5" / "evaluation").resolve()), str(tree.resolve())],
                               capture_output=True, text=True, timeout=3600)
     if proc.returncode != 0:
         raise SystemExit(f"the official scripts failed:\n{proc.stderr[-3000:]}")

@@ -73,12 +73,16 @@ def test_backchannel_rule_uses_vad_segments_of_the_output(tmp_path, user_speech)
     assert fdb["fdb_backchannel_freq"] == pytest.approx((2 / 20 + 1 / 20) / 2, abs=1e-4)
 
 
-@pytest.mark.parametrize("offset_s", [2.417, 3.0])
-def test_exported_words_start_at_the_replys_first_audible_sample(tmp_path, user_speech, offset_s):
+REPLY = "Yes, we sell gift cards in every store and online."
+
+
+@pytest.mark.parametrize("offset_s,recorded", [(2.417, True), (3.0, True), (2.417, False)])
+def test_exported_words_start_at_the_replys_first_audible_sample(tmp_path, user_speech, offset_s, recorded):
     """A conversation folder written by hand: the user asks, the agent (Piper) answers at `offset_s`.
-    The export's first word must start within 30 ms of the first audible sample of the reply."""
+    The export's first word must start within 30 ms of the first audible sample of the reply, with
+    the words from the playout record, or (no record of the text) from Whisper."""
     question = user_speech("Do you sell gift cards?")
-    reply = registry.piper(deterministic=True).synthesize("Yes, we sell gift cards in every store and online.")
+    reply = registry.piper(deterministic=True).synthesize(REPLY)
     n = int((offset_s + len(reply) / SR + 1.5) * SR)
     stereo = np.zeros((n, 2), np.float32)
     stereo[int(0.5 * SR):int(0.5 * SR) + len(question), 0] = question
@@ -92,8 +96,10 @@ def test_exported_words_start_at_the_replys_first_audible_sample(tmp_path, user_
     log.emit(RecordingStarted, t=origin)
     end = 0.5 + len(question) / SR
     log.emit(SimUtterance, t=origin + end, index=0, text="Do you sell gift cards?", start=origin + 0.5, end=origin + end)
-    log.emit(AgentAudioStarted, t=origin + offset_s, turn=1)
-    log.emit(AgentTurn, t=origin + offset_s + 3, turn=1, user="", agent="Yes.")
+    if recorded:
+        log.emit(AgentAudioStarted, t=origin + offset_s, turn=1)
+        log.emit(AgentAudioStopped, t=origin + offset_s + len(reply) / SR, turn=1)
+        log.emit(AgentTurn, t=origin + offset_s + len(reply) / SR, turn=1, user="", agent=REPLY)
     log.close()
     samples = conversation_samples(conv, log.events, ["smooth"])
     d = samples["smooth_turn_taking"][0]
@@ -103,6 +109,10 @@ def test_exported_words_start_at_the_replys_first_audible_sample(tmp_path, user_
     assert out["chunks"], "the reply was not transcribed"
     assert abs(out["chunks"][0]["timestamp"][0] - first_audible) <= 0.03
     assert "gift" in out["text"].lower()
+    if recorded:
+        assert out["text"] == REPLY and len(out["chunks"]) == 10
+        loud_end = offset_s + (loud[-1] + 1) / SR - 0.5
+        assert abs(out["chunks"][-1]["timestamp"][1] - loud_end) <= 0.03
     turn_end = json.loads((d / "turn_taking.json").read_text())[0]["timestamp"][0]
     assert abs(turn_end - (end - 0.5)) < 1e-3
     assert conversation_samples(conv, log.events, ["smooth"]) == samples  # kept, not redone

@@ -3,6 +3,7 @@
 import numpy as np
 
 from parley.audio.frame import FRAME_SAMPLES
+from parley.audio.pitch import median_f0
 from parley.components import registry
 from parley.textnorm import mentions
 
@@ -12,21 +13,6 @@ def test_tts_speaks_a_number_and_asr_recovers_it():
     assert pcm.dtype == np.float32 and len(pcm) > 16000  # more than a second of speech at 16 kHz
     text = registry.whisper().transcribe(pcm)
     assert mentions("47192", text), text
-
-
-def median_f0(x: np.ndarray, sr: int = 16000) -> float:
-    """Median fundamental frequency over voiced 40 ms frames (autocorrelation peak in 60-400 Hz)."""
-    win, hop, found = 640, 320, []
-    for i in range(0, len(x) - win, hop):
-        f = x[i:i + win] - x[i:i + win].mean()
-        if np.sqrt(np.mean(f**2)) < 0.02:
-            continue
-        ac = np.correlate(f, f, "full")[win - 1:]
-        lag = sr // 400 + int(np.argmax(ac[sr // 400: sr // 60]))
-        if ac[lag] > 0.5 * ac[0]:
-            found.append(sr / lag)
-    assert len(found) > 20, "too few voiced frames to estimate pitch"
-    return float(np.median(found))
 
 
 def test_user_voice_differs_from_agent_voice_but_stays_intelligible(user_speech):

@@ -13,12 +13,17 @@ conversation's recording (`recording_started` says where it begins on the event 
                          interruption's [start, end]; output.json holds only words after its end
     backchannel/         a monologue (≥ 20 s with pauses), its start → its end; folders numbered
 
-Words are what Whisper (tiny.en) hears on the agent's channel, as FDB's own ASR step transcribes
-`output.wav` (interruptions cropped at the interruption's end first, as that step does). Whisper's
-own timing drifts by a few hundred ms and VAD padding moves words earlier, so each word is then
-anchored to the audio: the agent's channel is a clean digital track, its sound stretches are found
-sample-exactly (`audio/activity.py`), and the first word of each stretch starts at its first audible
-sample and the last ends at its last.
+Words come from parley's own playout record: what the agent played (the heard text of each reply,
+`agent_turn.agent`, in its spoken form; the text of each agent backchannel), placed on the audio it
+was played as. The agent's channel is a clean digital track, so its stretches of sound are found
+sample-exactly (`audio/activity.py`); each stretch belongs to the reply whose playout (started /
+resumed → paused / stopped) covers it, and a reply's words are spread over its stretches by their
+length: the first word starts at the reply's first audible sample, the last ends at its last. No
+ASR error changes a word count and no VAD padding moves a word (Whisper with VAD padding put first
+words ~0.3 s before the audio). Sound that no playout accounts for (an architecture that reports no
+text) is transcribed by Whisper tiny.en and anchored to its stretch the same way. For an
+interruption, only words that start after the interruption's end are kept, as FDB's ASR step crops
+the audio there.
 
 Samples are written once per conversation into `<conversation>/fdb/<task>/<line>/` (kept while
 `events.jsonl` is unchanged) and scored there (`bench/fdb_score.py`); `--export-fdb DIR` copies them
@@ -38,11 +43,12 @@ from parley.audio.activity import audible_runs
 from parley.audio.frame import SAMPLE_RATE
 from parley.audio.wavio import read_wav, write_wav
 from parley.bench.turn_metrics import line_windows
+from parley.textnorm import for_speech
 
 TASKS = {"pause": "pause_handling", "smooth": "smooth_turn_taking", "interruption": "user_interruption",
          "monologue": "backchannel"}
 SAMPLES = "fdb"
-_VERSION = 2  # bump when the cut or the words change: old samples are redone
+_VERSION = 4  # bump when the cut or the words change: old samples are redone
 _CONTEXT_S = 0.1  # audio kept around each sound stretch when it is transcribed
 _GAP_S = 0.3      # silence between stretches in the clip Whisper hears
 
@@ -53,6 +59,78 @@ def _origin(events) -> float:
         if t is not None:
             return t
     return 0.0
+
+
+Word = tuple[str, float, float]  # (text, start s, end s) on the recording's time axis
+
+
+def _playouts(events, origin: float) -> list[tuple[float, float, str]]:
+    """(first sample, last sample, spoken text) of each reply and each agent backchannel, on the
+    recording's time axis. A reply paused by the user's backchannel and resumed is one playout."""
+    heard = {e.turn: e.agent for e in events if e.kind == "agent_turn"}
+    spans: dict[object, list[float]] = {}
+    texts: dict[object, str] = {}
+    bc_texts: list[str] = []
+    current: dict[int, object] = {}  # turn → the playout its audio belongs to
+    end = max((e.t - origin for e in events), default=0.0)
+    for e in events:
+        t = e.t - origin
+        if e.kind == "backchannel" and e.source == "agent":
+            bc_texts.append(e.text)
+        elif e.kind == "agent_audio_started":
+            key = e.turn if e.turn > 0 else ("backchannel", len(spans))  # each agent backchannel is its own
+            texts[key] = heard.get(e.turn, "") if e.turn > 0 else (bc_texts.pop(0) if bc_texts else "")
+            current[e.turn] = key
+            spans[key] = [t, end]
+        elif e.kind in ("agent_audio_paused", "agent_audio_stopped") and e.turn in current:
+            spans[current[e.turn]][1] = t
+        elif e.kind == "agent_audio_resumed" and e.turn in current:
+            spans[current[e.turn]][1] = end
+    return sorted((a, b, for_speech(texts[k])) for k, (a, b) in spans.items())
+
+
+def played_words(events, agent: np.ndarray, asr=None) -> list[Word]:
+    """Every word the agent played, timed on `agent` (the whole conversation's agent channel)."""
+    origin = _origin(events)
+    runs = audible_runs(agent)
+    playouts = _playouts(events, origin)
+    groups: dict[int, list[tuple[float, float]]] = {}
+    orphans = []
+    for a, b in runs:
+        mid = (a + b) / 2
+        k = next((i for i, (s, e, _) in enumerate(playouts) if s - 0.05 <= mid <= e + 0.05), None)
+        if k is None or not playouts[k][2].split():
+            orphans.append((a, b))
+        else:
+            groups.setdefault(k, []).append((a, b))
+    words: list[Word] = []
+    for k, stretches in groups.items():
+        words += _spread(playouts[k][2].split(), stretches)
+    for a, b in orphans:  # sound with no text on record: what Whisper hears there
+        if asr is None:
+            from parley.components import registry
+
+            asr = registry.whisper(10, 2)
+        i, j = int(a * SAMPLE_RATE), int(b * SAMPLE_RATE)
+        words += timed_words(agent[i:j], asr, offset_s=a)
+    return sorted(words, key=lambda w: w[1])
+
+
+def _spread(tokens: list[str], stretches: list[tuple[float, float]]) -> list[Word]:
+    """Words laid over stretches of sound in proportion to their length (+1 for the space), so the
+    first starts at the first stretch's start and the last ends at the last stretch's end."""
+    weights = np.array([len(t) + 1 for t in tokens], dtype=float)
+    edges = np.concatenate([[0.0], np.cumsum(weights) / weights.sum()])
+    lengths = np.array([b - a for a, b in stretches])
+    cum = np.concatenate([[0.0], np.cumsum(lengths)]) / lengths.sum()
+
+    def at(f: float, start: bool) -> float:  # fraction of the sound → time; a boundary belongs to the next stretch
+        k = int(np.searchsorted(cum, f, side="right" if start else "left")) - 1
+        k = min(max(k, 0), len(stretches) - 1)
+        a, b = stretches[k]
+        return a + (f - cum[k]) / (cum[k + 1] - cum[k]) * (b - a) if cum[k + 1] > cum[k] else a
+
+    return [(t, at(edges[i], True), at(edges[i + 1], False)) for i, t in enumerate(tokens)]
 
 
 def timed_words(agent: np.ndarray, asr, offset_s: float = 0.0) -> list[tuple[str, float, float]]:
@@ -110,13 +188,10 @@ def conversation_samples(conv_dir: Path, events, kinds: list[str], asr=None) -> 
         pass
     if root.exists():
         shutil.rmtree(root)
-    if asr is None:
-        from parley.components import registry
-
-        asr = registry.whisper(10, 2)
     stereo = read_wav(wav, mono=False)
     origin = _origin(events)
     rec_end = len(stereo) / SAMPLE_RATE
+    words = played_words(events, stereo[:, 1], asr)
     windows = line_windows(events)
     sims = [s for s, _ in windows]
     for i, (sim, nxt) in enumerate(windows):
@@ -129,26 +204,25 @@ def conversation_samples(conv_dir: Path, events, kinds: list[str], asr=None) -> 
         if b <= a:
             continue
         d = root / TASKS[kind] / str(i)
-        _write_sample(d, kind, stereo, a, b, sim, sims[i - 1] if i else None, origin, asr)
+        _write_sample(d, kind, stereo, a, b, sim, sims[i - 1] if i else None, origin, words)
     root.mkdir(parents=True, exist_ok=True)
     (root / "source.json").write_text(json.dumps(_stamp(conv_dir)), encoding="utf-8")
     return _listed(root)
 
 
-def _write_sample(d: Path, kind: str, stereo: np.ndarray, a: float, b: float, sim, prev, origin: float, asr) -> None:
+def _write_sample(d: Path, kind: str, stereo: np.ndarray, a: float, b: float, sim, prev, origin: float,
+                  words: list[Word]) -> None:
     i, j = int(round(a * SAMPLE_RATE)), int(round(b * SAMPLE_RATE))
     user, agent = stereo[i:j, 0], stereo[i:j, 1]
     d.mkdir(parents=True, exist_ok=True)
     write_wav(d / "input.wav", user, SAMPLE_RATE)
     write_wav(d / "output.wav", agent, SAMPLE_RATE)
     rel = lambda t: round(t - origin - i / SAMPLE_RATE, 3)  # noqa: E731 - clock time → time in the sample
-    crop = 0.0
-    if kind == "interruption":  # FDB's ASR step transcribes only what follows the interruption
-        crop = max(0.0, rel(sim.end))
-    k = int(round(crop * SAMPLE_RATE))
-    words = timed_words(agent[k:], asr, offset_s=k / SAMPLE_RATE)
-    _json(d / "output.json", {"text": " ".join(w for w, _, _ in words),
-                              "chunks": [{"text": w, "timestamp": [s, e]} for w, s, e in words]})
+    t0 = i / SAMPLE_RATE
+    start = sim.end - origin if kind == "interruption" else a  # FDB's ASR step crops at the interruption's end
+    inside = [(w, round(s - t0, 3), round(e - t0, 3)) for w, s, e in words if start <= s < b]
+    _json(d / "output.json", {"text": " ".join(w for w, _, _ in inside),
+                              "chunks": [{"text": w, "timestamp": [s, e]} for w, s, e in inside]})
     if kind == "pause":
         _json(d / "pause.json", [{"text": "[PAUSE]", "timestamp": [rel(p[0]), rel(p[1])]} for p in sim.pauses]
               or [{"text": "[PAUSE]", "timestamp": [rel(sim.start), rel(sim.end)]}])

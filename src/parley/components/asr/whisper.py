@@ -120,14 +120,42 @@ class WhisperASR:
 
     def words(self, pcm: np.ndarray) -> list[tuple[str, float, float]]:
         """(word, start s, end s) over the whole clip, Whisper's own word alignment, no VAD: a VAD
-        pass pads speech and would move every word off the audio it came from."""
+        pass pads speech and would move every word off the audio it came from. The decoder gets a
+        speaking rate's worth of tokens per window, and a phrase it repeats 3+ times in a row is kept
+        once (on a short "Mhm." Whisper tiny can loop "make sure to make sure to …" for the window)."""
+        pcm = np.asarray(pcm, dtype=np.float32)
         with self._lock:
             self._model.frames = _FULL_WINDOW_S * 100
             segments, _info = self._model.transcribe(
-                np.asarray(pcm, dtype=np.float32), language="en", beam_size=self.beam_size, vad_filter=False,
+                pcm, language="en", beam_size=self.beam_size, vad_filter=False,
                 condition_on_previous_text=False, word_timestamps=True, temperature=0.0,
                 chunk_length=_FULL_WINDOW_S,
+                max_new_tokens=int(12 + 8 * min(_FULL_WINDOW_S, len(pcm) / SAMPLE_RATE)),
             )
             segments = list(segments)
-        return [(w.word.strip(), float(w.start), float(w.end)) for seg in segments for w in seg.words or []
-                if w.word.strip()]
+        found = [(w.word.strip(), float(w.start), float(w.end)) for seg in segments for w in seg.words or []
+                 if w.word.strip()]
+        return _drop_repeated_phrases(found)
+
+
+def _drop_repeated_phrases(words: list[tuple[str, float, float]], max_n: int = 4) -> list[tuple[str, float, float]]:
+    """Keep one copy of a 2-4 word phrase said three or more times in a row (a word: five)."""
+    def key(w):
+        return re.sub(r"[^\w]", "", w[0]).lower()
+
+    out: list[tuple[str, float, float]] = []
+    i = 0
+    while i < len(words):
+        for n in range(1, max_n + 1):
+            phrase = [key(w) for w in words[i:i + n]]
+            reps = 1
+            while [key(w) for w in words[i + reps * n:i + (reps + 1) * n]] == phrase:
+                reps += 1
+            if reps >= (3 if n > 1 else 5) and len(phrase) == n:
+                out += words[i:i + n]
+                i += reps * n
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    return out
