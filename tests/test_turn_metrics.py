@@ -90,3 +90,11 @@ def test_duplex_check_command_writes_its_contract(tmp_path):
     assert m["echo_self_interruptions"] == 0
     assert m["smooth_tor"] == 1.0 and m["interruption_tor"] == 1.0
     assert (tmp_path / "cases" / "smooth-00" / "events.jsonl").exists()
+
+
+def test_an_interruption_with_nothing_playing_has_no_stop_latency():
+    """The agent's reply ended before the caller's 'barge-in' began: nothing was stopped."""
+    ev = [sim(0, 0, 2), AgentAudioStarted(t=2.5, session="s", turn=1), AgentAudioStopped(t=3.0, session="s", turn=1),
+          sim(1, 4.0, 5.0), AgentAudioStarted(t=5.8, session="s", turn=2), AgentAudioStopped(t=12.0, session="s", turn=2)]
+    m = turn_taking([CaseLog("c", False, ev, [("smooth", 0), ("interruption", 1)])])
+    assert m["interruption_tor"] == 1.0 and m["interruption_stop_ms_p50"] is None

@@ -153,3 +153,45 @@ def test_the_agent_hears_the_callers_line_and_the_recording_keeps_the_voice():
     user = ch.recorder.stereo()[:, 0]
     i = int(round((sim.start - start) * SR))
     assert np.allclose(user[i:i + len(voice)], voice, atol=1e-6)  # the clean voice, not the phone line
+
+
+def test_a_barge_in_is_timed_from_the_agents_reply_not_from_its_backchannel():
+    import asyncio
+
+    from parley.clock import VirtualClock
+    from parley.events import AgentAudioStarted, EventLog
+    from parley.transports.loopback import LoopbackChannel, UserLine
+
+    class Talker:  # says "mhm" at 1.0 s and starts a reply at 3.0 s
+        name = "talker"
+
+        def __init__(self, log):
+            self.log, self.said = log, set()
+
+        @property
+        def busy(self):
+            return False
+
+        def push_audio(self, frame):
+            pass
+
+        def pull_audio(self, n, t):
+            for at, turn in ((1.0, 0), (3.0, 1)):
+                if t >= at and turn not in self.said:
+                    self.said.add(turn)
+                    self.log.emit(AgentAudioStarted, t=t, turn=turn)
+            return np.zeros(n, np.float32)
+
+    clock = VirtualClock()
+    log = EventLog("s", clock_now=clock.now)
+    word = speak_as_user("Wait.")
+
+    async def go():
+        await clock.start()
+        await LoopbackChannel(Talker(log), clock, log, [UserLine("Hi.", word), UserLine("Wait.", word, after_agent_starts_s=0.5)],
+                              tail_s=0.2, reply_timeout_s=6.0).run()
+        await clock.stop()
+
+    asyncio.run(go())
+    barge = [e for e in log.events if e.kind == "sim_utterance"][1]
+    assert 3.5 <= barge.start - log.events[0].t < 3.6

@@ -14,7 +14,9 @@ the window from that line's start to the next line's start:
 - smooth (a clean turn end): TOR = 1 if the agent replied; latency = reply audio start − true end
   of the user's audio.
 - interruption (the user barges in): TOR = 1 if the agent went silent and then answered the
-  interruption; stop latency = interruption onset → agent audio paused or stopped.
+  interruption; stop latency = interruption onset → agent audio paused or stopped. If the agent
+  was not audible at the onset (its reply had already ended), there was nothing to stop: no stop
+  latency, and TOR = 1 if it answered.
 - agent backchannels per minute of user speech; echo self-interruptions = agent audio paused or
   stopped while no user audio was being played (only the agent's echo could have caused it).
 """
@@ -102,10 +104,20 @@ def smooth(events, i: int = 0) -> tuple[int, float | None]:
     return 1, max(0.0, (after[0] - sim.end) * 1000)
 
 
+def _audible_at(events, t: float) -> bool:
+    """Was agent audio playing at time t (started or resumed, not yet paused or stopped)?"""
+    playing = False
+    for e in sorted((e for e in events if e.t <= t and e.kind.startswith("agent_audio_")), key=lambda e: e.t):
+        playing = e.kind in ("agent_audio_started", "agent_audio_resumed")
+    return playing
+
+
 def interruption(events, i: int = 1) -> tuple[int, float | None]:
     intr, until = _line(events, i)
     if intr is None:
         return 0, None
+    if not _audible_at(events, intr.start):
+        return int(any(intr.end < t < until for t in _reply_starts(events))), None
     stop = _silenced(events, intr.start)
     stop_ms = None if stop is None or stop >= until else (stop - intr.start) * 1000
     answered = any(intr.end < t < until for t in _reply_starts(events))

@@ -7,7 +7,8 @@ measured on this channel is not flattered by the frame size. Works on a real or 
 
 The user side follows a script: by default each line starts `gap_s` after the agent has gone quiet
 (or after `reply_timeout_s` if it never answers); a line with `after_agent_starts_s` instead starts
-that long after the agent's reply becomes audible — a barge-in or a backchannel over the agent.
+that long after the agent's reply becomes audible — a barge-in or a backchannel over the agent (the
+agent's own backchannels do not count as a reply).
 When a line has been played, a `sim_utterance` event records its true start and end, the ground
 truth that latency is measured from.
 
@@ -65,7 +66,7 @@ class LoopbackChannel:
         log.subscribe(self._on_event)
 
     def _on_event(self, ev: Event) -> None:
-        if ev.kind == "agent_audio_started":
+        if ev.kind == "agent_audio_started" and ev.turn > 0:  # a reply, not the agent's own "mhm"
             self._agent_started = ev.t
 
     async def run(self) -> None:
