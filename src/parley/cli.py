@@ -139,7 +139,7 @@ def duplex_check_cmd(
 
 @app.command()
 def bench(
-    suite: str = typer.Option("smoke", "--suite", help="Suites, comma-separated: smoke, memory, knowledge, adherence, turn-taking, latency, full; or paths to scenario files/folders."),
+    suite: str = typer.Option("smoke", "--suite", help="Suites, comma-separated: smoke, memory, knowledge, adherence, turn-taking, latency, hearing, full; or paths to scenario files/folders."),
     arch: str = typer.Option("cascade", "--arch", help="Architectures, comma-separated: cascade, cascade-openai, hybrid, moshi, realtime."),
     out: Path = typer.Option(Path("out/bench"), "--out", help="Run directory: one folder per architecture and scenario, scorecard.json, report.html."),
     clock: str = typer.Option("virtual", "--clock", help="virtual (fast, each model call's measured compute charged) or real (wall clock)."),
