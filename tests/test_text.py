@@ -35,3 +35,20 @@ def test_first_clause_is_cut_after_max_words_without_punctuation():
     out += s.flush()
     assert [c.text for c in out] == ["We open at nine", "on Saturdays and Sundays."]
     assert [s.text[c.start:c.end] for c in out] == [c.text for c in out]
+
+
+def test_stage_directions_are_never_spoken_nor_kept_as_heard():
+    """The 1.5B model copies history's "[interrupted by the user]" into replies (seen in the bench:
+    "I'm sorry, but I [interrupted by the user]"); brackets may arrive split over tokens."""
+    s = ClauseSplitter(first_min_words=3, min_words=6)
+    clauses = []
+    for delta in ["Sure, your order", " shipped [interr", "upted by the", " user] on Monday. [pa", "use]"]:
+        clauses += s.feed(delta)
+    clauses += s.flush()
+    spoken = " ".join(c.text for c in clauses)
+    assert "[" not in spoken and "interrupted" not in spoken and "pause" not in s.text
+    assert spoken.replace("  ", " ") == "Sure, your order shipped on Monday."
+    assert all(s.text[c.start:c.end] == c.text for c in clauses)  # spans still index the heard text
+    s = ClauseSplitter()
+    s.feed("Use the code [A1 for the door, it has no closing bracket and goes on for a long while, really long")
+    assert "[A1" in s.text + "".join(c.text for c in s.flush())  # an unclosed "[" far from any "]" is text
