@@ -28,8 +28,3 @@ def audible_runs(pcm: np.ndarray, *, threshold_db: float = AUDIBLE_DB, join_gap_
     ends = np.concatenate([loud[breaks], [loud[-1]]]) + 1
     return [(a / rate, b / rate) for a, b in zip(starts, ends) if (b - a) >= min_run_s * rate]
 
-
-def first_audible(pcm: np.ndarray, *, threshold_db: float = AUDIBLE_DB, rate: int = SAMPLE_RATE) -> float | None:
-    """Time (s) of the first sample at or above the threshold, or None for silence."""
-    loud = np.flatnonzero(np.abs(np.asarray(pcm, dtype=np.float32)) >= 10 ** (threshold_db / 20))
-    return loud[0] / rate if len(loud) else None

@@ -42,13 +42,13 @@ import numpy as np
 from parley.audio.activity import audible_runs
 from parley.audio.frame import SAMPLE_RATE
 from parley.audio.wavio import read_wav, write_wav
-from parley.bench.turn_metrics import line_windows
+from parley.bench.turn_metrics import agent_intervals, line_windows
 from parley.textnorm import for_speech
 
 TASKS = {"pause": "pause_handling", "smooth": "smooth_turn_taking", "interruption": "user_interruption",
          "monologue": "backchannel"}
 SAMPLES = "fdb"
-_VERSION = 4  # bump when the cut or the words change: old samples are redone
+_VERSION = 5  # bump when the cut or the words change: old samples are redone
 _CONTEXT_S = 0.1  # audio kept around each sound stretch when it is transcribed
 _GAP_S = 0.3      # silence between stretches in the clip Whisper hears
 
@@ -68,25 +68,17 @@ def _playouts(events, origin: float) -> list[tuple[float, float, str]]:
     """(first sample, last sample, spoken text) of each reply and each agent backchannel, on the
     recording's time axis. A reply paused by the user's backchannel and resumed is one playout."""
     heard = {e.turn: e.agent for e in events if e.kind == "agent_turn"}
-    spans: dict[object, list[float]] = {}
-    texts: dict[object, str] = {}
-    bc_texts: list[str] = []
-    current: dict[int, object] = {}  # turn → the playout its audio belongs to
-    end = max((e.t - origin for e in events), default=0.0)
-    for e in events:
-        t = e.t - origin
-        if e.kind == "backchannel" and e.source == "agent":
-            bc_texts.append(e.text)
-        elif e.kind == "agent_audio_started":
-            key = e.turn if e.turn > 0 else ("backchannel", len(spans))  # each agent backchannel is its own
-            texts[key] = heard.get(e.turn, "") if e.turn > 0 else (bc_texts.pop(0) if bc_texts else "")
-            current[e.turn] = key
-            spans[key] = [t, end]
-        elif e.kind in ("agent_audio_paused", "agent_audio_stopped") and e.turn in current:
-            spans[current[e.turn]][1] = t
-        elif e.kind == "agent_audio_resumed" and e.turn in current:
-            spans[current[e.turn]][1] = end
-    return sorted((a, b, for_speech(texts[k])) for k, (a, b) in spans.items())
+    backchannels = iter([e.text for e in events if e.kind == "backchannel" and e.source == "agent"])
+    replies: dict[int, list[float]] = {}
+    out = []
+    for a, b, turn in agent_intervals(events):
+        if turn == 0:  # each agent backchannel is its own playout, in the order they were said
+            out.append((a - origin, b - origin, for_speech(next(backchannels, ""))))
+        else:
+            span = replies.setdefault(turn, [a, b])
+            span[1] = b
+    out += [(a - origin, b - origin, for_speech(heard.get(turn, ""))) for turn, (a, b) in replies.items()]
+    return sorted(out)
 
 
 def played_words(events, agent: np.ndarray, asr=None) -> list[Word]:

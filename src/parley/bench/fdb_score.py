@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from parley.audio.frame import SAMPLE_RATE
+
 TURN_MIN_S = 1.0            # a reply shorter than this …
 TURN_MAX_BLIP_WORDS = 3     # … with at most this many words is not a turn
 BC_TURN_S = 3.0             # a VAD segment longer than this is a turn, not a backchannel
@@ -99,7 +101,7 @@ def backchannel_sample(d: Path, vad=None) -> tuple[int, float]:
         n = len(_segment_words(chunks, start, end))
         tor = 1 if n > BC_MANY_WORDS else int(not (end - start < BC_SHORT_S and n <= BC_SHORT_WORDS))
         backchannels += 1
-    seconds = len(pcm) / 16000
+    seconds = len(pcm) / SAMPLE_RATE
     return tor, backchannels / seconds if seconds else 0.0
 
 
@@ -124,7 +126,7 @@ def fdb_scores(samples: dict[str, list[Path]]) -> dict:
         vad = SileroVAD()
     bc = [backchannel_sample(d, vad) for d in bc_dirs]
     return {
-        "fdb_pause_tor": _mean([t for t in pause]),
+        "fdb_pause_tor": _mean(pause),
         "fdb_smooth_tor": _mean([t for t, _ in smooth]),
         "fdb_smooth_latency_ms": _mean_ms([lat for t, lat in smooth if t]),
         "fdb_interruption_tor": _mean([t for t, _ in intr]),

@@ -13,6 +13,7 @@ import html
 from pathlib import Path
 
 from parley.bench.scorecard import Conversation, turn_latencies
+from parley.bench.turn_metrics import agent_intervals
 from parley.events import Event
 
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e")
@@ -99,21 +100,6 @@ def _ticks(xmax: float) -> list[float]:
     return [k * step for k in range(int(xmax // step) + 1)]
 
 
-def agent_intervals(events: list[Event]) -> list[tuple[float, float, bool]]:
-    """(start, end, is_backchannel) spans of audible agent speech."""
-    out, open_at, turn = [], None, None
-    end = events[-1].t if events else 0.0
-    for e in events:
-        if e.kind in ("agent_audio_started", "agent_audio_resumed") and open_at is None:
-            open_at, turn = e.t, e.turn
-        elif e.kind in ("agent_audio_paused", "agent_audio_stopped") and open_at is not None:
-            out.append((open_at, e.t, turn == 0))
-            open_at = None
-    if open_at is not None:
-        out.append((open_at, end, turn == 0))
-    return out
-
-
 def timeline(events: list[Event], w: int = 1000) -> str:
     if not events:
         return "<p class='muted'>no events</p>"
@@ -129,7 +115,8 @@ def timeline(events: list[Event], w: int = 1000) -> str:
         if e.kind == "sim_utterance":
             parts.append(f"<rect x='{x(e.start):.1f}' y='16' width='{max(1.0, (e.end - e.start) * sx):.1f}' height='16'"
                          f" fill='#4c78a8'><title>{html.escape(e.text)}</title></rect>")
-    for a, b, bc in agent_intervals(events):
+    for a, b, turn in agent_intervals(events):
+        bc = turn == 0
         parts.append(f"<rect x='{x(a):.1f}' y='56' width='{max(1.0, (b - a) * sx):.1f}' height='16' "
                      f"fill='{'#9ecae1' if bc else '#f58518'}'/>")
     for e in events:

@@ -104,12 +104,24 @@ def smooth(events, i: int = 0) -> tuple[int, float | None]:
     return 1, max(0.0, (after[0] - sim.end) * 1000)
 
 
+def agent_intervals(events: list[Event]) -> list[tuple[float, float, int]]:
+    """(start, end, turn) spans of audible agent speech (turn 0: an agent backchannel); a reply
+    paused by the user and resumed is two spans of the same turn."""
+    out, open_at, turn = [], None, None
+    end = events[-1].t if events else 0.0
+    for e in events:
+        if e.kind in ("agent_audio_started", "agent_audio_resumed") and open_at is None:
+            open_at, turn = e.t, e.turn
+        elif e.kind in ("agent_audio_paused", "agent_audio_stopped") and open_at is not None:
+            out.append((open_at, e.t, turn))
+            open_at = None
+    if open_at is not None:
+        out.append((open_at, end, turn))
+    return out
+
+
 def _audible_at(events, t: float) -> bool:
-    """Was agent audio playing at time t (started or resumed, not yet paused or stopped)?"""
-    playing = False
-    for e in sorted((e for e in events if e.t <= t and e.kind.startswith("agent_audio_")), key=lambda e: e.t):
-        playing = e.kind in ("agent_audio_started", "agent_audio_resumed")
-    return playing
+    return any(a <= t < b for a, b, _ in agent_intervals(events))
 
 
 def interruption(events, i: int = 1) -> tuple[int, float | None]:
