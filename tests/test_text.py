@@ -1,4 +1,5 @@
 from parley.components.tts.clauses import ClauseSplitter
+from parley.components.tts.internal import InternalText, internal_marks, speakable
 from parley.textnorm import digits_of, for_speech, mentions
 
 
@@ -52,3 +53,47 @@ def test_stage_directions_are_never_spoken_nor_kept_as_heard():
     s = ClauseSplitter()
     s.feed("Use the code [A1 for the door, it has no closing bracket and goes on for a long while, really long")
     assert "[A1" in s.text + "".join(c.text for c in s.flush())  # an unclosed "[" far from any "]" is text
+
+
+def _stream(deltas: list[str]) -> tuple[str, ClauseSplitter]:
+    s = ClauseSplitter(first_min_words=3, min_words=6)
+    clauses = []
+    for d in deltas:
+        clauses += s.feed(d)
+        if s.ended:
+            break
+    clauses += s.flush()
+    return " ".join(c.text for c in clauses), s
+
+
+def test_tags_tool_syntax_and_role_tags_never_reach_speech():
+    """Template tags, tool calls and JSON split over tokens are dropped; the model's own role tag
+    before its first word goes, and a reply that starts writing the caller's turn ends there."""
+    spoken, s = _stream(["Assistant", ": Your parcel <|im", "_end|> left ", "<tool_call>{\"name\": ",
+                         "\"track\"}</tool_call>today. ", "User", ": thanks", " a lot. Bye."])
+    assert spoken == "Your parcel left today."
+    assert s.ended and internal_marks(spoken) == []
+    spoken, _ = _stream(["It costs {price} ", "dollars, see </passage> the ", "page."])
+    assert spoken == "It costs dollars, see the page."
+    spoken, s = _stream(["Tell the user: we close at six."])  # a role word inside a sentence is speech
+    assert spoken == "Tell the user: we close at six." and not s.ended
+
+
+def test_speakable_is_the_last_guard_on_any_text():
+    assert speakable("Sure [interrupted by the user] thing, <b>47192</b>.") == "Sure thing, 4 7 1 9 2."
+    assert speakable("Agent: Hello there.") == "Hello there."
+    assert speakable("x < y and the rest is plain text that goes on well past the eighty character limit of a tag") \
+        .startswith("x < y")
+    assert internal_marks("I'm sorry, but I [interrupted by the user]") == ["[interrupted by the user]"]
+    f = InternalText()
+    assert f.feed("Hold on [pa") + f.flush() == "Hold on "
+
+
+def test_the_bench_flags_every_reply_that_spoke_internal_text():
+    from parley.bench.judge import internal_checks
+    from parley.events import AgentTurn
+
+    events = [AgentTurn(t=1.0, session="s", turn=1, agent="Sure, order 4 7 1 9 2."),
+              AgentTurn(t=5.0, session="s", turn=2, agent="I'm sorry, but I [interrupted by the user]")]
+    [check] = internal_checks(events)
+    assert (check.turn, check.kind, check.passed, check.axis) == (2, "internal", False, None)

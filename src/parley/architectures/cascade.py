@@ -32,6 +32,7 @@ from parley.components import registry
 from parley.components.asr.stream import StreamingTranscriber
 from parley.components.tts.base import SpeechChunk
 from parley.components.tts.clauses import Clause, ClauseSplitter
+from parley.components.tts.internal import speakable
 from parley.config import CascadeConfig
 from parley.cpu import CpuGate
 from parley.dialogue.history import History
@@ -52,7 +53,6 @@ from parley.events import (
     ProcedureGuard, ProcedureStepDone, SpeculationCancelled, SpeculationStarted, TtsChunk, TurnEndPredicted,
     TurnPrediction, UserSpeechStarted, UserSpeechStopped,
 )
-from parley.textnorm import for_speech
 
 
 AGENT_BACKCHANNELS = ("Mhm.", "Right.", "Okay.")
@@ -294,6 +294,7 @@ class CascadeAgent:
             splitter = ClauseSplitter(self.cfg.tts.first_clause_min_words, self.cfg.tts.clause_min_words,
                                       self.cfg.tts.first_clause_max_words)
             tokens = 0
+            complete = False  # the gate ended the reply: nothing after it is spoken
             gen = reply.cancel.child()  # ends the LLM stream alone when the reply is complete
             async for delta in self.llm.stream(messages, cancel=gen):
                 if tokens == 0:
@@ -302,12 +303,15 @@ class CascadeAgent:
                 for clause in splitter.feed(delta):
                     stage = "tts"
                     if not await self._deliver(reply, splitter.text, clause):
+                        complete = True
                         gen.cancel("reply complete")
                         break
                     stage = "llm"
+                if splitter.ended and not gen.cancelled:
+                    gen.cancel("the model began another speaker's turn")
                 if gen.cancelled:
                     break
-            if not gen.cancelled:
+            if not complete and not reply.cancel.cancelled:
                 reply.text = splitter.text
                 for clause in splitter.flush():
                     stage = "tts"
@@ -344,7 +348,7 @@ class CascadeAgent:
     async def _speak(self, reply: Reply, clause: Clause) -> None:
         if reply.cancel.cancelled:
             return
-        text = for_speech(clause.text)
+        text = speakable(clause.text)
         if not text:
             return
         t0 = self.clock.now()

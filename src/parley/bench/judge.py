@@ -18,6 +18,7 @@ from parley.bench.turn_metrics import user_lines
 from parley.errors import ParleyError
 from parley.events import Event
 from parley.dialogue.procedure import ProcedureTracker
+from parley.components.tts.internal import internal_marks
 from parley.textnorm import mentions
 
 
@@ -25,7 +26,7 @@ from parley.textnorm import mentions
 class Check:
     turn: int            # 1-based user turn whose reply is judged
     axis: str | None     # memory | knowledge | adherence | None (counts only as a failure to show)
-    kind: str            # must_mention | must_not_mention | recall | grounded | citation | step | persona
+    kind: str            # must_mention | must_not_mention | recall | grounded | citation | step | persona | internal
     expected: str
     heard: str
     passed: bool
@@ -104,7 +105,15 @@ def judge(scenario: Scenario, events: list[Event]) -> list[Check]:
                 problems.append(f"more than {pc.max_words} words")
             problems += [f"matches {p!r}" for p in pc.forbid if re.search(p, heard, re.IGNORECASE | re.MULTILINE)]
             checks.append(Check(n, "adherence", "persona", "; ".join(problems) or "persona rules", heard, not problems))
+    checks += internal_checks(events)
     return checks
+
+
+def internal_checks(events: list[Event]) -> list[Check]:
+    """Every reply of every run: nothing internal (markers, tags, role tags) was spoken. Only a
+    failure is recorded, on no axis, so it shows in the report without moving a score."""
+    return [Check(e.turn, None, "internal", "no internal text spoken", e.agent, False)
+            for e in events if e.kind == "agent_turn" and internal_marks(e.agent)]
 
 
 def _step_ok(scenario: Scenario, step_id: str, turn: int, first_reached: dict[str, int]) -> bool:

@@ -113,6 +113,7 @@ def architecture_card(convs: list[Conversation]) -> dict:
         "conversations": len(convs),
         "failures": sum(1 for conv in convs if conv.error),
         "checks_failed": sum(1 for c in checks if not c.passed),
+        "internal_spoken": sum(1 for c in checks if c.kind == "internal"),  # replies that spoke a marker
     }
 
 

@@ -1,7 +1,9 @@
 """Conversation history as the user experienced it.
 
 The assistant side holds only the characters the user actually heard: a reply cut off by a barge-in
-is stored truncated, with a marker, so the model never believes it said what nobody heard.
+is stored truncated, so the model never believes it said what nobody heard. The interruption is said
+in a system note after that turn, never inside it: a marker in the assistant's own words was copied
+into later replies by the 1.5B model and read aloud ("I'm sorry, but I [interrupted by the user]").
 
 Past its budget the history keeps the most recent turns verbatim and folds the older ones into a
 memory note: a rolling summary (`dialogue/summary.py`, written by the LLM while it is idle) plus the
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from parley.components.llm.base import Message
 from parley.dialogue.memory import Fact, extract, note
 
-INTERRUPTED_MARKER = " [interrupted by the user]"
+INTERRUPTED_NOTE = "The caller interrupted the reply above: they heard it only up to where it stops."
 SUMMARY_AT = 0.75  # share of the budget at which the oldest block is summarised
 KEEP = 0.4  # share of the budget kept verbatim after a fold: what the next reply re-prefills
 _RESERVE = 1000  # characters kept for the memory note, retrieved passages and the next user turn
@@ -37,6 +39,7 @@ class History:
     start: int = 0  # turns before this one have dropped out of the prompt
     summary: str = ""  # the rolling summary of the call up to turn `start` (at least)
     proposal: tuple[int, str] | None = None  # (upto, summary): written, not yet committed
+    interrupted: set[int] = field(default_factory=set)  # indices of turns whose reply was cut off
 
     def add(self, user: str, agent_heard: str, *, interrupted: bool = False) -> None:
         user = f"{self.pending} {user.strip()}".strip()
@@ -48,7 +51,7 @@ class History:
             return
         self.pending = ""
         if interrupted:
-            agent = agent + INTERRUPTED_MARKER
+            self.interrupted.add(len(self.turns))
         self.facts += extract(user, len(self.turns) + 1)
         self.turns.append((user, agent))
 
@@ -110,9 +113,11 @@ class History:
         dropped = [f for f in self.facts if f.turn <= start]
         if dropped or (start and summary):
             msgs.append({"role": "system", "content": note(dropped, summary if start else "")})
-        for user, agent in self.turns[start:]:
+        for i, (user, agent) in enumerate(self.turns[start:], start):
             msgs.append({"role": "user", "content": user})
             msgs.append({"role": "assistant", "content": agent})
+            if i in self.interrupted:
+                msgs.append({"role": "system", "content": INTERRUPTED_NOTE})
         if reference:
             msgs.append({"role": "system", "content": reference})
         if next_user is not None:

@@ -4,9 +4,9 @@ The first clause is released as early as it sounds natural (a few words up to a 
 end) because it decides the latency; later clauses wait for longer spans, which synthesize with
 better prosody. Each clause keeps its character span in the full reply text.
 
-Bracketed stage directions ("[interrupted by the user]", "[pause]", "[laughs]") are never speech:
-small models copy them from the history's markers or invent them, and Piper reads them aloud. They
-are dropped from the stream before it is split, so they are neither spoken nor kept as heard.
+What is never speech (stage directions, tags, tool syntax, role tags: `tts/internal.py`) is dropped
+from the stream before it is split, so it is neither spoken nor kept as heard; once the model starts
+writing another speaker's turn the splitter reports `ended`.
 """
 
 from __future__ import annotations
@@ -14,45 +14,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from parley.components.tts.internal import InternalText
+
 # A cut point is punctuation followed by whitespace, so "3.5" or a comma inside a token never cuts.
 _CUT = re.compile(r"[.!?,;:\u2014\u2013](?=\s)")
-
-
-_DIRECTION_MAX = 80  # a "[" this far from any "]" is text, not a direction
-
-
-class StageDirections:
-    """Removes `[...]` spans from a token stream whose brackets may arrive in separate deltas."""
-
-    def __init__(self) -> None:
-        self._held = ""  # from an open "[" on, until it closes
-
-    def feed(self, delta: str) -> str:
-        text, self._held = self._held + delta, ""
-        out = []
-        while text:
-            i = text.find("[")
-            if i < 0:
-                out.append(text)
-                break
-            out.append(text[:i])
-            j = text.find("]", i)
-            if j < 0:
-                if len(text) - i > _DIRECTION_MAX:  # never closed: it was text after all
-                    out.append(text[i:])
-                else:
-                    self._held = text[i:]
-                break
-            text = text[j + 1:]
-        return _tidy("".join(out))
-
-    def flush(self) -> str:
-        held, self._held = self._held, ""
-        return "" if held.startswith("[") and len(held) <= _DIRECTION_MAX else held
-
-
-def _tidy(text: str) -> str:
-    return re.sub(r" {2,}", " ", text)
 
 
 @dataclass(frozen=True)
@@ -70,13 +35,18 @@ class ClauseSplitter:
         self.text = ""
         self._pos = 0  # start of the not-yet-released text
         self._released = 0
-        self._directions = StageDirections()
+        self._internal = InternalText()
+
+    @property
+    def ended(self) -> bool:
+        """The model began another speaker's turn: nothing more of this reply is speech."""
+        return self._internal.ended
 
     def _min_words(self) -> int:
         return self.first_min_words if self._released == 0 else self.min_words
 
     def feed(self, delta: str) -> list[Clause]:
-        self.text += self._directions.feed(delta)
+        self.text += self._internal.feed(delta)
         out = []
         while (c := self._next()) is not None:
             out.append(c)
@@ -105,7 +75,7 @@ class ClauseSplitter:
         return Clause(self.text[start:end], start, end)
 
     def flush(self) -> list[Clause]:
-        self.text += self._directions.flush()
+        self.text += self._internal.flush()
         rest = self.text[self._pos:]
         if not rest.strip():
             return []
