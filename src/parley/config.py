@@ -97,6 +97,16 @@ class ProcedureStep(_Strict):
     _regex = field_validator("check")(lambda v: check_regex([v])[0])
 
 
+class Limit(_Strict):
+    """Something the agent must never say, checked on every clause before it is spoken
+    (`dialogue/limits.py`); `forbid` are regexes on the reply, `say` replaces the clause."""
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    forbid: list[str]
+    say: str | None = Field(None, description="What the agent says instead (default: a generic refusal).")
+
+    _regex = field_validator("forbid")(lambda v: check_regex(v))
+
+
 class CascadeConfig(_Strict):
     vad: VADConfig = VADConfig()
     endpoint: EndpointConfig = EndpointConfig()
@@ -105,6 +115,11 @@ class CascadeConfig(_Strict):
     tts: TTSConfig = TTSConfig()
     knowledge: KnowledgeConfig = KnowledgeConfig()
     procedure: list[ProcedureStep] = Field([], description="Ordered steps, tracked per turn (see docs/scenarios.md).")
+    limits: list[Limit] = Field([], description="Statements the agent must never make (see docs/scenarios.md).")
+    persona_limits: bool = Field(
+        True, description="Enforce the limits the persona states in prose (medical or legal advice, refund "
+        "promises, other customers' data) with the built-in detectors."
+    )
     barge_in: bool = Field(True, description="Stop speaking when the user starts talking over the agent.")
     barge_in_confirm_ms: int = Field(
         600, description="Overlapping user speech this long is a barge-in even before it is transcribed; "

@@ -128,6 +128,16 @@ class ProcedureGuard(Event):
 
 
 @dataclass(frozen=True)
+class LimitBreached(Event):
+    """A clause would have broken the persona limit `limit`: it was dropped and `said` spoken instead."""
+    kind: ClassVar[str] = "limit_breached"
+    turn: int = 0
+    limit: str = ""
+    dropped: str = ""
+    said: str = ""
+
+
+@dataclass(frozen=True)
 class Retrieval(Event):
     """Knowledge-base passages found for a transcript: `stage` partial (before the end of turn) or
     final; `turn` is the reply that used them (0 for a partial)."""

@@ -37,6 +37,7 @@ from parley.config import CascadeConfig
 from parley.cpu import CpuGate
 from parley.dialogue.history import History
 from parley.dialogue.knowledge import KnowledgeBase, read_document
+from parley.dialogue.limits import LimitGuard, active_limits
 from parley.dialogue.persona import DEFAULT_PERSONA, procedure_lines, system_prompt
 from parley.dialogue.procedure import ProcedureTracker
 from parley.dialogue.reply_gate import ReplyGate
@@ -49,9 +50,9 @@ from parley.duplex.endpointing import EndpointEvent, Signal, SilenceEndpointer
 from parley.duplex.playout import Playout, Reply
 from parley.errors import ParleyError
 from parley.events import (
-    AgentTurn, AsrFinal, AsrPartial, Backchannel, ComponentError, EventLog, LlmDone, LlmFirstToken, LlmRequest,
-    ProcedureGuard, ProcedureStepDone, SpeculationCancelled, SpeculationStarted, TtsChunk, TurnEndPredicted,
-    TurnPrediction, UserSpeechStarted, UserSpeechStopped,
+    AgentTurn, AsrFinal, AsrPartial, Backchannel, ComponentError, EventLog, LimitBreached, LlmDone, LlmFirstToken,
+    LlmRequest, ProcedureGuard, ProcedureStepDone, SpeculationCancelled, SpeculationStarted, TtsChunk,
+    TurnEndPredicted, TurnPrediction, UserSpeechStarted, UserSpeechStopped,
 )
 
 
@@ -78,7 +79,8 @@ class CascadeAgent:
                                max_chars=3 * (cfg.llm.n_ctx - cfg.llm.max_tokens))
         self.memory = RollingSummary(self.history, self.llm, clock, log)
         self.procedure = ProcedureTracker(cfg.procedure)
-        self.reply_gate = ReplyGate(self.procedure, cfg.max_reply_words)
+        self.limits = LimitGuard(active_limits(cfg.persona or DEFAULT_PERSONA, cfg.limits, cfg.persona_limits))
+        self.reply_gate = ReplyGate(self.procedure, cfg.max_reply_words, self.limits)
         self.grounding = None
         if cfg.knowledge.path:
             from parley.dialogue.grounding import Grounding
@@ -335,8 +337,11 @@ class CascadeAgent:
 
     async def _deliver(self, reply: Reply, text: str, clause: Clause) -> bool:
         """Speak what the reply gate lets through of `clause`; False when the reply ends here."""
-        verdict = self.reply_gate.check(text, clause)
+        verdict = self.reply_gate.check(text, clause, reply.user_text)
         reply.text = verdict.text
+        if verdict.breach is not None:
+            self.log.emit(LimitBreached, turn=reply.turn, limit=verdict.breach.limit, dropped=clause.text,
+                          said=verdict.clause.text)
         if verdict.guarded is not None:
             step, gate = verdict.guarded
             self.log.emit(ProcedureGuard, turn=reply.turn, step=step.id, gate=gate.id, dropped=clause.text,
@@ -394,6 +399,7 @@ class CascadeAgent:
         if reply.backchannel or not reply.user_text:
             return
         self.history.add(reply.user_text, heard, interrupted=interrupted)
+        self.limits.heard_from_caller(reply.user_text)
         self.log.emit(AgentTurn, turn=reply.turn, user=reply.user_text, agent=heard, interrupted=interrupted)
         self.memory.reply_heard()
         for step, in_order in self.procedure.observe(reply.turn, heard):

@@ -100,6 +100,7 @@ def scenario_config(cfg: CascadeConfig, scenario: Scenario, workdir: Path | None
     cfg = cfg.model_copy(deep=True)
     cfg.persona = scenario.persona or cfg.persona
     cfg.procedure = list(scenario.procedure)
+    cfg.limits = list(scenario.limits)
     if scenario.context_tokens:
         cfg.llm.n_ctx = scenario.context_tokens
     paths = scenario.knowledge_paths()

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from parley.bench.conditions import DEFAULT_CONDITION
 from parley.bench.voices import DEFAULT_VOICE, VOICES
-from parley.config import ProcedureStep, check_regex
+from parley.config import Limit, ProcedureStep, check_regex
 from parley.errors import ParleyError
 
 SUITES = ("smoke", "memory", "knowledge", "adherence", "turn-taking", "latency", "hearing")
@@ -130,6 +130,7 @@ class Scenario(_Model):
     retrieval: bool = False  # index `knowledge` and retrieve per turn, instead of putting it all in the prompt
     context_tokens: int | None = Field(None, ge=1024)  # the agent's window: a small one makes a short call outgrow it
     procedure: list[Step] = []
+    limits: list[Limit] = []  # statements the agent must never make, beyond those its persona states
     turns: list[UserTurn] = Field(min_length=1)
     path: Path | None = Field(None, exclude=True)
 

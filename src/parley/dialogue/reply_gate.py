@@ -1,7 +1,8 @@
-"""What of a drafted reply gets spoken: the procedure guard and the length cap, clause by clause.
+"""What of a drafted reply gets spoken: persona limits, the procedure guard and the length cap, clause by clause.
 
 The LLM drafts; the user hears clauses. Before each clause is synthesized the gate decides: speak
-it; or, if the reply so far would do a step whose gate is still open, drop it and say the open
+it; or, if it breaks a persona limit (`dialogue/limits.py`), drop it and say the limit's line; or,
+if the reply so far would do a step whose gate is still open, drop it and say the open
 step's `say` line instead (prompting alone did not keep a 1.5B model to its gates); or, once the
 reply has `max_words`, start no new sentence (a listener loses the thread of a long answer).
 Pure text logic, so it is cheap enough to run per clause and testable without models.
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 from parley.components.tts.clauses import Clause
 from parley.config import ProcedureStep
+from parley.dialogue.limits import Breach, LimitGuard
 from parley.dialogue.procedure import ProcedureTracker
 
 GENERIC_GATE_LINE = "Before I can help with that, I need to check a detail with you first."
@@ -24,6 +26,7 @@ class Verdict:
     clause: Clause | None     # what to synthesize now: the clause, the gate's line, or nothing
     more: bool                # whether the reply may go on after it
     guarded: tuple[ProcedureStep, ProcedureStep] | None = None  # (step, open gate) when the guard cut in
+    breach: Breach | None = None  # the persona limit the clause would have broken
 
 
 def _ends_sentence(text: str) -> bool:
@@ -31,12 +34,19 @@ def _ends_sentence(text: str) -> bool:
 
 
 class ReplyGate:
-    def __init__(self, procedure: ProcedureTracker, max_words: int) -> None:
+    def __init__(self, procedure: ProcedureTracker, max_words: int, limits: LimitGuard | None = None) -> None:
         self.procedure = procedure
         self.max_words = max_words  # 0 = no cap
+        self.limits = limits or LimitGuard([])
 
-    def check(self, text: str, clause: Clause) -> Verdict:
-        """`clause` is the next one released from the draft `text` (its span indexes `text`)."""
+    def check(self, text: str, clause: Clause, caller_turn: str = "") -> Verdict:
+        """`clause` is the next one released from the draft `text` (its span indexes `text`), in
+        reply to `caller_turn`."""
+        breach = self.limits.check(text, clause.start, clause.end, caller_turn)
+        if breach is not None:
+            spoken = f"{text[:clause.start].rstrip()} {breach.say}".strip()
+            return Verdict(spoken, Clause(breach.say, len(spoken) - len(breach.say), len(spoken)), False,
+                           breach=breach)
         premature = self.procedure.premature(text[:clause.end])
         if premature is not None:
             line = premature[1].say or GENERIC_GATE_LINE

@@ -1,0 +1,157 @@
+"""Persona limits, enforced clause by clause: what the agent must never say, whatever the model drafts.
+
+A 1.5B model told "never give medical advice" still gave ibuprofen doses under pressure, read another
+customer's order number aloud and answered "Yes, I will get a full refund". Prompting is not enough,
+so each clause is checked before it is synthesized (like the procedure guard, `reply_gate.py`); a
+clause that breaks a limit is replaced by the limit's `say` line and the reply ends there.
+
+Limits come from two places:
+- the persona's own words: a persona that forbids medical advice, legal advice, promising refunds
+  or revealing other customers' data switches on the built-in detector for that kind of statement
+  (`BUILTIN`), so an operator writes the rule once, in prose;
+- the configuration (`limits = [{id, forbid, say}]`): regexes for anything else.
+A detector matches what the clause *states* (a dose, "you can sue", "you'll get a refund") or an
+affirmative answer ("Yes, ...") to a caller's request on the limited topic. "Other customers' data"
+protects the numbers, addresses and dates written in the persona that the caller has not said.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from parley.config import Limit
+from parley.textnorm import digits_of
+
+_NEG = r"(?:never|not|no|n't|must not|cannot)"
+_NUM = r"(?:\d+(?:[.,]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|hundred|a couple of|a few)"
+_AFFIRM = re.compile(r"^\W*(yes|yeah|yep|sure|absolutely|of course|definitely|certainly|i promise)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Builtin:
+    trigger: str          # persona text that switches it on
+    topic: str            # caller text on the limited subject (an affirmative reply to it breaks the limit)
+    forbid: tuple[str, ...]
+    say: str
+
+
+BUILTIN: dict[str, Builtin] = {
+    "medical": Builtin(
+        trigger=rf"{_NEG}\b[^.]{{0,60}}\b(medical|health) advice|never (suggest|recommend)[^.]{{0,30}}\b(medicine|dose)",
+        topic=r"\b(take|dose|dosage|mg|milligrams?|tablets?|pills?|safe|medicine|medication|ibuprofen|paracetamol"
+              r"|aspirin|painkillers?|headache|pain|symptoms?)\b",
+        forbid=(
+            rf"\b{_NUM}\s*(?:-\s*{_NUM}\s*)?(mg|milligrams?|grams?|ml|millilit(er|re)s?|tablets?|pills?|capsules?"
+            r"|doses?|times a day)\b",
+            r"\byou (can|could|should|may|might) (safely |also |just )?(take|try|use|have)\s+(up to|\d|one|two|a couple"
+            r"|some|it\b|them\b|both|these|those|ibuprofen|paracetamol|acetaminophen|aspirin|advil|tylenol|nurofen"
+            r"|painkillers?|medicines?|medications?|tablets?|pills?)",
+            r"\b(it's|it is|that's|that is|should be|is|are|they're|they are) (perfectly |generally |usually )?"
+            r"(safe|fine|okay|ok|alright)( to (take|mix|combine|use)| together| with)\b",
+            r"\b(recommended|usual|maximum|normal|standard|typical) (dose|dosage)\b",
+            r"\b(no more than|don't exceed|do not exceed|up to) \S+ (tablets?|pills?|mg|milligrams?|doses?)",
+        ),
+        say="I'm not able to give medical advice; please ask a pharmacist or your doctor about that."),
+    "legal": Builtin(
+        trigger=rf"{_NEG}\b[^.]{{0,60}}\blegal advice",
+        topic=r"\b(sue|suing|court|lawyer|legal|rights?|law|claim|win)\b",
+        forbid=(
+            r"\byou (can|could|should|may|might|would) (definitely |probably |certainly )?(sue|win|take (them|us|legal"
+            r" action)|file a (lawsuit|claim))",
+            r"\b(you have|you've got|there is|there's) a (strong |good |solid |valid )?(legal )?case\b",
+            r"\b(legally|by law|under (the )?law),? (you|they|we|the courier)\b",
+            r"\b(small claims|statute of limitations|breach of contract)\b",
+            r"\b(likely|sure|certain|bound) to win\b",
+        ),
+        say="I can't give legal advice; a lawyer or a consumer advice service can help you with that."),
+    "refund_promise": Builtin(
+        trigger=rf"{_NEG}\b[^.]{{0,40}}\b(promise|guarantee|confirm)[^.]{{0,40}}\brefund",
+        topic=r"\b(refund|money back|promise|guarantee|card|paid back)\b",
+        forbid=(
+            r"\b(you will|you'll|you're going to|you are going to|we will|we'll|i will|i'll|i can|we can)\s+"
+            r"(definitely |certainly |surely |absolutely |be able to )?(get|receive|have|give you|issue|process|send"
+            r"|arrange|offer|see)\s+(you\s+)?(a |an |your )?(full |complete |partial )?(refund|money back)",
+            r"\brefund (is|will be) (guaranteed|issued|processed|approved|on its way|confirmed)",
+            r"\b(guarantee|promise)\b[^.]{0,30}\b(refund|money)|\b(refund|money)\b[^.]{0,30}\bguarantee",
+            r"\b(money|refund) (will|should) be (back )?(on|in) your (card|account)",
+        ),
+        say="I can't promise a refund; the returns team will review your return and contact you."),
+    "other_customers": Builtin(
+        trigger=rf"{_NEG}\b[^.]{{0,40}}\b(reveal|share|disclose|discuss|give)[^.]{{0,40}}\b(another|other)"
+                r" (customer|caller|client|person)|(another|other) (customer|caller|client)s?'?s? (data|details|information)",
+        topic=r"\b(her|his|their|neighbou?r|friend|someone|another|other)\b",
+        forbid=(),
+        say="I'm sorry, I can't share another customer's information."),
+}
+
+_PROTECTED = re.compile(
+    r"\b\d{3,}\b"  # order, account and phone numbers (a house number alone is too common to protect)
+    r"|\b[A-Z][a-z]+ (?:Road|Street|Avenue|Lane|Drive|Way|Court|Place|Close|Crescent)\b")
+
+
+@dataclass(frozen=True)
+class Breach:
+    limit: str
+    say: str
+
+
+@dataclass
+class ActiveLimit:
+    id: str
+    forbid: list[re.Pattern]
+    say: str
+    topic: re.Pattern | None = None
+    protected: list[str] = field(default_factory=list)  # values from the persona the caller may not hear
+
+
+def active_limits(persona: str, configured: list[Limit], builtins: bool = True) -> list[ActiveLimit]:
+    """The limits this persona states (built-in detectors) plus the configured ones."""
+    out: list[ActiveLimit] = []
+    if builtins:
+        for name, b in BUILTIN.items():
+            if re.search(b.trigger, persona, re.IGNORECASE):
+                protected = _protected(persona) if name == "other_customers" else []
+                out.append(ActiveLimit(name, [re.compile(p, re.IGNORECASE) for p in b.forbid], b.say,
+                                       re.compile(b.topic, re.IGNORECASE), protected))
+    for lim in configured:
+        out.append(ActiveLimit(lim.id, [re.compile(p, re.IGNORECASE) for p in lim.forbid],
+                               lim.say or "I'm sorry, I can't help with that."))
+    return out
+
+
+def _protected(persona: str) -> list[str]:
+    return sorted({m.group(0) for m in _PROTECTED.finditer(persona)})
+
+
+class LimitGuard:
+    def __init__(self, limits: list[ActiveLimit]) -> None:
+        self.limits = limits
+        self.caller_said = ""  # everything the caller said in this call (their own data is theirs to hear)
+
+    def heard_from_caller(self, text: str) -> None:
+        self.caller_said += " " + text
+
+    def check(self, text: str, start: int, end: int, caller_turn: str) -> Breach | None:
+        """Does the clause at text[start:end] (the reply so far is `text`) break a limit?"""
+        clause = text[start:end]
+        for lim in self.limits:
+            if any(_ends_in(p, text[:end], start) for p in lim.forbid):
+                return Breach(lim.id, lim.say)
+            if lim.topic is not None and start == 0 and _AFFIRM.search(clause) and lim.topic.search(caller_turn):
+                return Breach(lim.id, lim.say)  # "Yes, ..." to a request on the limited topic
+            if any(_says(v, clause) and not _says(v, self.caller_said + " " + caller_turn) for v in lim.protected):
+                return Breach(lim.id, lim.say)
+        return None
+
+
+def _ends_in(pattern: re.Pattern, text: str, start: int) -> bool:
+    """A match that reaches into the clause starting at `start` (earlier clauses are already said)."""
+    return any(m.end() > start for m in pattern.finditer(text))
+
+
+def _says(value: str, text: str) -> bool:
+    if value[0].isdigit():
+        digits = re.sub(r"\D", "", value)
+        return bool(re.search(rf"(?<!\d){digits}(?!\d)", digits_of(text)))
+    return bool(re.search(rf"\b{re.escape(value)}\b", text, re.IGNORECASE))

@@ -1,0 +1,64 @@
+"""Persona limits are enforced on the drafted reply, clause by clause, whatever the model wrote."""
+
+from parley.components.tts.clauses import ClauseSplitter
+from parley.config import Limit
+from parley.dialogue.limits import LimitGuard, active_limits
+from parley.dialogue.persona import DEFAULT_PERSONA
+from parley.dialogue.procedure import ProcedureTracker
+from parley.dialogue.reply_gate import ReplyGate
+
+MEDICAL = ("You are Kim, the agent of a pharmacy delivery service. Do not give medical advice of any kind; "
+           "refer health questions to a pharmacist.")
+PRIVACY = ("You are Lee at a shoe shop. Under no circumstances share another customer's details. "
+           "Record on screen: Tomas Berg, 44 Mill Lane, order 77310.")
+
+
+def _spoken(persona: str, draft: str, caller: str, limits=()) -> tuple[str, list[str]]:
+    gate = ReplyGate(ProcedureTracker([]), 0, LimitGuard(active_limits(persona, list(limits))))
+    splitter = ClauseSplitter(3, 6)
+    said, breaches = [], []
+    for clause in splitter.feed(draft) + splitter.flush():
+        v = gate.check(splitter.text, clause, caller)
+        if v.breach:
+            breaches.append(v.breach.limit)
+        if v.clause:
+            said.append(v.clause.text)
+        if not v.more:
+            break
+    return " ".join(said), breaches
+
+
+def test_limits_are_read_from_the_persona_in_prose():
+    assert [l.id for l in active_limits(MEDICAL, [])] == ["medical"]
+    assert [l.id for l in active_limits(PRIVACY, [])] == ["other_customers"]
+    assert active_limits(DEFAULT_PERSONA, []) == []
+
+
+def test_a_dose_is_replaced_by_the_fallback_and_the_reply_ends():
+    said, breaches = _spoken(MEDICAL, "I understand it hurts. You can take two 200 mg tablets every six hours. "
+                             "Drink water.", "What should I take for my back pain?")
+    assert breaches == ["medical"]
+    assert said.startswith("I understand it hurts.") and "pharmacist" in said and "200" not in said
+    said, breaches = _spoken(MEDICAL, "I can't advise on that, please ask your pharmacist. Your parcel comes "
+                             "on Monday.", "Is it safe to take both?")
+    assert breaches == [] and "Monday" in said  # a compliant reply passes untouched
+
+
+def test_yes_to_a_request_on_the_limited_topic_is_a_breach():
+    said, breaches = _spoken(MEDICAL, "Yes, that should work for most people.", "Can I take it with my pills?")
+    assert breaches == ["medical"] and not said.lower().startswith("yes")
+    _, breaches = _spoken(MEDICAL, "Yes, we deliver on Sundays.", "Do you deliver on Sundays?")
+    assert breaches == []
+
+
+def test_other_customers_data_in_the_persona_is_never_read_out_unless_the_caller_said_it():
+    said, breaches = _spoken(PRIVACY, "Sure, his order is 7 7 3 1 0 and it goes to Mill Lane.", "What did Tomas order?")
+    assert breaches == ["other_customers"] and "7 7 3" not in said
+    _, breaches = _spoken(PRIVACY, "Order 7 7 3 1 0 is on its way to you.", "My order is 77310, where is it?")
+    assert breaches == []
+
+
+def test_configured_limits_take_regexes_and_a_line():
+    said, breaches = _spoken(DEFAULT_PERSONA, "Sure, use code SAVE20 at checkout.", "Any discount?",
+                             [Limit(id="no_codes", forbid=[r"\bcode [A-Z0-9]{4,}"], say="I can't give out codes.")])
+    assert breaches == ["no_codes"] and said == "I can't give out codes."
