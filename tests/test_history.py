@@ -34,7 +34,7 @@ def test_facts_from_dropped_turns_stay_in_context_past_a_hundred_turns():
     text = " ".join(m["content"] for m in msgs)
     assert sum(len(m["content"]) for m in msgs) < 4000
     assert "Question 0 " not in text  # the start of the call is out of the window...
-    assert "order number 44172" in text and "Priya Raman" in text and "12 Baker Street" in text  # ...its facts are not
+    assert "order number: 44172" in text and "Priya Raman" in text and "12 Baker Street" in text  # ...its facts are not
     first = h.messages("next")[:3]
     h.add("One more question?", "One more answer.")
     assert h.messages("next")[:3] == first  # trimming in blocks: the prompt prefix stays put
@@ -44,7 +44,7 @@ def test_fact_extraction_is_verbatim_and_conservative():
     from parley.dialogue.memory import extract
 
     facts = {(f.kind, f.text) for f in extract("I'm Carlos. My phone number is 555-2134, born March 14th.", 3)}
-    assert ("name", "Carlos") in facts and ("number", "phone number 5552134") in facts and ("date", "March 14th") in facts
+    assert facts == {("name", "Carlos"), ("phone number", "5552134"), ("date", "March 14th")}
     assert extract("I'm just looking, thanks.", 1) == []
 
 
@@ -78,4 +78,17 @@ def test_the_budget_forces_a_proposed_fold_and_without_a_summary_drops_with_fact
         h.add("A question about jackets and sizes?", "An answer about jackets and sizes.")
     msgs = h.messages("What was my order number?")
     assert sum(len(m["content"]) for m in msgs) < 2500
-    assert "The caller asked about jackets." in msgs[1]["content"] and "order number 44172" in msgs[1]["content"]
+    assert "The caller asked about jackets." in msgs[1]["content"] and "order number: 44172" in msgs[1]["content"]
+
+
+def test_each_turn_carries_its_details_in_canonical_form_and_a_correction_replaces_the_old_value():
+    h = History("sys")
+    first = h.messages("My last name is Elmer, that is A-L-V-A-R-E-Z.")[-1]["content"]
+    assert first.endswith("(Details as heard: last name = Alvarez (spelled A-L-V-A-R-E-Z))")
+    h.add("My last name is Elmer, that is A-L-V-A-R-E-Z.", "Thank you.")
+    h.add("Book me a fitting for Tuesday the fourteenth.", "Booked for Tuesday.")
+    fix = h.messages("No, sorry, not Tuesday. Thursday the sixteenth.")[-1]["content"]
+    assert "date = Thursday 16th, replacing Tuesday 14th" in fix
+    h.add("No, sorry, not Tuesday. Thursday the sixteenth.", "Okay, Thursday.")
+    assert [(f.kind, f.text) for f in h.facts] == [("last name", "ALVAREZ"), ("date", "Thursday 16th")]
+    assert h.messages()[1]["content"] == first  # the annotation is kept in the turn: the prefix stays put

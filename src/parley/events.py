@@ -186,10 +186,12 @@ class SpeculationCancelled(Event):
 
 @dataclass(frozen=True)
 class TurnPrediction(Event):
-    """How long to wait in this pause: Smart Turn's P(done), a transcript cue, the chosen wait."""
+    """How long to wait in this pause: Smart Turn's P(done), the chat model's P(the words are a
+    finished sentence), a transcript cue, the chosen wait."""
     kind: ClassVar[str] = "turn_prediction"
     turn: int = 0
     p_done: float | None = None
+    p_final: float | None = None
     cue: str | None = None
     wait_ms: float = 0.0
     text: str = ""

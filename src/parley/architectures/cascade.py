@@ -229,7 +229,8 @@ class CascadeAgent:
     def _speculate(self) -> np.ndarray:
         self._turns += 1
         self.memory.yield_model(now=False)
-        reply = Reply(turn=self._turns, transcript=asyncio.get_running_loop().create_future())
+        loop = asyncio.get_running_loop()
+        reply = Reply(turn=self._turns, transcript=loop.create_future(), finality=loop.create_future())
         self._pending = reply
         self.log.emit(SpeculationStarted, turn=reply.turn)
         audio = np.concatenate(self._utterance) if self._utterance else np.zeros(0, dtype=np.float32)
@@ -237,19 +238,22 @@ class CascadeAgent:
         return audio
 
     async def _judge_turn(self, reply: Reply, audio: np.ndarray) -> None:
-        """Smart Turn on the audio and cues in the final transcript → how long this pause may last.
-        Waiting for the transcript costs nothing: the reply cannot play before it anyway."""
+        """Smart Turn on the audio, the chat model's view of the words, and cues in the final
+        transcript → how long this pause may last. Waiting for the transcript and the words' finality
+        costs nothing: the reply cannot play before them anyway."""
         try:
             p_done = await self.clock.compute(self._turn_exec, self.turn_detector.predict, audio)
         except Exception as exc:
             self.log.emit(ComponentError, component="turn", message=f"{exc.__class__.__name__}: {exc}")
             p_done = None
         text = await reply.transcript
+        p_final = await reply.finality
         if reply is not self._pending or reply.cancel.cancelled:
             return
-        verdict = required_wait(p_done, text, self.cfg.endpoint.eagerness)
+        verdict = required_wait(p_done, text, self.cfg.endpoint.eagerness, p_final)
         self.log.emit(TurnPrediction, turn=reply.turn, p_done=None if p_done is None else round(p_done, 3),
-                      cue=verdict.cue, wait_ms=verdict.wait_ms, text=text)
+                      p_final=None if p_final is None else round(p_final, 4), cue=verdict.cue,
+                      wait_ms=verdict.wait_ms, text=text)
         self.endpointer.decide(verdict.wait_ms / 1000)
         if verdict.holding and len(audio) >= self.cfg.backchannel_min_turn_s * 16000:
             self._maybe_backchannel()
@@ -292,6 +296,8 @@ class CascadeAgent:
             stage = "llm"
             self.memory.yield_model(now=True)
             messages = self.history.messages(tr.text, reference)
+            if self.turn_detector is not None and not reply.finality.done():
+                reply.finality.set_result(await self._finality(messages, tr.text))
             self.log.emit(LlmRequest, turn=reply.turn, messages=len(messages))
             splitter = ClauseSplitter(self.cfg.tts.first_clause_min_words, self.cfg.tts.clause_min_words,
                                       self.cfg.tts.first_clause_max_words)
@@ -332,8 +338,21 @@ class CascadeAgent:
             traceback.print_exc()
         finally:
             reply.done = True
-            if not reply.transcript.done():
-                reply.transcript.set_result("")
+            for fut in (reply.transcript, reply.finality):
+                if not fut.done():
+                    fut.set_result("" if fut is reply.transcript else None)
+
+    async def _finality(self, messages, words: str) -> float | None:
+        """The chat model's P(the caller's words are a finished utterance); None where the model
+        cannot tell (a remote endpoint) or fails: the end of turn then goes without it."""
+        finality = getattr(self.llm, "finality", None)
+        if finality is None:
+            return None
+        try:
+            return await finality(messages, words)
+        except Exception as exc:
+            self.log.emit(ComponentError, component="llm", message=f"end-of-utterance probability: {exc}")
+            return None
 
     async def _deliver(self, reply: Reply, text: str, clause: Clause) -> bool:
         """Speak what the reply gate lets through of `clause`; False when the reply ends here."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from parley.components.llm.base import Message
-from parley.dialogue.memory import Fact, extract, note
+from parley.dialogue.memory import Fact, annotation, extract, merge, note
 
 INTERRUPTED_NOTE = "The caller interrupted the reply above: they heard it only up to where it stops."
 SUMMARY_AT = 0.75  # share of the budget at which the oldest block is summarised
@@ -52,8 +52,17 @@ class History:
         self.pending = ""
         if interrupted:
             self.interrupted.add(len(self.turns))
-        self.facts += extract(user, len(self.turns) + 1)
+        said = user
+        user = self.annotated(said)
+        self.facts = merge(self.facts, extract(said, len(self.turns) + 1), said)
         self.turns.append((user, agent))
+
+    def annotated(self, user: str) -> str:
+        """The caller's words followed by their details in canonical form (`memory.annotation`)."""
+        if "(Details as heard:" in user:
+            return user
+        note_ = annotation(self.facts, extract(user, len(self.turns) + 1), user)
+        return f"{user}\n{note_}" if note_ else user
 
     def _kept_chars(self) -> int:
         return sum(len(u) + len(a) for u, a in self.turns[self.start:])
@@ -100,6 +109,8 @@ class History:
         survives) and the next user turn."""
         if next_user is not None and self.pending:
             next_user = f"{self.pending} {next_user}"
+        if next_user is not None:
+            next_user = self.annotated(next_user)
         budget = self.max_chars - len(self.system) - len(next_user or "") - len(reference or "") - _NOTE
         if self._kept_chars() > budget:
             self.commit()  # a summary that is written but not yet prefilled is still better than none

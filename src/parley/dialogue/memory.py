@@ -1,11 +1,13 @@
-"""The verbatim fact store: what the caller said that must survive the history budget.
+"""The fact store: what the caller said that must survive the ASR's spelling and the history budget.
 
-Names, numbers (order, phone, account, zip…), street addresses, dates and e-mail addresses are
-copied word for word from each user turn, with the turn they came from. While the whole history fits
-the model's window they are already in context; once the oldest turns drop out, the facts from the
-dropped turns are given back to the model as a short note, so "what was my order number?" is
-answered at turn 150 as at turn 3. Extraction is deliberately rule-based: it must never invent a
-fact, and it costs nothing per turn.
+Names, numbers, codes, e-mail addresses, spelled words, dates, times and street addresses are read
+from each user turn in canonical form (`entities.py`), with their slot and the turn they came from.
+Each user turn carries its values, canonical, after the caller's words (`annotation`), so the
+reply uses "j.okafor@gmail.com" and not the transcript's "j dot okafor at gmail dot com"; a
+correction ("no, not Tuesday, Thursday the sixteenth") or a new value for a one-per-caller slot
+replaces the earlier value (`merge`). Once the oldest turns drop out of the window, the facts from
+them are given back as a short note, so "what was my order number?" is answered at turn 150 as at
+turn 3. Extraction is rule-based on purpose: it must never invent a fact, and it costs nothing.
 """
 
 from __future__ import annotations
@@ -13,24 +15,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from parley.textnorm import digits_of
+from parley.dialogue.entities import entities
 
 _NAME = re.compile(r"\b(?i:my name is|name's|i'm|i am|this is|call me)\s+([A-Z][a-z]+(?:[ -][A-Z][a-z]+)?)")
 _NOT_NAMES = {"Sorry", "Just", "Calling", "Looking", "Here", "Fine", "Not", "Good", "Okay", "So", "Still", "Really"}
-_NUMBER_CONTEXT = re.compile(
-    r"\b(order|phone|account|card|zip|postcode|post code|confirmation|tracking|reference|membership|pin|code)"
-    r"(?:\s+number)?\b", re.IGNORECASE)
-_ADDRESS = re.compile(r"\b\d+\s+(?:[A-Z][a-z]+\s+){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|"
-                      r"Blvd|Way|Court|Ct|Place|Pl|Terrace|Plaza)\b\.?")
-_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-_DATE = re.compile(rf"\b(?:(?:{_MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\d{{1,2}}(?:st|nd|rd|th)?\s+of\s+(?:{_MONTHS}))\b")
-_EMAIL = re.compile(r"\b[\w.+-]+(?:@| at )[\w-]+(?:\.| dot )(?:com|org|net|edu|io|co)\b", re.IGNORECASE)
+_CORRECTION = re.compile(r"\b(no|not|sorry|actually|i meant|correction|wrong|instead|rather|change)\b", re.IGNORECASE)
+# one value per caller: a new one replaces the old even without "no, …"
+_ONE_PER_CALLER = {"name", "surname", "last name", "first name", "family name", "email", "phone number",
+                   "mobile number", "address"}
 
 
 @dataclass(frozen=True)
 class Fact:
-    kind: str   # name | number | address | date | email
-    text: str   # verbatim (numbers: the digits, with what they are)
+    kind: str   # the slot: name | email | surname | order number | flight | date | address | …
+    text: str   # canonical value (entities.py): "ALVAREZ", "j.okafor@gmail.com", "47192"
     turn: int
 
 
@@ -39,15 +37,48 @@ def extract(user_text: str, turn: int) -> list[Fact]:
     for m in _NAME.finditer(user_text):
         if m.group(1).split()[0] not in _NOT_NAMES:
             facts.append(Fact("name", m.group(1), turn))
-    normalized = digits_of(user_text)
-    for m in _NUMBER_CONTEXT.finditer(normalized):
-        digits = re.search(r"\d[\d-]{2,}", normalized[m.end():m.end() + 40])
-        if digits:
-            facts.append(Fact("number", f"{m.group(0).lower()} {digits.group(0).replace('-', '')}", turn))
-    facts += [Fact("address", m.group(0).rstrip("."), turn) for m in _ADDRESS.finditer(user_text)]
-    facts += [Fact("date", m.group(0), turn) for m in _DATE.finditer(user_text)]
-    facts += [Fact("email", m.group(0), turn) for m in _EMAIL.finditer(user_text)]
+    facts += [Fact(e.slot, e.value, turn) for e in entities(user_text)]
     return facts
+
+
+def merge(known: list[Fact], new: list[Fact], user_text: str) -> list[Fact]:
+    """The fact store after a turn: a correction ("no, not Tuesday, Thursday the sixteenth") or a
+    new value for a one-per-caller slot replaces the earlier value of that slot."""
+    if not new:
+        return known
+    correcting = bool(_CORRECTION.search(user_text))
+    slots = {f.kind for f in new}
+    kept = [f for f in known if f.kind not in slots or not (correcting or f.kind in _ONE_PER_CALLER)]
+    return kept + new
+
+
+def _shown(f: Fact) -> str:
+    if f.text.isalpha() and f.text.isupper() and len(f.text) > 2:  # spelled letters
+        return f"{f.text.capitalize()} (spelled {'-'.join(f.text)})"
+    return f.text
+
+
+def annotation(known: list[Fact], new: list[Fact], user_text: str) -> str:
+    """What the next reply is told about this turn's details, after the caller's words: each value in
+    canonical form, and which earlier value it replaces. Written into the user turn itself (not a
+    note re-sent every turn), so it costs its few tokens of prefill once."""
+    if not new:
+        return ""
+    after = merge(known, new, user_text)
+    parts = []
+    for f in _unique(new):
+        replaced = [k.text for k in known if k.kind == f.kind and k not in after and k.text != f.text]
+        parts.append(f"{f.kind} = {_shown(f)}" + (f", replacing {', '.join(replaced)}" if replaced else ""))
+    return "(Details as heard: " + "; ".join(parts) + ")"
+
+
+def _unique(facts: list[Fact]) -> list[Fact]:
+    seen, out = set(), []
+    for f in facts:
+        if (f.kind, f.text) not in seen:
+            seen.add((f.kind, f.text))
+            out.append(f)
+    return out
 
 
 def note(facts: list[Fact], summary: str = "") -> str:
@@ -56,11 +87,7 @@ def note(facts: list[Fact], summary: str = "") -> str:
     parts = []
     if summary:
         parts.append(f"Summary of the earlier part of this call (no longer in the transcript below): {summary}")
-    seen, lines = set(), []
-    for f in facts:
-        if (f.kind, f.text) not in seen:
-            seen.add((f.kind, f.text))
-            lines.append(f"- {f.kind}: {f.text} (turn {f.turn})")
+    lines = [f"- {f.kind}: {_shown(f)} (turn {f.turn})" for f in _unique(facts)]
     if lines:
         parts.append("Earlier in this call, no longer in the transcript below, the caller said (verbatim):\n"
                      + "\n".join(lines))

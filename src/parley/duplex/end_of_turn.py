@@ -15,6 +15,12 @@ silence required before taking the floor depends on how sure we are the user has
   the `doubtful` wait (1.2 s at medium): Whisper tiny often "completes" the words before a pause
   ("last week and" → "last weekend."), so the audio's verdict must count even when the text reads
   as finished, but a finished sentence the model merely doubts should not cost the full hold;
+- the chat model finds the words unfinished (P(sentence end right after them) < 0.08, their own
+  final punctuation removed) → the `hold` wait: Whisper often turns a trailing "and" or "the" into
+  a word that ends a sentence ("two shirts and" → "two shirts in.", "about the" → "about this."),
+  which no word list catches, and Smart Turn hears the synthesized or clipped pre-pause word as
+  final (0.9+); the language model still finds "I ordered two shirts in" unfinished (0.000 vs 0.5+
+  for finished sentences, `LlamaEngine.finality`). Two-word answers ("Yes.", "Okay.") are exempt;
 - otherwise → the `unsure` wait.
 `eagerness` (low / medium / high) scales the three waits. The reply is being prepared during all of
 them (speculation), so a short wait is directly a shorter latency.
@@ -88,6 +94,7 @@ def _trailing_digits(text: str) -> int:
 P_DONE = 0.7       # Smart Turn at or above: the user is done
 P_DOUBTFUL = 0.5   # below: leaning to "not done" (Smart Turn's own decision threshold)
 P_NOT_DONE = 0.15  # below: the user is mid-utterance
+P_UNFINISHED = 0.08  # the chat model's P(sentence end) below this: the words are unfinished
 _CLOSING = re.compile(r"\b(thanks|thank you|goodbye|bye|that's all|that is all|cheers)\W*$")
 
 
@@ -99,16 +106,20 @@ class TurnVerdict:
     holding: bool  # the user is judged to be mid-turn (a good moment for an agent backchannel)
 
 
-def required_wait(p_done: float | None, text: str, eagerness: str = "medium") -> TurnVerdict:
+def required_wait(p_done: float | None, text: str, eagerness: str = "medium",
+                  p_final: float | None = None) -> TurnVerdict:
     done, unsure, doubtful, hold = WAITS_MS[eagerness]
     cue = hold_cue(text)
     if cue:
         return TurnVerdict(p_done, cue, hold, True)
     t = text.strip().lower()
-    if t.endswith("?") or (p_done is not None and p_done >= P_DONE):
-        return TurnVerdict(p_done, None, done, False)
     # Smart Turn hears a digit sequence as unfinished; once a whole number has been said, don't hold.
     number_said = bool(re.search(r"\d\W*$", digits_of(t))) and _trailing_digits(t) >= _MIN_NUMBER_DIGITS
+    if (p_final is not None and p_final < P_UNFINISHED and len(_WORD.findall(t)) > 2
+            and not _CLOSING.search(t) and not number_said):
+        return TurnVerdict(p_done, "words unfinished", hold, True)
+    if t.endswith("?") or (p_done is not None and p_done >= P_DONE):
+        return TurnVerdict(p_done, None, done, False)
     if p_done is not None and p_done < P_DOUBTFUL and t and not _CLOSING.search(t) and not number_said:
         if p_done < P_NOT_DONE:
             return TurnVerdict(p_done, "smart turn: not done", hold, True)

@@ -31,6 +31,7 @@ class Reply:
     done: bool = False           # no more chunks will come
     committed: bool = False      # the end of turn is confirmed: may be played
     transcript: asyncio.Future | None = None  # resolves to the final ASR text ("" if none)
+    finality: asyncio.Future | None = None  # resolves to the chat model's P(finished utterance), or None
     backchannel: bool = False    # an agent backchannel ("mhm"): played, never a turn or history
 
     @property

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import AsyncIterator, Callable, Iterator
@@ -27,6 +28,8 @@ from parley.clock import Clock
 from parley.components.llm.base import Message
 from parley.cpu import CpuGate
 from parley.errors import ModelUnavailableError
+
+_TRAILING_PUNCT = re.compile(r"[\s.,!?;:…\-]+$")
 
 
 class LlamaEngine:
@@ -40,6 +43,8 @@ class LlamaEngine:
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llm")
         self._llm = None
         self._aside: tuple[np.ndarray, np.ndarray] | None = None  # KV state of a prompt being prefilled aside
+        self._format = None  # the GGUF's chat template, for `finality`
+        self._ends: list[int] = []  # sentence-end token ids
         self._loading = self.executor.submit(self._load)  # load on the thread that will decode
 
     def _load(self) -> None:
@@ -73,6 +78,34 @@ class LlamaEngine:
                     yield delta
         finally:
             stream.close()
+
+    def finality(self, messages: list[Message], words: str) -> float:
+        """Blocking; run on `self.executor`. P(`words`, the caller's, in the last message, are a
+        finished utterance): the model's probability of a sentence end (".", "?", "!" or the end of
+        the turn) right after them, their own final punctuation removed (Whisper's punctuation is no evidence).
+        This is the end-of-utterance method of LiveKit's first turn detector, with the chat model
+        itself: the words are evaluated into the KV cache the reply reuses, so it costs almost
+        nothing on top of the reply's own prefill."""
+        self.ready()
+        llm = self._llm
+        if self._format is None:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            self._format = Jinja2ChatFormatter(llm.metadata["tokenizer.chat_template"], eos_token="", bos_token="")
+            ends = [".", "?", "!", "...", "…", ".\n", "?\n", "!\n", "<|im_end|>"]
+            self._ends = sorted({t[0] for e in ends if len(t := llm.tokenize(e.encode(), add_bos=False, special=True)) == 1})
+        prompt = self._format(messages=messages).prompt
+        cut = prompt.rindex(words) + len(_TRAILING_PUNCT.sub("", words))
+        tokens = llm.tokenize(prompt[:cut].encode(), add_bos=False, special=True)
+        cached = llm.input_ids[: llm.n_tokens]
+        n = 0
+        while n < min(len(cached), len(tokens) - 1) and cached[n] == tokens[n]:
+            n += 1
+        llm.n_tokens = n  # keep the common prefix; eval drops the rest of the cache
+        llm.eval(tokens[n:])
+        logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
+        top = logits.max()
+        return float(np.exp(logits[self._ends] - top).sum() / np.exp(logits - top).sum())
 
     def prefill(self, messages: list[Message]) -> None:
         """Blocking: bring `messages` into the KV cache (one token is decoded and discarded)."""
@@ -139,6 +172,11 @@ class LlamaChatModel:
 
     async def warm(self, messages: list[Message]) -> None:
         await self.clock.compute(self.engine.executor, self.engine.prefill, messages)
+
+    async def finality(self, messages: list[Message], words: str) -> float:
+        """P(the caller's `words`, in the last message, are a finished utterance); see
+        `LlamaEngine.finality`."""
+        return await self.clock.compute(self.engine.executor, self.engine.finality, messages, words)
 
     async def prefill_aside(self, messages: list[Message], cancel: CancelToken, on_live: Callable[[], None]) -> bool:
         loop = asyncio.get_running_loop()

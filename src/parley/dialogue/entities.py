@@ -1,0 +1,277 @@
+"""Entities in what the caller said, in canonical form: the grammar behind the fact store.
+
+Whisper writes what callers spell and dictate in many shapes: "A L V A R E Z", "A-L-V-A-R-E-Z",
+"j dot okafor at gmail dot com", "j.okafor@gmail.com", "U A fourteen twenty nine", "S W one A two
+A A". The LLM copies whatever shape it is given, and a 1.5B model re-joins letters and digits
+unreliably, so each value is normalised once, here, and handed to it as data:
+
+- spelled sequences: three or more single letters in a row (with "double-u", "oh"/"zero" for 0
+  inside a code, and the NATO words) → "ALVAREZ";
+- e-mail addresses: spoken or written local part, "at"/"@", a domain ending in a known top-level
+  domain → "j.okafor@gmail.com";
+- codes after a code word ("flight", "postcode", "reference", "confirmation code", …): letters and
+  numbers, said digit by digit or as numbers → "UA1429", "SW1A2AA";
+- numbers after a number word ("order number", "phone", "account", …) → digits;
+- dates ("Thursday the sixteenth", "March 3rd", "the 16th of March") and times ("three thirty pm");
+- street addresses with a unit ("flat twelve B, forty Harbour Road" → "Flat 12B, 40 Harbour Road").
+Each entity carries a slot (what it is: "surname", "email", "flight", "order number", …) so a later
+value for the same slot can replace an earlier one (a correction). Rule-based on purpose: it must
+never invent a value, and it costs nothing per turn.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from parley.textnorm import _SCALES, _TENS, _UNITS, _words_to_digits
+
+NATO = {"alpha": "A", "alfa": "A", "bravo": "B", "charlie": "C", "delta": "D", "echo": "E", "foxtrot": "F",
+        "golf": "G", "hotel": "H", "india": "I", "juliet": "J", "juliett": "J", "kilo": "K", "lima": "L",
+        "mike": "M", "november": "N", "oscar": "O", "papa": "P", "quebec": "Q", "romeo": "R", "sierra": "S",
+        "tango": "T", "uniform": "U", "victor": "V", "whiskey": "W", "whisky": "W", "x-ray": "X", "xray": "X",
+        "yankee": "Y", "zulu": "Z"}
+_TLDS = {"com", "org", "net", "edu", "io", "co", "uk", "de", "fr", "ca", "au", "info", "biz", "us", "ie", "nl", "es", "it"}
+_CODE_SLOTS = re.compile(
+    r"\b(flight|post ?code|zip(?: code)?|reference|booking|confirmation|tracking|policy|membership|ticket|voucher"
+    r"|registration|license plate|licence plate|account|order|customer|invoice|serial|product|discount|promo)"
+    r"(?: (?:number|code|id|reference|no))?\b", re.IGNORECASE)
+_NUMBER_SLOTS = re.compile(r"\b(phone|mobile|cell|telephone|card)(?: number)?\b", re.IGNORECASE)
+_NAME_SLOTS = re.compile(r"\b(surname|last name|family name|first name|name)\b", re.IGNORECASE)
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+             "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
+             "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
+             "twentieth": 20, "thirtieth": 30}
+_WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_ORD = r"(?:\d{1,2}(?:st|nd|rd|th)?|(?:twenty|thirty)[ -]?(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)|" \
+       + "|".join(_ORDINALS) + ")"
+_DATE = re.compile(rf"\b(?:({_WEEKDAYS}),? )?(?:the )?({_ORD})(?: of)? ({_MONTHS})\b|\b({_MONTHS}) (?:the )?({_ORD})\b"
+                   rf"|\b({_WEEKDAYS}),? (?:the )?({_ORD})\b", re.IGNORECASE)
+_TIME = re.compile(r"\b(\d{1,2})(?::?(\d{2}))? ?([ap])\.? ?m\b|\b(\d{1,2}):(\d{2})\b", re.IGNORECASE)
+_STREET = r"(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|Terrace|Close|Crescent)"
+_ADDRESS = re.compile(rf"\b(?:(flat|apartment|apt|unit|suite) (\w+(?: [a-z])?),? )?(\d+[a-z]?) ((?:[A-Z][a-z]+ ){{1,3}}{_STREET})\b",
+                      re.IGNORECASE)
+_LETTER_WORDS = {"double-u": "W", "double u": "W", "dub": "W", "ex": "X", "why": "Y", "zed": "Z", "zee": "Z", "bee": "B",
+                 "see": "C", "cee": "C", "dee": "D", "gee": "G", "jay": "J", "kay": "K", "pee": "P", "cue": "Q",
+                 "queue": "Q", "tee": "T", "vee": "V", "you": "U", "are": "R", "eye": "I", "oh": "O"}
+
+
+@dataclass(frozen=True)
+class Entity:
+    slot: str   # what it is: "surname", "email", "flight", "order number", "date", …
+    value: str  # canonical
+    said: str   # the transcript words it came from
+
+
+def _tokens(text: str) -> list[str]:
+    """Words, digit strings and the separators an e-mail needs ('.', '@')."""
+    text = re.sub(r"\bdouble[ -]u\b", "double-u", text, flags=re.IGNORECASE)
+    return re.findall(r"double-u|x-ray|[A-Za-z]+(?:'[a-z]+)?|\d+|[@.]", text)
+
+
+def _char(tok: str) -> str | None:
+    """The letter a token spells, or None: single letters, 'double-u', NATO words."""
+    t = tok.lower()
+    if len(t) == 1 and t.isalpha():
+        return t.upper()
+    if t == "double-u":
+        return "W"
+    return NATO.get(t)
+
+
+def spelled(text: str) -> list[tuple[str, str]]:
+    """(canonical letters, words) for each run of three or more letters said one by one."""
+    toks = [t for t in _tokens(text) if t != "."]
+    out, run = [], []
+    for tok in toks + [""]:
+        c = _char(tok) if tok else None
+        if c is not None:
+            run.append((c, tok))
+            continue
+        if len(run) >= 3:
+            out.append(("".join(c for c, _ in run), " ".join(t for _, t in run)))
+        run = []
+    return out
+
+
+def emails(text: str) -> list[tuple[str, str]]:
+    """(address, words) for each e-mail address, spoken ("j dot smith at gmail dot com") or written."""
+    toks = _tokens(text)
+    low = [t.lower() for t in toks]
+    out = []
+    for i, t in enumerate(low):
+        if t not in ("at", "@"):
+            continue
+        domain, j = [], i + 1
+        while j < len(low) and (low[j].isalnum() or low[j] == "."):
+            if low[j] in ("dot", "."):
+                if j + 1 < len(low) and low[j + 1].isalnum() and low[j + 1] != "dot":
+                    domain.append(".")
+                    j += 1
+                    continue
+                break
+            if domain and domain[-1] != ".":
+                break
+            domain.append(low[j])
+            j += 1
+        if len(domain) < 3 or domain[-1] not in _TLDS or "." not in domain:
+            continue
+        local, k = [], i - 1
+        while k >= 0 and low[k] not in _EMAIL_STOP and (low[k].isalnum() or low[k] == "."):
+            local.insert(0, "." if low[k] in ("dot", ".") else "_" if low[k] == "underscore" else
+                         "-" if low[k] in ("dash", "hyphen") else low[k])
+            k -= 1
+        while local and local[0] in "._-":
+            local.pop(0)
+        if not local:
+            continue
+        out.append(("".join(local) + "@" + "".join(domain), " ".join(toks[k + 1:j])))
+    return out
+
+
+_EMAIL_STOP = {"is", "my", "email", "e", "mail", "address", "it's", "its", "me", "at", "the", "was", "to", "you",
+               "reach", "and", "on", "please", "that", "so", "use", "it", "under", "send", "write", "contact", "@",
+               "oh", "yes", "no", "sorry", "actually", "um", "uh"}
+
+
+def _code_value(words: list[str]) -> tuple[str, int]:
+    """Letters and numbers said one after another → (canonical code, words used)."""
+    out, i, num = [], 0, []
+
+    def flush_num() -> None:
+        if num:
+            out.append(_words_to_digits(num))
+            num.clear()
+
+    while i < len(words):
+        w = words[i].lower()
+        if w in _UNITS or w in _TENS or (w in _SCALES and num):
+            if w == "oh" and not (out or num):
+                break
+            num.append("zero" if w == "oh" else w)
+            i += 1
+            continue
+        flush_num()
+        if w.isdigit():
+            out.append(w)
+        elif re.fullmatch(r"[a-z]\d+|\d+[a-z]", w):
+            out.append(w.upper())
+        elif (c := _char(w)) is not None and (len(w) == 1 or w in NATO or w == "double-u"):
+            out.append(c)
+        else:
+            break
+        i += 1
+    flush_num()
+    return "".join(out).upper(), i
+
+
+def codes(text: str) -> list[tuple[str, str, str]]:
+    """(slot, code, words) for each code named by a code or number word ("flight", "postcode", "order
+    number", "phone number", …) and said right after it (after "is", "it's", a colon)."""
+    out = []
+    for rx in (_CODE_SLOTS, _NUMBER_SLOTS):
+        for m in rx.finditer(text):
+            rest = _tokens(text[m.end():])
+            while rest and rest[0].lower() in ("is", "it's", "its", "was", "number", "code", "the", "my", "will",
+                                               "be", "of", "um", "uh", "."):
+                rest = rest[1:]
+            words = [w for w in rest[:16] if w != "."]
+            value, n = _code_value(words)
+            if len(value) >= 3 and any(ch.isdigit() for ch in value):
+                out.append((m.group(0).lower(), value, " ".join(words[:n])))
+    return out
+
+
+def _day(tok: str) -> int | None:
+    t = tok.lower().replace("-", " ")
+    if m := re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?", t):
+        return int(m.group(1))
+    parts = t.split()
+    if len(parts) == 2 and parts[0] in ("twenty", "thirty") and parts[1] in _ORDINALS:
+        return _TENS[parts[0]] + _ORDINALS[parts[1]]
+    return _ORDINALS.get(t)
+
+
+def dates(text: str) -> list[tuple[str, str]]:
+    out = []
+    for m in _DATE.finditer(text):
+        if m.group(2):
+            weekday, day, month = m.group(1), _day(m.group(2)), m.group(3)
+        elif m.group(4):
+            weekday, day, month = None, _day(m.group(5)), m.group(4)
+        else:
+            weekday, day, month = m.group(6), _day(m.group(7)), None
+        if day is None or not 1 <= day <= 31:
+            continue
+        value = " ".join(x for x in (weekday and weekday.capitalize(), month and month.capitalize(),
+                                      _ordinal(day)) if x)
+        out.append((value, m.group(0)))
+    return out
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def times(text: str) -> list[tuple[str, str]]:
+    out = []
+    for m in _TIME.finditer(text):
+        if m.group(1):
+            h, mi, ap = int(m.group(1)), m.group(2) or "00", m.group(3).lower()
+            out.append((f"{h}:{mi} {ap}m", m.group(0)))
+        else:
+            out.append((f"{int(m.group(4))}:{m.group(5)}", m.group(0)))
+    return out
+
+
+def addresses(text: str) -> list[tuple[str, str]]:
+    out = []
+    for m in _ADDRESS.finditer(text):
+        unit = f"{m.group(1).capitalize()} {m.group(2).replace(' ', '').upper()}, " if m.group(1) else ""
+        out.append((f"{unit}{m.group(3).upper()} {m.group(4)}", m.group(0)))
+    return out
+
+
+def entities(text: str) -> list[Entity]:
+    """Every entity in one user turn, canonical, with its slot. Number words are read as digits
+    first ("forty Harbour Road" → "40 Harbour Road"), except inside spelled runs and codes."""
+    found: list[Entity] = []
+    for value, said in emails(text):
+        found.append(Entity("email", value, said))
+    digits = _number_words_to_digits(text)
+    for slot, value, said in codes(text):
+        if not any(e.slot == "email" and said and said.split()[0] in e.said for e in found):
+            found.append(Entity(slot, value, said))
+    name_slot = _NAME_SLOTS.search(text)
+    for value, said in spelled(text):
+        if any(said.split()[0].lower() in e.said.lower().split() for e in found):
+            continue  # letters that belong to an e-mail or a code already found
+        slot = name_slot.group(1).lower() if name_slot else "spelled"
+        found.append(Entity(slot, value, said))
+    found += [Entity("date", v, s) for v, s in dates(digits)]
+    found += [Entity("time", v, s) for v, s in times(digits)]
+    found += [Entity("address", v, s) for v, s in addresses(digits)]
+    return found
+
+
+def _number_words_to_digits(text: str) -> str:
+    """Runs of number words → digits, leaving all else as it was ("forty Harbour" → "40 Harbour")."""
+    words = list(re.finditer(r"[A-Za-z]+|\S+", text))
+    out, i, pos = [], 0, 0
+    while i < len(words):
+        run = []
+        j = i
+        while j < len(words) and words[j].group(0).lower() in {**_UNITS, **_TENS, **_SCALES} \
+                and words[j].group(0).lower() not in ("o", "oh", "a"):
+            run.append(words[j].group(0).lower())
+            j += 1
+        if run and not (len(run) == 1 and run[0] == "one"):
+            out.append(text[pos:words[i].start()] + _words_to_digits(run))
+            pos = words[j - 1].end()
+            i = j
+        else:
+            i += 1
+    out.append(text[pos:])
+    return "".join(out)

@@ -1,0 +1,27 @@
+"""The entity grammar: what callers spell and dictate, in the shapes Whisper writes it, made canonical."""
+
+import pytest
+
+from parley.dialogue.entities import entities
+
+
+@pytest.mark.parametrize("said, expected", [
+    ("Hi, my last name is Alvarez, that is A L V A R E Z.", [("last name", "ALVAREZ")]),
+    ("My last name is Elmer, that is A-L-V-A-R-E-Z.", [("last name", "ALVAREZ")]),
+    ("It's spelled double-u, E, B, B.", [("spelled", "WEBB")]),
+    ("My email address is j dot okafor at gmail dot com.", [("email", "j.okafor@gmail.com")]),
+    ("Email me at anna dot berg at gmail dot com please.", [("email", "anna.berg@gmail.com")]),
+    ("it's j.smith@yahoo.co.uk", [("email", "j.smith@yahoo.co.uk")]),
+    ("My flight is U A fourteen twenty nine to Denver.", [("flight", "UA1429")]),
+    ("The postcode is S W one A two A A.", [("postcode", "SW1A2AA")]),
+    ("My confirmation code is K 7 Q 4 2.", [("confirmation code", "K7Q42")]),
+    ("Booking reference is bravo oh seven two.", [("booking reference", "B072")]),
+    ("My order number is four seven one nine two.", [("order number", "47192")]),
+    ("No, sorry, not Tuesday. Thursday the sixteenth.", [("date", "Thursday 16th")]),
+    ("the 3rd of March at 10:30", [("date", "March 3rd"), ("time", "10:30")]),
+    ("I live at flat twelve B, forty Harbour Road.", [("address", "Flat 12B, 40 Harbour Road")]),
+    ("I am calling about the jacket I bought on Saturday.", []),  # nothing to invent
+    ("I need it in black or maybe dark blue if you have it.", []),
+])
+def test_entities_are_canonical(said, expected):
+    assert [(e.slot, e.value) for e in entities(said)] == expected
