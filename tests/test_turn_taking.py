@@ -24,6 +24,10 @@ from parley.transports.loopback import UserLine
     ("I would like to change the delivery address to.", "trailing 'to'"),
     ("I think the problem is that.", "clause announced"),
     ("Could you tell me about the?", "trailing 'the'"),
+    ("My email is j.", "e-mail in progress"),
+    ("You can email me at Anna.", "e-mail in progress"),
+    ("The postcode is SW1.", "code in progress"),
+    ("The reference number is Q.", "code in progress"),
 ])
 def test_transcript_cues_hold_the_floor(text, cue):
     assert hold_cue(text) == cue
@@ -32,7 +36,8 @@ def test_transcript_cues_hold_the_floor(text, cue):
 @pytest.mark.parametrize("text", ["What time do you close?", "Thanks, that's all.", "I have four cats", "I like that.",
                                   "Please come in.",
                                   "My order number is 4.7192.", "Can you remind me what my order number was?",
-                                  "What is it for?"])
+                                  "What is it for?", "My email address is j dot okafor at gmail dot com.",
+                                  "The postcode is SW1A 2AA.", "My flight is BA 287 to Lisbon.", "I forgot my code."])
 def test_finished_sentences_carry_no_hold_cue(text):
     assert hold_cue(text) is None
 
@@ -49,6 +54,31 @@ def test_waits_follow_confidence_and_eagerness():
     assert required_wait(0.03, "My order number is 4.4 7192", "medium").wait_ms == WAITS_MS["medium"][1]
     assert required_wait(0.9, "my number is four four", "medium").wait_ms == WAITS_MS["medium"][3]
     assert required_wait(0.9, "Okay?", "high").wait_ms < required_wait(0.9, "Okay?", "low").wait_ms
+    # Whisper wrote "two shirts and" as "two shirts in." and Smart Turn agreed; the chat model did not
+    assert required_wait(0.97, "I ordered two shirts in.", "medium", p_final=0.0002).cue == "words unfinished"
+    assert required_wait(0.97, "I ordered two shirts in.", "medium", p_final=0.0002).wait_ms == WAITS_MS["medium"][3]
+    assert required_wait(0.97, "Yes.", "medium", p_final=0.05).wait_ms == WAITS_MS["medium"][0]  # short answers
+    assert required_wait(0.97, "Do you ship to Canada?", "medium", p_final=0.58).wait_ms == WAITS_MS["medium"][0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("voice,condition", [("joe", "clean"), ("espeak-us-f", "phone")])
+def test_a_pause_after_and_gets_no_reply_in_two_voices_one_on_the_phone(voice, condition):
+    """1.5 s after "and", each piece synthesized on its own (so the pre-pause word ends with a
+    sentence's falling pitch, which Smart Turn takes for an end): no agent reply in the pause."""
+    from parley.bench.conditions import active_rms, line_filter
+    from parley.bench.voices import speak_as_user
+    from parley.config import CascadeConfig
+
+    first, second = speak_as_user("I ordered two shirts and", voice), speak_as_user("only one of them arrived.", voice)
+    pcm = np.concatenate([first, np.zeros(int(1.5 * 16000), dtype=np.float32), second])
+    if condition != "clean":
+        pcm = line_filter(condition, active_rms(pcm))(pcm)
+    res = asyncio.run(run_conversation(CascadeConfig(), [UserLine("two shirts", pcm)], clock=RealClock()))
+    sim = res.log.of("sim_utterance")[0]
+    pause_end = sim.start + (len(first) + 1.5 * 16000) / 16000
+    replies = [e.t for e in res.log.events if e.kind == "agent_audio_started" and e.turn > 0]
+    assert replies and min(replies) > pause_end, "the agent took the floor in the pause after 'and'"
 
 
 def test_no_reply_during_a_pause_in_the_middle_of_a_number(fast_cfg, user_speech):

@@ -83,7 +83,45 @@ def hold_cue(text: str) -> str | None:
     if (last in _NUMBER_WORDS or last.isdigit()) and _NUMBER_CONTEXT.search(tail):
         if _trailing_digits(tail) < _MIN_NUMBER_DIGITS:
             return "number in progress"
-    return None
+    return value_in_progress(t)
+
+
+# "my e-mail is", "the postcode is", "my flight is", "I live at": a value is announced
+_ANNOUNCED = re.compile(r"(e-?mail(?: address)?|email me at|post ?code|zip(?: code)?|flight(?: number)?|reference"
+                        r"(?: number)?|booking(?: reference)?|confirmation(?: code| number)?|code|tracking(?: number)?"
+                        r"|order number|account number|phone number|number|surname|last name|i live at|address)"
+                        r"(?: is| was|'s)?\W*$|\b(e-?mail(?: address)?|post ?code|flight(?: number)?|reference(?: number)?"
+                        r"|confirmation(?: code)?|code|surname|last name|i live at|address)(?: is| was|'s)?\s+(.+)$")
+_MIN_CODE_CHARS = 4  # booking codes, flight numbers and postcodes are rarely shorter
+
+
+def value_in_progress(t: str) -> str | None:
+    """An announced value that is not complete yet: "my e-mail is j." (no domain), "the postcode is
+    SW1.", "my flight is B at 2", "the reference number is Q" — Whisper writes the half-said value as a
+    finished sentence and Smart Turn agrees, but the grammar of the value says it is unfinished."""
+    m = _ANNOUNCED.search(t)
+    if m is None:
+        return None
+    if m.group(1):
+        return "value announced"
+    slot, value = m.group(2), m.group(3)
+    words = _WORD.findall(value)
+    if len(words) > 4:
+        return None  # the sentence moved on
+    if slot.startswith(("e-mail", "email")):
+        return None if re.search(r"(@|\bat\b).*(\.|\bdot\b)\s*[a-z]{2,}", value) else "e-mail in progress"
+    if slot in ("i live at", "address"):
+        return None if len(words) >= 3 else "address in progress"
+    if slot in ("surname", "last name"):
+        return None
+    chars = ""
+    for i, w in enumerate(words):  # the code: letters and digits up to the first ordinary word
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        if len(w) == 1 or any(c.isdigit() for c in w) or (len(w) <= 3 and any(c.isdigit() for c in nxt)):
+            chars += w
+        else:
+            break
+    return "code in progress" if len(chars) < _MIN_CODE_CHARS else None
 
 
 def _trailing_digits(text: str) -> int:
