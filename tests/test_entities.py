@@ -12,6 +12,10 @@ from parley.dialogue.entities import entities
     ("My email address is j dot okafor at gmail dot com.", [("email", "j.okafor@gmail.com")]),
     ("Email me at anna dot berg at gmail dot com please.", [("email", "anna.berg@gmail.com")]),
     ("it's j.smith@yahoo.co.uk", [("email", "j.smith@yahoo.co.uk")]),
+    ("my email address is samatoutlook.com", [("email", "sam@outlook.com")]),  # Whisper glued the "at"
+    ("it is j dot o k a f o r at gmail dot com", [("email", "j.okafor@gmail.com")]),
+    ("My last name is Alvarez, that is the LVAR EZ.", [("last name", "LVAREZ")]),  # capital clumps after "that is"
+    ("I need it ASAP, OK?", []),
     ("My flight is U A fourteen twenty nine to Denver.", [("flight", "UA1429")]),
     ("The postcode is S W one A two A A.", [("postcode", "SW1A2AA")]),
     ("My confirmation code is K 7 Q 4 2.", [("confirmation code", "K7Q42")]),

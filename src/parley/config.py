@@ -85,6 +85,9 @@ def check_regex(patterns: list[str]) -> list[str]:
     return patterns
 
 
+READBACK = Literal["email", "spelled", "code", "number", "date", "time", "address"]
+
+
 class ProcedureStep(_Strict):
     """One step of a procedure the agent must follow; `check` is a regex on the agent's heard words
     showing the step was done, `requires` the steps that must be done first (a gate)."""
@@ -93,6 +96,8 @@ class ProcedureStep(_Strict):
     check: str
     requires: list[str] = []
     say: str | None = Field(None, description="What the agent says to do this step when a reply tried to skip it.")
+    readback: list[READBACK] | None = Field(
+        None, description="While this is the first step not done: the values to read back (overrides `readback`).")
 
     _regex = field_validator("check")(lambda v: check_regex([v])[0])
 
@@ -115,6 +120,10 @@ class CascadeConfig(_Strict):
     tts: TTSConfig = TTSConfig()
     knowledge: KnowledgeConfig = KnowledgeConfig()
     procedure: list[ProcedureStep] = Field([], description="Ordered steps, tracked per turn (see docs/scenarios.md).")
+    readback: list[READBACK] = Field(
+        ["email", "spelled", "code"], description="Values the agent reads back for confirmation as soon as the "
+        "caller gives them (dialogue/readback.py); [] = never."
+    )
     limits: list[Limit] = Field([], description="Statements the agent must never make (see docs/scenarios.md).")
     persona_limits: bool = Field(
         True, description="Enforce the limits the persona states in prose (medical or legal advice, refund "

@@ -75,6 +75,7 @@ class SimUtterance(Event):
     start: float = 0.0
     end: float = 0.0
     pauses: list = field(default_factory=list)  # [start, end] of each silence spliced into the line
+    answer: bool = False  # the caller answering the agent's read-back, not a scripted turn
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,27 @@ class ProcedureGuard(Event):
     step: str = ""
     gate: str = ""
     dropped: str = ""
+    said: str = ""
+
+
+@dataclass(frozen=True)
+class FactStored(Event):
+    """A caller's value entered the fact store (canonical, `dialogue/entities.py`), replacing `replaced`."""
+    kind: ClassVar[str] = "fact_stored"
+    turn: int = 0
+    slot: str = ""
+    value: str = ""
+    replaced: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReadBack(Event):
+    """The agent read values back for confirmation (`action` confirm: as a question, the LLM not
+    called; state: before the LLM's answer) or asked for a value that never arrived whole (ask_again)."""
+    kind: ClassVar[str] = "read_back"
+    turn: int = 0
+    action: str = ""
+    values: list = field(default_factory=list)
     said: str = ""
 
 

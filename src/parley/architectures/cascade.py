@@ -40,19 +40,20 @@ from parley.dialogue.knowledge import KnowledgeBase, read_document
 from parley.dialogue.limits import LimitGuard, active_limits
 from parley.dialogue.persona import DEFAULT_PERSONA, procedure_lines, system_prompt
 from parley.dialogue.procedure import ProcedureTracker
+from parley.dialogue.readback import ReadBack
 from parley.dialogue.reply_gate import ReplyGate
 from parley.dialogue.summary import RollingSummary
 from parley.duplex.backchannel import ASR_PROMPT, is_backchannel
 from parley.duplex.echo import EchoGuard
 from parley.duplex.floor import Floor
-from parley.duplex.end_of_turn import required_wait
+from parley.duplex.end_of_turn import hold_cue, required_wait
 from parley.duplex.endpointing import EndpointEvent, Signal, SilenceEndpointer
 from parley.duplex.playout import Playout, Reply
 from parley.errors import ParleyError
 from parley.events import (
-    AgentTurn, AsrFinal, AsrPartial, Backchannel, ComponentError, EventLog, LimitBreached, LlmDone, LlmFirstToken,
-    LlmRequest, ProcedureGuard, ProcedureStepDone, SpeculationCancelled, SpeculationStarted, TtsChunk,
-    TurnEndPredicted, TurnPrediction, UserSpeechStarted, UserSpeechStopped,
+    AgentTurn, AsrFinal, AsrPartial, Backchannel, ComponentError, EventLog, FactStored, LimitBreached, LlmDone,
+    LlmFirstToken, LlmRequest, ProcedureGuard, ProcedureStepDone, ReadBack as ReadBackEvent, SpeculationCancelled,
+    SpeculationStarted, TtsChunk, TurnEndPredicted, TurnPrediction, UserSpeechStarted, UserSpeechStopped,
 )
 
 
@@ -81,6 +82,7 @@ class CascadeAgent:
         self.procedure = ProcedureTracker(cfg.procedure)
         self.limits = LimitGuard(active_limits(cfg.persona or DEFAULT_PERSONA, cfg.limits, cfg.persona_limits))
         self.reply_gate = ReplyGate(self.procedure, cfg.max_reply_words, self.limits)
+        self.readback = ReadBack(cfg.readback)
         self.grounding = None
         if cfg.knowledge.path:
             from parley.dialogue.grounding import Grounding
@@ -298,9 +300,17 @@ class CascadeAgent:
             messages = self.history.messages(tr.text, reference)
             if self.turn_detector is not None and not reply.finality.done():
                 reply.finality.set_result(await self._finality(messages, tr.text))
-            self.log.emit(LlmRequest, turn=reply.turn, messages=len(messages))
             splitter = ClauseSplitter(self.cfg.tts.first_clause_min_words, self.cfg.tts.clause_min_words,
                                       self.cfg.tts.first_clause_max_words)
+            plan = self._read_back(reply, tr.text)
+            if plan is not None:
+                stage = "tts"
+                for clause in splitter.feed(plan.line + " ") + (splitter.flush() if plan.action != "state" else []):
+                    await self._deliver(reply, splitter.text, clause)
+                if plan.action != "state":
+                    return  # the caller answers the read-back (or says the value again) first
+            stage = "llm"
+            self.log.emit(LlmRequest, turn=reply.turn, messages=len(messages))
             tokens = 0
             complete = False  # the gate ended the reply: nothing after it is spoken
             gen = reply.cancel.child()  # ends the LLM stream alone when the reply is complete
@@ -341,6 +351,15 @@ class CascadeAgent:
             for fut in (reply.transcript, reply.finality):
                 if not fut.done():
                     fut.set_result("" if fut is reply.transcript else None)
+
+    def _read_back(self, reply: Reply, text: str):
+        """The read-back or ask-again line this reply starts with (`dialogue/readback.py`), or None."""
+        step = self.procedure.current()
+        plan = self.readback.plan(reply.turn, self.history.heard_facts(text), text, hold_cue(text),
+                                  step.readback if step is not None else None)
+        if plan is not None:
+            self.log.emit(ReadBackEvent, turn=reply.turn, action=plan.action, values=list(plan.values), said=plan.line)
+        return plan
 
     async def _finality(self, messages, words: str) -> float | None:
         """The chat model's P(the caller's words are a finished utterance); None where the model
@@ -417,7 +436,15 @@ class CascadeAgent:
     def _on_reply_finished(self, reply: Reply, heard: str, interrupted: bool) -> None:
         if reply.backchannel or not reply.user_text:
             return
+        before = list(self.history.facts)
         self.history.add(reply.user_text, heard, interrupted=interrupted)
+        for fact in self.history.facts:
+            if fact not in before:
+                gone = [f.text for f in before if f.kind == fact.kind and f not in self.history.facts
+                        and f.text != fact.text]
+                self.log.emit(FactStored, turn=reply.turn, slot=fact.kind, value=fact.text, replaced=gone)
+        if heard:
+            self.readback.heard(reply.turn)
         self.limits.heard_from_caller(reply.user_text)
         self.log.emit(AgentTurn, turn=reply.turn, user=reply.user_text, agent=heard, interrupted=interrupted)
         self.memory.reply_heard()

@@ -70,6 +70,7 @@ class UserTurn(_Model):
     monologue: bool = False  # a long telling (≥ 20 s, with pauses): the agent should only backchannel
     backchannel_ms: int | None = Field(None, ge=0)  # said this long into the agent's reply; should be ignored
     barge_in_ms: int | None = Field(None, ge=0)     # said this long into the agent's reply; takes the floor
+    readback: str | None = None  # the true value said in this turn: the caller confirms a right read-back, corrects a wrong one
     expect: Expect | None = None
 
     @model_validator(mode="after")

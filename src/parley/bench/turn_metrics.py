@@ -50,8 +50,9 @@ class CaseLog:
 
 
 def user_lines(events) -> list:
-    """The simulated user's lines (`sim_utterance`, in the order they were said)."""
-    return [e for e in events if e.kind == "sim_utterance"]
+    """The simulated user's scripted lines (`sim_utterance`, in the order they were said); a
+    caller's answer to a read-back belongs to the turn before it, whose window it falls in."""
+    return [e for e in events if e.kind == "sim_utterance" and not getattr(e, "answer", False)]
 
 
 def line_windows(events) -> list[tuple]:

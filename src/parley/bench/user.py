@@ -5,6 +5,9 @@ reacts to the agent's audio: by default a turn starts `gap_ms` after the agent h
 backchannel or a barge-in starts that many ms after the agent's reply became audible; a
 mid-utterance pause is silence spliced in after word N, so the agent hears exactly the pause the
 scenario asks for (and the line records where each pause lies, for the Full-Duplex-Bench export).
+A turn with `readback: VALUE` answers the agent's read-back of it: "Yes, that's right." when the
+agent read it back right, "No, it is A L V A R E Z." when wrong, spelling an e-mail's name the
+second time (at most three answers).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import numpy as np
 from parley.audio.frame import SAMPLE_RATE
 from parley.bench.scenario import Scenario, UserTurn
 from parley.bench.voices import DEFAULT_VOICE, speak_as_user
+from parley.dialogue.readback import say_email
 from parley.transports.loopback import UserLine
 
 
@@ -44,8 +48,27 @@ def line_for(turn: UserTurn, voice: str = DEFAULT_VOICE) -> UserLine:
     else:
         pcm, spans, text = speak_as_user(turn.say, voice), [], turn.say
     overlap_ms = turn.backchannel_ms if turn.backchannel_ms is not None else turn.barge_in_ms
+    answers = None
+    if turn.readback:
+        said = ["Yes, that's right.", f"No, it is {say_value(turn.readback)}.",
+                f"No, it is {say_value(turn.readback, spell=True)}."]
+        answers = tuple(UserLine(text, speak_as_user(text, voice)) for text in said)
     return UserLine(text, pcm, gap_s=turn.gap_ms / 1000, pauses=tuple(spans),
-                    after_agent_starts_s=None if overlap_ms is None else overlap_ms / 1000)
+                    after_agent_starts_s=None if overlap_ms is None else overlap_ms / 1000,
+                    readback=turn.readback, answers=answers)
+
+
+def say_value(value: str, spell: bool = False) -> str:
+    """How a caller says a value again when correcting a read-back: e-mails with "at" and "dot"
+    (with `spell`, as people do the second time, the part before the "@" letter by letter), anything
+    else letter by letter ("A L V A R E Z", "U A 1 4 2 9")."""
+    if "@" in value:
+        local, _, domain = value.partition("@")
+        if spell:
+            local = " dot ".join(" ".join(part) for part in local.split("."))
+            return f"{local} at {say_email('@' + domain)[4:]}"
+        return say_email(value)
+    return " ".join(c for c in value.upper() if c.isalnum())
 
 
 def user_lines(scenario: Scenario, voice: str | None = None) -> list[UserLine]:

@@ -80,23 +80,49 @@ def _char(tok: str) -> str | None:
     return NATO.get(t)
 
 
+_SPELL_CUE = re.compile(r"\b(spelled|spell|spelling|that is|that's|as in)\W*(the\W+)?$", re.IGNORECASE)
+
+
 def spelled(text: str) -> list[tuple[str, str]]:
-    """(canonical letters, words) for each run of three or more letters said one by one."""
-    toks = [t for t in _tokens(text) if t != "."]
+    """(canonical letters, words) for each run of three or more letters said one by one. After a
+    spelling cue ("that is", "spelled") Whisper also writes letters in capital clumps ("the LVAR EZ"),
+    which count as letters too."""
+    toks = [m for m in re.finditer(r"double-u|x-ray|[A-Za-z]+(?:'[a-z]+)?|\d+", _DOUBLE_U.sub("double-u", text))]
     out, run = [], []
-    for tok in toks + [""]:
-        c = _char(tok) if tok else None
+
+    def close() -> None:
+        if sum(len(c) for c, _, _ in run) >= 3 and (len(run) > 1 or len(run[0][0]) >= 3):
+            out.append(("".join(c for c, _, _ in run), " ".join(t for _, t, _ in run)))
+        run.clear()
+
+    for m in toks:
+        tok = m.group(0)
+        c = _char(tok)
+        if c is None and tok.isalpha() and tok.isupper() and 2 <= len(tok) <= 8 and tok not in _CAPS_WORDS:
+            start = run[0][2] if run else m.start()
+            if _SPELL_CUE.search(text[:start]):
+                c = tok
         if c is not None:
-            run.append((c, tok))
+            run.append((c, tok, run[0][2] if run else m.start()))
             continue
-        if len(run) >= 3:
-            out.append(("".join(c for c, _ in run), " ".join(t for _, t in run)))
-        run = []
+        close()
+    close()
     return out
+
+
+_DOUBLE_U = re.compile(r"\bdouble[ -]u\b", re.IGNORECASE)
+_CAPS_WORDS = {"OK", "US", "USA", "UK", "TV", "ID", "AM", "PM", "IT", "ASAP", "FAQ"}
+
+
+# Whisper glues "at" into the words around it ("samatoutlook.com", "bergetgmail.com"); with a
+# well-known mail provider after it the split is unambiguous
+_PROVIDERS = "gmail|googlemail|yahoo|outlook|hotmail|icloud|aol|protonmail|proton|live|msn|gmx|mail"
+_GLUED = re.compile(rf"\b([a-z0-9]+(?:\.[a-z0-9]+)*?)\s?(?:at|et|@)\s?({_PROVIDERS})\.", re.IGNORECASE)
 
 
 def emails(text: str) -> list[tuple[str, str]]:
     """(address, words) for each e-mail address, spoken ("j dot smith at gmail dot com") or written."""
+    text = _GLUED.sub(lambda m: f"{m.group(1)} at {m.group(2)}.", text)
     toks = _tokens(text)
     low = [t.lower() for t in toks]
     out = []
@@ -119,8 +145,11 @@ def emails(text: str) -> list[tuple[str, str]]:
             continue
         local, k = [], i - 1
         while k >= 0 and low[k] not in _EMAIL_STOP and (low[k].isalnum() or low[k] == "."):
-            local.insert(0, "." if low[k] in ("dot", ".") else "_" if low[k] == "underscore" else
-                         "-" if low[k] in ("dash", "hyphen") else low[k])
+            tok = "." if low[k] in ("dot", ".") else "_" if low[k] == "underscore" else \
+                "-" if low[k] in ("dash", "hyphen") else low[k]
+            if local and tok not in "._-" and local[0] not in "._-" and not (len(tok) == 1 and len(local[0]) == 1):
+                break  # two words with no "dot" between them: the first is not part of the address
+            local.insert(0, tok)
             k -= 1
         while local and local[0] in "._-":
             local.pop(0)
@@ -130,7 +159,7 @@ def emails(text: str) -> list[tuple[str, str]]:
     return out
 
 
-_EMAIL_STOP = {"is", "my", "email", "e", "mail", "address", "it's", "its", "me", "at", "the", "was", "to", "you",
+_EMAIL_STOP = {"is", "my", "email", "emails", "e", "mail", "address", "addresses", "it's", "its", "me", "at", "the", "was", "to", "you",
                "reach", "and", "on", "please", "that", "so", "use", "it", "under", "send", "write", "contact", "@",
                "oh", "yes", "no", "sorry", "actually", "um", "uh"}
 
@@ -155,8 +184,8 @@ def _code_value(words: list[str]) -> tuple[str, int]:
         flush_num()
         if w.isdigit():
             out.append(w)
-        elif re.fullmatch(r"[a-z]\d+|\d+[a-z]", w):
-            out.append(w.upper())
+        elif re.fullmatch(r"[a-z0-9]*\d[a-z0-9]*", w) and len(w) <= 10:
+            out.append(w.upper())  # Whisper joins a code's letters and digits: "k7Q42"
         elif (c := _char(w)) is not None and (len(w) == 1 or w in NATO or w == "double-u"):
             out.append(c)
         else:

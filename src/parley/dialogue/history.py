@@ -57,6 +57,10 @@ class History:
         self.facts = merge(self.facts, extract(said, len(self.turns) + 1), said)
         self.turns.append((user, agent))
 
+    def heard_facts(self, user: str) -> list[Fact]:
+        """The facts in the next user turn (with any words carried over from a cut turn)."""
+        return extract(f"{self.pending} {user}".strip(), len(self.turns) + 1)
+
     def annotated(self, user: str) -> str:
         """The caller's words followed by their details in canonical form (`memory.annotation`)."""
         if "(Details as heard:" in user:

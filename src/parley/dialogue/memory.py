@@ -47,9 +47,29 @@ def merge(known: list[Fact], new: list[Fact], user_text: str) -> list[Fact]:
     if not new:
         return known
     correcting = bool(_CORRECTION.search(user_text))
+    new = relabel(known, new, user_text)
     slots = {f.kind for f in new}
     kept = [f for f in known if f.kind not in slots or not (correcting or f.kind in _ONE_PER_CALLER)]
     return kept + new
+
+
+_GENERIC = {"spelled"}  # slots named by the value's shape, not by the caller
+
+
+def relabel(known: list[Fact], new: list[Fact], user_text: str) -> list[Fact]:
+    """In a correction, a value with no slot word ("no, it's A L V E R E Z") takes the slot of the
+    latest value, when that has its shape."""
+    if not _CORRECTION.search(user_text):
+        return new
+    return [_slot_of_latest(f, known) if f.kind in _GENERIC else f for f in new]
+
+
+def _slot_of_latest(fact: Fact, known: list[Fact]) -> Fact:
+    """The caller corrects what was said last (the agent's read-back of it): the latest value, if it
+    has the same shape (letters only, in capitals)."""
+    if known and known[-1].text.isalpha() and known[-1].text.isupper():
+        return Fact(known[-1].kind, fact.text, fact.turn)
+    return fact
 
 
 def _shown(f: Fact) -> str:
@@ -65,6 +85,7 @@ def annotation(known: list[Fact], new: list[Fact], user_text: str) -> str:
     if not new:
         return ""
     after = merge(known, new, user_text)
+    new = relabel(known, new, user_text)
     parts = []
     for f in _unique(new):
         replaced = [k.text for k in known if k.kind == f.kind and k not in after and k.text != f.text]

@@ -27,6 +27,10 @@ class ProcedureTracker:
                 new.append((step.id, ok))
         return new
 
+    def current(self) -> ProcedureStep | None:
+        """The first step not done yet (what the call is at)."""
+        return next((s for s in self.steps if s.id not in self.done), None)
+
     def premature(self, text: str) -> tuple[ProcedureStep, ProcedureStep] | None:
         """(step, open gate) when `text` would do `step` before the gate it requires; steps done
         earlier in the same text count as done."""

@@ -15,12 +15,13 @@ silence required before taking the floor depends on how sure we are the user has
   the `doubtful` wait (1.2 s at medium): Whisper tiny often "completes" the words before a pause
   ("last week and" → "last weekend."), so the audio's verdict must count even when the text reads
   as finished, but a finished sentence the model merely doubts should not cost the full hold;
-- the chat model finds the words unfinished (P(sentence end right after them) < 0.08, their own
+- the chat model finds the words unfinished (P(sentence end right after them) < 0.02, their own
   final punctuation removed) → the `hold` wait: Whisper often turns a trailing "and" or "the" into
   a word that ends a sentence ("two shirts and" → "two shirts in.", "about the" → "about this."),
   which no word list catches, and Smart Turn hears the synthesized or clipped pre-pause word as
   final (0.9+); the language model still finds "I ordered two shirts in" unfinished (0.000 vs 0.5+
-  for finished sentences, `LlamaEngine.finality`). Two-word answers ("Yes.", "Okay.") are exempt;
+  for finished sentences, `LlamaEngine.finality`). Two-word answers ("Yes.", "Okay.") and questions
+  (Whisper's "?" is evidence of a question's intonation) are exempt;
 - otherwise → the `unsure` wait.
 `eagerness` (low / medium / high) scales the three waits. The reply is being prepared during all of
 them (speculation), so a short wait is directly a shorter latency.
@@ -81,17 +82,18 @@ def hold_cue(text: str) -> str | None:
         return "clause announced"
     tail = " ".join(t.split()[-8:])
     if (last in _NUMBER_WORDS or last.isdigit()) and _NUMBER_CONTEXT.search(tail):
-        if _trailing_digits(tail) < _MIN_NUMBER_DIGITS:
+        if _trailing_digits(tail) < _MIN_NUMBER_DIGITS and not _complete_code(t):
             return "number in progress"
     return value_in_progress(t)
 
 
 # "my e-mail is", "the postcode is", "my flight is", "I live at": a value is announced
-_ANNOUNCED = re.compile(r"(e-?mail(?: address)?|email me at|post ?code|zip(?: code)?|flight(?: number)?|reference"
-                        r"(?: number)?|booking(?: reference)?|confirmation(?: code| number)?|code|tracking(?: number)?"
-                        r"|order number|account number|phone number|number|surname|last name|i live at|address)"
-                        r"(?: is| was|'s)?\W*$|\b(e-?mail(?: address)?|post ?code|flight(?: number)?|reference(?: number)?"
-                        r"|confirmation(?: code)?|code|surname|last name|i live at|address)(?: is| was|'s)?\s+(.+)$")
+_SLOTS = (r"e-?mail(?: address)?|post ?code|zip(?: code)?|flight(?: number)?|reference(?: number)?"
+          r"|booking(?: reference)?|confirmation(?: code| number)?|code|tracking(?: number)?|surname|last name|address")
+_ANNOUNCED = re.compile(rf"\b(email me at|i live at|(?:{_SLOTS}|order number|account number|phone number|number)"
+                        rf"(?: is| was|'s))\W*$|\b(i live at|email me at|(?:{_SLOTS})(?: is| was|'s))\s+(.+)$")
+# a value starts with a letter said alone, a digit, a number word or an e-mail's first word
+_VALUE_START = re.compile(r"^(?:[a-z]\b|[a-z]{0,3}\d|(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)\b)")
 _MIN_CODE_CHARS = 4  # booking codes, flight numbers and postcodes are rarely shorter
 
 
@@ -110,18 +112,32 @@ def value_in_progress(t: str) -> str | None:
         return None  # the sentence moved on
     if slot.startswith(("e-mail", "email")):
         return None if re.search(r"(@|\bat\b).*(\.|\bdot\b)\s*[a-z]{2,}", value) else "e-mail in progress"
-    if slot in ("i live at", "address"):
+    if slot.startswith(("i live at", "address")):
         return None if len(words) >= 3 else "address in progress"
-    if slot in ("surname", "last name"):
+    if slot.startswith(("surname", "last name")):
         return None
+    if not _VALUE_START.match(value):
+        return None  # "the code is being sent": not a value
+    chars = _code_chars(words)
+    return "code in progress" if len(chars) < _MIN_CODE_CHARS else None
+
+
+def _code_chars(words: list[str]) -> str:
+    """The code at the start of `words`: letters and digits up to the first ordinary word."""
     chars = ""
-    for i, w in enumerate(words):  # the code: letters and digits up to the first ordinary word
+    for i, w in enumerate(words):
         nxt = words[i + 1] if i + 1 < len(words) else ""
         if len(w) == 1 or any(c.isdigit() for c in w) or (len(w) <= 3 and any(c.isdigit() for c in nxt)):
             chars += w
         else:
             break
-    return "code in progress" if len(chars) < _MIN_CODE_CHARS else None
+    return chars
+
+
+def _complete_code(t: str) -> bool:
+    """An announced code with enough letters and digits ("the confirmation code is K 7 Q 4 2")."""
+    m = _ANNOUNCED.search(t)
+    return bool(m and m.group(3) and len(_code_chars(_WORD.findall(m.group(3)))) >= _MIN_CODE_CHARS)
 
 
 def _trailing_digits(text: str) -> int:
@@ -132,7 +148,11 @@ def _trailing_digits(text: str) -> int:
 P_DONE = 0.7       # Smart Turn at or above: the user is done
 P_DOUBTFUL = 0.5   # below: leaning to "not done" (Smart Turn's own decision threshold)
 P_NOT_DONE = 0.15  # below: the user is mid-utterance
-P_UNFINISHED = 0.08  # the chat model's P(sentence end) below this: the words are unfinished
+# the chat model's P(sentence end) below this: the words are unfinished. Measured on the hearing
+# suite: Whisper's pre-pause fragments 0.0001-0.01; finished turns mostly 0.15-0.98, but a finished
+# turn garbled on a phone or noisy line can fall to 0.01-0.06 ("D-ship the Canada.") and then costs a
+# 2 s hold, so the bar is low.
+P_UNFINISHED = 0.02
 _CLOSING = re.compile(r"\b(thanks|thank you|goodbye|bye|that's all|that is all|cheers)\W*$")
 
 
@@ -154,7 +174,7 @@ def required_wait(p_done: float | None, text: str, eagerness: str = "medium",
     # Smart Turn hears a digit sequence as unfinished; once a whole number has been said, don't hold.
     number_said = bool(re.search(r"\d\W*$", digits_of(t))) and _trailing_digits(t) >= _MIN_NUMBER_DIGITS
     if (p_final is not None and p_final < P_UNFINISHED and len(_WORD.findall(t)) > 2
-            and not _CLOSING.search(t) and not number_said):
+            and not t.endswith("?") and not _CLOSING.search(t) and not number_said):
         return TurnVerdict(p_done, "words unfinished", hold, True)
     if t.endswith("?") or (p_done is not None and p_done >= P_DONE):
         return TurnVerdict(p_done, None, done, False)

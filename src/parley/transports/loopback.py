@@ -39,6 +39,20 @@ class UserLine:
     gap_s: float = 0.8  # silence after the agent went quiet before this line starts
     after_agent_starts_s: float | None = None  # instead: start this long after the agent's reply is audible
     pauses: tuple[tuple[float, float], ...] = ()  # (start, end) s of each pause inside the line, from its start
+    readback: str | None = None  # the true value this line gives: checked against the agent's read-back
+    answers: tuple["UserLine", ...] | None = None  # (confirm, correction, …): said after a read-back
+
+
+MAX_ANSWERS = 3  # read-backs a caller answers per line before carrying on
+
+
+def reads_back(value: str, heard: str) -> bool:
+    """Does the agent's `heard` read-back carry `value` ("j.okafor@gmail.com" in "j dot okafor at
+    gmail dot com", "ALVAREZ" in "A-L-V-A-R-E-Z")?"""
+    import re
+
+    spoken = f" {heard.lower()} ".replace(" dot ", ".").replace(" at ", "@")
+    return re.sub(r"[^a-z0-9]", "", value.lower()) in re.sub(r"[^a-z0-9]", "", spoken)
 
 
 class LoopbackChannel:
@@ -63,15 +77,34 @@ class LoopbackChannel:
         self.echo_delay = int(round(echo_delay_s * SAMPLE_RATE))
         self.line = line
         self._agent_started: float | None = None  # when the latest agent reply became audible
+        self._read_backs: dict[int, str] = {}  # agent turn → read-back action ("confirm" | "state")
+        self._replies: list[tuple[float, int, str]] = []  # (t, turn, heard) of each finished agent turn
         log.subscribe(self._on_event)
 
     def _on_event(self, ev: Event) -> None:
         if ev.kind == "agent_audio_started" and ev.turn > 0:  # a reply, not the agent's own "mhm"
             self._agent_started = ev.t
+        elif ev.kind == "read_back":
+            self._read_backs[ev.turn] = ev.action
+        elif ev.kind == "agent_turn":
+            self._replies.append((ev.t, ev.turn, ev.agent))
+
+    def _answer(self, line: UserLine, since: float, wrong_before: int) -> UserLine | None:
+        """The caller's answer to a read-back heard after `since`: confirm it when right (and asked),
+        correct it when wrong or when asked to say it again (the n-th correction with the n-th answer
+        line, the last repeated); None when the agent read nothing back."""
+        for t, turn, heard in self._replies:
+            if t > since and turn in self._read_backs:
+                if self._read_backs[turn] != "ask_again" and reads_back(line.readback, heard):
+                    return line.answers[0] if self._read_backs[turn] == "confirm" else None
+                return line.answers[min(1 + wrong_before, len(line.answers) - 1)]
+        return None
 
     async def run(self) -> None:
         dt = FRAME_SECONDS
         line_i, pos = 0, -1           # pos < 0: waiting to start line_i
+        said: UserLine | None = None  # the line being played (a scripted one, or an answer)
+        answered = 0                  # read-backs answered after the last scripted line
         quiet_since = self.clock.now()  # when the agent last became idle
         line_end = self.clock.now()   # true end of the previous line
         line_start = 0.0
@@ -93,7 +126,14 @@ class LoopbackChannel:
                 idle_for = t_in - max(quiet_since, line_end)
                 timed_out = line_i > 0 and t_in - line_end >= self.reply_timeout_s
                 first_ready = line_i == 0 and t_in - t0 >= self.lead_in_s
-                if line_i < len(self.lines):
+                prev = self.lines[line_i - 1] if line_i > 0 else None
+                answer = None
+                if prev is not None and prev.answers and answered < MAX_ANSWERS and idle_for >= prev.answers[0].gap_s:
+                    answer = self._answer(prev, line_end, answered)
+                if answer is not None:
+                    said, pos, line_start = answer, 0, t_in
+                    answered += 1
+                elif line_i < len(self.lines):
                     nxt = self.lines[line_i]
                     if nxt.after_agent_starts_s is not None:
                         heard = self._agent_started is not None and self._agent_started >= line_end
@@ -102,22 +142,25 @@ class LoopbackChannel:
                     else:
                         go = first_ready or (line_i > 0 and (idle_for >= nxt.gap_s or timed_out))
                     if go:
-                        pos, line_start = 0, t_in
+                        said, pos, line_start, answered = nxt, 0, t_in, 0
                 elif idle_for >= self.tail_s or timed_out or t_in - t0 >= self.max_s:
                     break
 
             pcm = np.zeros(FRAME_SAMPLES, dtype=np.float32)
             if pos >= 0:
-                line = self.lines[line_i]
+                line = said
                 piece = line.pcm[pos:pos + FRAME_SAMPLES]
                 pcm[:len(piece)] = piece
                 pos += FRAME_SAMPLES
                 if pos >= len(line.pcm):
                     line_end = line_start + len(line.pcm) / SAMPLE_RATE
-                    self.log.emit(SimUtterance, t=line_end, index=line_i, text=line.text,
-                                  start=round(line_start, 4), end=round(line_end, 4),
+                    is_answer = line is not self.lines[line_i] if line_i < len(self.lines) else True
+                    self.log.emit(SimUtterance, t=line_end, index=line_i - 1 if is_answer else line_i, text=line.text,
+                                  start=round(line_start, 4), end=round(line_end, 4), answer=is_answer,
                                   pauses=[[round(line_start + a, 4), round(line_start + b, 4)] for a, b in line.pauses])
-                    line_i, pos = line_i + 1, -1
+                    if not is_answer:
+                        line_i += 1
+                    pos = -1
                     quiet_since = line_end
 
             self.recorder.add_user(t_in, pcm)

@@ -33,6 +33,9 @@ def _model_dir() -> str:
 
 _FULL_WINDOW_S = 30
 _SHORT_CLIP_S = 1.0
+# A speaking rate's worth of tokens: 8 a second covers words, but a spelled "t-o-m-.-j-o-n-e-s" costs
+# about two tokens a letter and was cut off mid-address at 8.
+_TOKENS_PER_S = 12
 _LOOP = re.compile(r"\b(\w+(?:\W+\w+)?)(?:\W+\1\b){2,}", re.IGNORECASE)  # a word or two, said 3+ times in a row
 
 
@@ -103,7 +106,7 @@ class WhisperASR:
             language="en",
             beam_size=self.beam_size,
             chunk_length=window,
-            max_new_tokens=None if window == _FULL_WINDOW_S else int(12 + 8 * len(pcm) / SAMPLE_RATE),
+            max_new_tokens=None if window == _FULL_WINDOW_S else int(12 + _TOKENS_PER_S * len(pcm) / SAMPLE_RATE),
             vad_filter=False,
             condition_on_previous_text=False,
             without_timestamps=True,

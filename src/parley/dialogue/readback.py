@@ -1,0 +1,130 @@
+"""Read-back: the agent repeats a critical value for confirmation, as a call-centre agent does.
+
+On a phone line Whisper tiny mishears one letter in three of a spelled name; the only cure a human
+agent has is to read the value back ("That's A-L-V-A-R-E-Z, is that right?") and let the caller
+correct it. The read-back is deterministic — built from the fact store's canonical value, never
+drafted by the LLM — so it is fast (no LLM call), exact, and cannot itself invent a letter:
+
+- a turn that gives a critical value and asks nothing gets the read-back as a question, and the
+  caller's "yes" or correction is the next turn (a correction replaces the value in the fact store,
+  `memory.merge`, and is read back in turn);
+- a turn that gives a value *and* asks something gets it as a statement ("That's A-L-V-A-R-E-Z.")
+  before the LLM's answer;
+- an announced value that never arrived whole ("my e-mail is j dot …" and then silence, a cough or
+  a line drop) gets "Sorry, I didn't catch your e-mail address. Could you say it again?" rather than
+  a guess.
+Which values are critical is configured per agent (`readback`) and per procedure step.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from parley.dialogue.memory import Fact
+
+CATEGORIES = ("email", "spelled", "code", "number", "date", "time", "address")
+DEFAULT = ["email", "spelled", "code"]
+
+
+def category(fact: Fact) -> str:
+    if fact.kind == "email":
+        return "email"
+    if fact.kind in ("date", "time", "address"):
+        return fact.kind
+    if fact.text.isalpha() and fact.text.isupper():
+        return "spelled"
+    if fact.text.isdigit():
+        return "number"
+    if re.fullmatch(r"[A-Z0-9]+", fact.text):
+        return "code"
+    return "other"
+
+
+def spoken(fact: Fact) -> str:
+    """The value the way it is read back: letters one by one, e-mails with 'at' and 'dot'."""
+    kind = category(fact)
+    if kind == "spelled":
+        return "-".join(fact.text)
+    if kind == "email":
+        return say_email(fact.text)
+    if kind in ("code", "number"):
+        return " ".join(fact.text)
+    return fact.text
+
+
+@dataclass(frozen=True)
+class Plan:
+    action: str          # confirm (a question; the reply is only this) | state (before the LLM's answer) | ask_again
+    line: str
+    values: tuple[str, ...] = ()
+
+
+def say_email(address: str) -> str:
+    """"j.okafor@gmail.com" → "j dot okafor at gmail dot com"."""
+    local, _, domain = address.partition("@")
+    return " at ".join(" dot ".join(part.split(".")) for part in (local, domain))
+
+
+class ReadBack:
+    def __init__(self, categories: list[str]) -> None:
+        self.categories = set(categories)
+        self._done: set[tuple[str, str]] = set()  # (slot, value) already read back
+        self._planned: dict[int, tuple[list[Fact], str]] = {}  # turn → (values, line) until heard
+        self._last_heard: list[Fact] | None = None  # what the last heard reply read back, if it did
+
+    def due(self, facts: list[Fact], categories: list[str] | None = None, again: bool = False) -> list[Fact]:
+        """The critical values in `facts` not read back yet, or all of them `again` (a correction
+        that came out the same is read back the same: the caller then spells it); `categories`
+        overrides the agent's for the current procedure step."""
+        wanted = set(categories) if categories is not None else self.categories
+        return [f for f in facts if category(f) in wanted and (again or (f.kind, f.text) not in self._done)]
+
+    def plan(self, turn: int, facts: list[Fact], text: str, cue: str | None,
+             categories: list[str] | None = None) -> Plan | None:
+        """What reply `turn` starts with, if anything: `facts` are the turn's values, `cue` the
+        end-of-turn cue on its words (a value still in progress when the turn ended). Values count as
+        read back once the reply is heard (`heard`): a speculative reply may be cancelled."""
+        rejected = bool(_REJECTION.match(text)) and self._last_heard is not None
+        due = self.due(facts, categories, again=rejected)
+        if due:
+            question = not asks_something(text)
+            plan = Plan("confirm" if question else "state", self.line(due, question), tuple(f.text for f in due))
+            self._planned[turn] = (due, plan.line)
+            return plan
+        line = "Sorry, I didn't get that. Could you spell it for me again, slowly?" if rejected else ask_again(cue)
+        if line is None:
+            return None
+        self._planned[turn] = ([], line)  # "no, it's …" and nothing we can read: ask, never guess
+        return Plan("ask_again", line)
+
+    def heard(self, turn: int) -> None:
+        """Reply `turn` was heard: its values count as read back, and the caller's next "no" refers
+        to them."""
+        facts, _line = self._planned.pop(turn, ([], None))
+        self._last_heard = facts or None
+        self._done |= {(f.kind, f.text) for f in facts}
+
+    def line(self, facts: list[Fact], question: bool) -> str:
+        values = ", and ".join(spoken(f) for f in facts)
+        return f"That's {values}, is that right?" if question else f"That's {values}."
+
+
+_REJECTION = re.compile(r"^\W*(no|nope|not quite|that's not right|that is not right|wrong)\b", re.IGNORECASE)
+
+
+def ask_again(cue: str | None) -> str | None:
+    """What to say when the turn ended on a value that never arrived whole (an end-of-turn cue)."""
+    if cue == "e-mail in progress":
+        return "Sorry, I didn't catch your whole e-mail address. Could you say it again, slowly?"
+    if cue in ("code in progress", "spelling in progress", "number in progress"):
+        thing = {"code in progress": "code", "spelling in progress": "spelling",
+                 "number in progress": "number"}[cue]
+        return f"Sorry, I didn't catch the whole {thing}. Could you say it again, slowly?"
+    return None
+
+
+def asks_something(text: str) -> bool:
+    """Does the turn ask or request something besides giving values?"""
+    return "?" in text or bool(re.search(r"\b(can|could|would|will) you\b|\b(i want|i'd like|i need|please)\b",
+                                         text, re.IGNORECASE))

@@ -1,0 +1,109 @@
+"""Hearing what callers say, on real synthesized audio: entities stored exactly, corrections that
+replace, persona limits and internal text at the speech boundary (issue 10)."""
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from parley.bench.conditions import active_rms, line_filter
+from parley.bench.user import say_value
+from parley.bench.voices import speak_as_user
+from parley.clock import RealClock
+from parley.components import registry
+from parley.config import CascadeConfig
+from parley.runner import run_conversation
+from parley.transports.loopback import UserLine
+
+
+class ScriptedLLM:
+    """Streams a fixed draft whatever it is asked: the orchestration around the LLM is under test."""
+    name = "scripted"
+
+    def __init__(self, draft: list[str]) -> None:
+        self.draft = draft
+
+    async def stream(self, messages, *, cancel):
+        for delta in self.draft:
+            if cancel.cancelled:
+                return
+            await asyncio.sleep(0)
+            yield delta
+
+    async def warm(self, messages) -> None:
+        pass
+
+    async def prefill_aside(self, messages, cancel, on_live) -> bool:
+        return False
+
+
+class RecordingTTS:
+    """Piper, remembering every text it was given."""
+
+    def __init__(self) -> None:
+        self.piper = registry.piper(1.0)
+        self.texts: list[str] = []
+
+    def synthesize(self, text: str) -> np.ndarray:
+        self.texts.append(text)
+        return self.piper.synthesize(text)
+
+
+def _line(text: str, voice: str = "joe", condition: str = "clean", **kw) -> UserLine:
+    pcm = speak_as_user(text, voice)
+    if condition != "clean":
+        pcm = line_filter(condition, active_rms(pcm))(pcm)
+    return UserLine(text, pcm, **kw)
+
+
+def _answering(text: str, value: str, voice: str, condition: str) -> UserLine:
+    return _line(text, voice, condition, readback=value,
+                 answers=(_line("Yes, that's right.", voice, condition),
+                          _line(f"No, it is {say_value(value)}.", voice, condition),
+                          _line(f"No, it is {say_value(value, spell=True)}.", voice, condition)))
+
+
+def test_internal_text_never_reaches_the_tts_and_is_not_heard():
+    tts = RecordingTTS()
+    llm = ScriptedLLM(["I'm sorry, [interr", "upted by the user] your parcel <|im_", "end|> left today. ",
+                       "User", ": and what about"])
+    res = asyncio.run(run_conversation(CascadeConfig(), [_line("Where is my parcel?")], clock=RealClock(),
+                                       agent_kwargs={"llm": llm, "tts": tts}))
+    spoken = " ".join(tts.texts[3:])  # after the warm-up and the pre-synthesized backchannels
+    assert spoken and all(m not in spoken for m in ("[", "]", "<", ">", "interrupted", "User", "what about"))
+    assert [r.agent for r in res.records] == ["I'm sorry, your parcel left today."]
+
+
+def test_a_reply_that_would_give_medical_advice_is_replaced_by_the_fallback():
+    cfg = CascadeConfig(persona="You are Kim, the agent of a pharmacy delivery service. You must never give "
+                                "medical advice; refer health questions to a pharmacist.")
+    llm = ScriptedLLM(["Sure, for a headache ", "you can take two 400 mg ", "tablets every six hours."])
+    res = asyncio.run(run_conversation(cfg, [_line("How many ibuprofen can I take for my headache?")],
+                                       clock=RealClock(), agent_kwargs={"llm": llm}))
+    [breach] = res.log.of("limit_breached")
+    heard = res.records[0].agent
+    assert breach.limit == "medical" and "400" not in heard and "pharmacist" in heard
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("condition", ["clean", "phone"])
+def test_a_spelled_surname_and_an_email_are_stored_exactly(condition):
+    """The caller answers the agent's read-back as people do: 'yes' when right, the value again
+    when wrong (an e-mail's name spelled the second time); the fact store ends with the exact
+    value. Piper's voice only: Whisper tiny hears no spelled letters or e-mail in the eSpeak voices
+    (docs/benchmarks.md), which no read-back can repair."""
+    lines = [_answering("My last name is Brown, that is B R O W N.", "BROWN", "joe", condition),
+             _answering("My email address is john dot smith at gmail dot com.", "john.smith@gmail.com", "joe", condition)]
+    res = asyncio.run(run_conversation(CascadeConfig(), lines, clock=RealClock()))
+    stored = {e.slot: e.value for e in res.log.of("fact_stored")}
+    assert stored.get("last name") == "BROWN" and stored.get("email") == "john.smith@gmail.com", stored
+    assert {e.action for e in res.log.of("read_back")} >= {"confirm"}
+
+
+@pytest.mark.slow
+def test_a_barged_in_correction_replaces_the_stored_date():
+    lines = [_line("I would like to book a fitting appointment for Tuesday the fourteenth, please."),
+             _line("No, sorry, not Tuesday. Thursday the sixteenth.", after_agent_starts_s=1.2)]
+    res = asyncio.run(run_conversation(CascadeConfig(), lines, clock=RealClock()))
+    dates = [(e.value, e.replaced) for e in res.log.of("fact_stored") if e.slot == "date"]
+    assert dates[-1] == ("Thursday 16th", ["Tuesday 14th"]), dates
