@@ -34,3 +34,24 @@ def test_the_caller_checks_the_read_back_against_the_true_value():
     assert reads_back("ALVAREZ", "That's A-L-V-A-R-E-Z, is that right?")
     assert not reads_back("ALVAREZ", "That's A-L-V-E-R-E-Z, is that right?")
     assert reads_back("UA1429", "That's U A 1 4 2 9, is that right?")
+
+
+def test_the_simulated_caller_confirms_a_right_read_back_and_corrects_a_wrong_one():
+    import numpy as np
+
+    from parley.events import AgentTurn, EventLog, ReadBack as ReadBackEvent
+    from parley.transports.loopback import LoopbackChannel, UserLine
+
+    said = [UserLine(t, np.zeros(160, dtype=np.float32)) for t in ("yes", "no 1", "no 2")]
+    line = UserLine("name", np.zeros(160, dtype=np.float32), readback="ALVAREZ", answers=tuple(said))
+    log = EventLog("s")
+    channel = LoopbackChannel(agent=None, clock=None, log=log, lines=[line])
+    log.emit(ReadBackEvent, t=1.0, turn=1, action="confirm", values=["LVAREZ"], said="")
+    log.emit(AgentTurn, t=2.0, turn=1, agent="That's L-V-A-R-E-Z, is that right?")
+    assert channel._answer(line, 0.5, 0).text == "no 1"
+    assert channel._answer(line, 0.5, 1).text == "no 2"  # the second correction spells it
+    log.emit(ReadBackEvent, t=3.0, turn=2, action="confirm", values=["ALVAREZ"], said="")
+    log.emit(AgentTurn, t=4.0, turn=2, agent="That's A-L-V-A-R-E-Z, is that right?")
+    assert channel._answer(line, 2.5, 2).text == "yes"
+    log.emit(AgentTurn, t=6.0, turn=3, agent="Great, how can I help?")  # no read-back: nothing to answer
+    assert channel._answer(line, 4.5, 3) is None
