@@ -8,7 +8,7 @@ all from the event log:
   first_clause     LLM request → first clause complete (text)
   tts_first_chunk  synthesis time of the first clause
 
-Usage: python benchmarks/latency.py [--llm quality|fast] [--turns N] [--json FILE] [--out DIR]
+Usage: python benchmarks/latency.py [--llm quality|fast] [--turns N] [--no-finality] [--json FILE] [--out DIR]
 """
 
 from __future__ import annotations
@@ -62,12 +62,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--llm", default="quality", choices=["quality", "fast"])
     ap.add_argument("--turns", type=int, default=len(LINES))
+    ap.add_argument("--no-finality", action="store_true",
+                    help="end of turn without the chat model's finality (endpoint.finality = false)")
     ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
     ap.add_argument("--out", default=None, help="also write the conversation's artefacts (events, wav, transcript) here")
     args = ap.parse_args()
 
     cfg = CascadeConfig()
     cfg.llm.model = args.llm
+    cfg.endpoint.finality = not args.no_finality
     lines = [UserLine(t, speak_as_user(t)) for t in LINES[: args.turns]]
     wall = time.time()
     res = asyncio.run(run_conversation(cfg, lines, out_dir=Path(args.out) if args.out else None))
@@ -79,9 +82,9 @@ def main() -> None:
     for s in stages:
         rows[s] = [r.breakdown_ms[s] for r in res.records if s in r.breakdown_ms]
     machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}"
-    print(f"cascade, llm={args.llm}, {len(lat)} turns in real time, {wall:.0f} s wall; machine: {machine}")
+    print(f"cascade, llm={args.llm}, finality={cfg.endpoint.finality}, {len(lat)} turns in real time, {wall:.0f} s wall; machine: {machine}")
     print(f"{'stage':<18}{'p50 ms':>10}{'p95 ms':>10}{'n':>5}")
-    out = {"llm": args.llm, "turns": len(lat), "machine": machine, "stages": {}}
+    out = {"llm": args.llm, "finality": cfg.endpoint.finality, "turns": len(lat), "machine": machine, "stages": {}}
     for name, vals in rows.items():
         print(f"{name:<18}{pct(vals, 50):>10.0f}{pct(vals, 95):>10.0f}{len(vals):>5}")
         out["stages"][name] = {"p50": round(pct(vals, 50), 1), "p95": round(pct(vals, 95), 1), "n": len(vals)}

@@ -40,6 +40,10 @@ class EndpointConfig(_Strict):
     end_of_turn_ms: int = Field(
         600, description="Silence that ends the turn when predict is false."
     )
+    finality: bool = Field(
+        True, description="With predict: also ask the chat model whether the caller's words are a finished "
+        "utterance (holds the floor after Whisper's 'two shirts in.' for 'two shirts and')."
+    )
 
 
 class ASRConfig(_Strict):

@@ -233,6 +233,8 @@ class CascadeAgent:
         self.memory.yield_model(now=False)
         loop = asyncio.get_running_loop()
         reply = Reply(turn=self._turns, transcript=loop.create_future(), finality=loop.create_future())
+        if not self.cfg.endpoint.finality:
+            reply.finality.set_result(None)  # the end of turn must not wait for it
         self._pending = reply
         self.log.emit(SpeculationStarted, turn=reply.turn)
         audio = np.concatenate(self._utterance) if self._utterance else np.zeros(0, dtype=np.float32)
