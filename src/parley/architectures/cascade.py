@@ -35,25 +35,20 @@ from parley.components.tts.clauses import Clause, ClauseSplitter
 from parley.components.tts.internal import speakable
 from parley.config import CascadeConfig
 from parley.cpu import CpuGate
-from parley.dialogue.history import History
+from parley.dialogue.conversation import Conversation
 from parley.dialogue.knowledge import KnowledgeBase, read_document
-from parley.dialogue.limits import LimitGuard, active_limits
-from parley.dialogue.persona import DEFAULT_PERSONA, procedure_lines, system_prompt
-from parley.dialogue.procedure import ProcedureTracker
-from parley.dialogue.readback import ReadBack
-from parley.dialogue.reply_gate import ReplyGate
 from parley.dialogue.summary import RollingSummary
 from parley.duplex.backchannel import ASR_PROMPT, is_backchannel
 from parley.duplex.echo import EchoGuard
 from parley.duplex.floor import Floor
-from parley.duplex.end_of_turn import hold_cue, required_wait
+from parley.duplex.end_of_turn import finality, hold_cue, required_wait
 from parley.duplex.endpointing import EndpointEvent, Signal, SilenceEndpointer
 from parley.duplex.playout import Playout, Reply
 from parley.errors import ParleyError
 from parley.events import (
-    AgentTurn, AsrFinal, AsrPartial, Backchannel, ComponentError, EventLog, FactStored, LimitBreached, LlmDone,
-    LlmFirstToken, LlmRequest, ProcedureGuard, ProcedureStepDone, ReadBack as ReadBackEvent, SpeculationCancelled,
-    SpeculationStarted, TtsChunk, TurnEndPredicted, TurnPrediction, UserSpeechStarted, UserSpeechStopped,
+    AsrFinal, AsrPartial, Backchannel, ComponentError, EventLog, LlmDone, LlmFirstToken, LlmRequest,
+    SpeculationCancelled, SpeculationStarted, TtsChunk, TurnEndPredicted, TurnPrediction, UserSpeechStarted,
+    UserSpeechStopped,
 )
 
 
@@ -75,14 +70,9 @@ class CascadeAgent:
         self.tts = tts or registry.piper(cfg.tts.length_scale, threads=cfg.tts.threads)
         self.gate = gate or registry.cpu_gate()
         self.turn_detector = turn or (registry.smart_turn() if cfg.endpoint.predict else None)
-        # ~3 characters a token keeps history, system prompt and reply inside the model's window
-        self.history = History(system_prompt(cfg.persona or DEFAULT_PERSONA, procedure_lines(cfg.procedure), documents),
-                               max_chars=3 * (cfg.llm.n_ctx - cfg.llm.max_tokens))
+        self.conversation = Conversation(cfg, documents, log)
+        self.history = self.conversation.history
         self.memory = RollingSummary(self.history, self.llm, clock, log)
-        self.procedure = ProcedureTracker(cfg.procedure)
-        self.limits = LimitGuard(active_limits(cfg.persona or DEFAULT_PERSONA, cfg.limits, cfg.persona_limits))
-        self.reply_gate = ReplyGate(self.procedure, cfg.max_reply_words, self.limits)
-        self.readback = ReadBack(cfg.readback)
         self.grounding = None
         if cfg.knowledge.path:
             from parley.dialogue.grounding import Grounding
@@ -301,10 +291,10 @@ class CascadeAgent:
             self.memory.yield_model(now=True)
             messages = self.history.messages(tr.text, reference)
             if self.turn_detector is not None and not reply.finality.done():
-                reply.finality.set_result(await self._finality(messages, tr.text))
+                reply.finality.set_result(await finality(self.llm, messages, tr.text, self.log))
             splitter = ClauseSplitter(self.cfg.tts.first_clause_min_words, self.cfg.tts.clause_min_words,
                                       self.cfg.tts.first_clause_max_words)
-            plan = self._read_back(reply, tr.text)
+            plan = self.conversation.read_back(reply.turn, tr.text, hold_cue(tr.text))
             if plan is not None:
                 stage = "tts"
                 for clause in splitter.feed(plan.line + " ") + (splitter.flush() if plan.action != "state" else []):
@@ -354,38 +344,10 @@ class CascadeAgent:
                 if not fut.done():
                     fut.set_result("" if fut is reply.transcript else None)
 
-    def _read_back(self, reply: Reply, text: str):
-        """The read-back or ask-again line this reply starts with (`dialogue/readback.py`), or None."""
-        step = self.procedure.current()
-        plan = self.readback.plan(reply.turn, self.history.heard_facts(text), text, hold_cue(text),
-                                  step.readback if step is not None else None)
-        if plan is not None:
-            self.log.emit(ReadBackEvent, turn=reply.turn, action=plan.action, values=list(plan.values), said=plan.line)
-        return plan
-
-    async def _finality(self, messages, words: str) -> float | None:
-        """The chat model's P(the caller's words are a finished utterance); None where the model
-        cannot tell (a remote endpoint) or fails: the end of turn then goes without it."""
-        finality = getattr(self.llm, "finality", None)
-        if finality is None:
-            return None
-        try:
-            return await finality(messages, words)
-        except Exception as exc:
-            self.log.emit(ComponentError, component="llm", message=f"end-of-utterance probability: {exc}")
-            return None
-
     async def _deliver(self, reply: Reply, text: str, clause: Clause) -> bool:
         """Speak what the reply gate lets through of `clause`; False when the reply ends here."""
-        verdict = self.reply_gate.check(text, clause, reply.user_text)
+        verdict = self.conversation.check(reply.turn, text, clause, reply.user_text)
         reply.text = verdict.text
-        if verdict.breach is not None:
-            self.log.emit(LimitBreached, turn=reply.turn, limit=verdict.breach.limit, dropped=clause.text,
-                          said=verdict.clause.text)
-        if verdict.guarded is not None:
-            step, gate = verdict.guarded
-            self.log.emit(ProcedureGuard, turn=reply.turn, step=step.id, gate=gate.id, dropped=clause.text,
-                          said=verdict.clause.text)
         if verdict.clause is not None:
             await self._speak(reply, verdict.clause)
         return verdict.more
@@ -438,20 +400,8 @@ class CascadeAgent:
     def _on_reply_finished(self, reply: Reply, heard: str, interrupted: bool) -> None:
         if reply.backchannel or not reply.user_text:
             return
-        before = list(self.history.facts)
-        self.history.add(reply.user_text, heard, interrupted=interrupted)
-        for fact in self.history.facts:
-            if fact not in before:
-                gone = [f.text for f in before if f.kind == fact.kind and f not in self.history.facts
-                        and f.text != fact.text]
-                self.log.emit(FactStored, turn=reply.turn, slot=fact.kind, value=fact.text, replaced=gone)
-        if heard:
-            self.readback.heard(reply.turn)
-        self.limits.heard_from_caller(reply.user_text)
-        self.log.emit(AgentTurn, turn=reply.turn, user=reply.user_text, agent=heard, interrupted=interrupted)
+        self.conversation.heard(reply.turn, reply.user_text, heard, interrupted)
         self.memory.reply_heard()
-        for step, in_order in self.procedure.observe(reply.turn, heard):
-            self.log.emit(ProcedureStepDone, turn=reply.turn, step=step, in_order=in_order)
 
     def _spawn(self, coro) -> None:
         task = asyncio.ensure_future(coro)

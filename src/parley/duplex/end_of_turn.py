@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from parley.events import ComponentError, EventLog
 from parley.textnorm import digits_of
 
 # silence in ms before taking the floor: (clearly done, unsure, doubtful, user holding the floor)
@@ -183,3 +184,16 @@ def required_wait(p_done: float | None, text: str, eagerness: str = "medium",
             return TurnVerdict(p_done, "smart turn: not done", hold, True)
         return TurnVerdict(p_done, "smart turn: doubtful", doubtful, False)
     return TurnVerdict(p_done, None, unsure, False)
+
+
+async def finality(llm, messages: list, words: str, log: EventLog) -> float | None:
+    """The chat model's P(the caller's `words` are a finished utterance); None where the model
+    cannot tell (a remote endpoint) or fails: the end of turn then goes without it."""
+    score = getattr(llm, "finality", None)
+    if score is None:
+        return None
+    try:
+        return await score(messages, words)
+    except Exception as exc:
+        log.emit(ComponentError, component="llm", message=f"end-of-utterance probability: {exc}")
+        return None
