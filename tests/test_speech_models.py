@@ -42,3 +42,26 @@ def test_whisper_repeats_into_padding_are_dropped():
     assert _collapse_repeats("Do you ship? Do you ship?") == "Do you ship?"
     assert _collapse_repeats("Hi, I'm Maria. I need boots. Hi, I'm Maria") == "Hi, I'm Maria. I need boots."
     assert _collapse_repeats("No. I said no.") == "No. I said no."
+
+
+def test_a_spelling_whisper_turned_into_words_is_heard_again_letters_only():
+    from parley.bench.voices import speak_as_user
+    from parley.components.asr.spelling import spelled_tail
+    from parley.dialogue.entities import spelled
+
+    assert spelled_tail("Hi, that is the UB OIS.") == ("Hi, that is", "the UB OIS.")
+    assert spelled_tail("That is D-U-B-O-I-S.") is None  # letters already: no second pass
+    assert spelled_tail("That's right, thanks.") is None
+    assert spelled_tail("That is j dot smith at gmail dot com.") is None
+    asr = registry.whisper()
+    pcm = speak_as_user("Hi, my last name is Smith, that is D U B O I S.", "joe")
+    final = asr.respell(pcm, asr.transcribe(pcm))
+    assert "DUBOIS" in [value for value, _ in spelled(final)], final
+
+
+def test_the_simulated_caller_says_the_letter_a_not_the_article():
+    from parley.bench.voices import letter_names
+
+    assert letter_names("That is A L V A R E Z.", "espeak-ng") == "That is [[eI]] L V [[eI]] R E Z."
+    assert letter_names("j dot o k a f o r", "piper") == "j dot o k [[ ˈeɪ ]] f o r"
+    assert letter_names("Plan A is a good plan.", "piper") == "Plan A is a good plan."

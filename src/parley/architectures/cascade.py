@@ -41,7 +41,7 @@ from parley.dialogue.summary import RollingSummary
 from parley.duplex.backchannel import ASR_PROMPT, is_backchannel
 from parley.duplex.echo import EchoGuard
 from parley.duplex.floor import Floor
-from parley.duplex.end_of_turn import finality, hold_cue, required_wait
+from parley.duplex.end_of_turn import finality, finality_matters, hold_cue, required_wait
 from parley.duplex.endpointing import EndpointEvent, Signal, SilenceEndpointer
 from parley.duplex.playout import Playout, Reply
 from parley.errors import ParleyError
@@ -233,15 +233,15 @@ class CascadeAgent:
 
     async def _judge_turn(self, reply: Reply, audio: np.ndarray) -> None:
         """Smart Turn on the audio, the chat model's view of the words, and cues in the final
-        transcript → how long this pause may last. Waiting for the transcript and the words' finality
-        costs nothing: the reply cannot play before them anyway."""
+        transcript → how long this pause may last. The reply cannot play before the transcript
+        anyway; the words' finality is waited for only where it can change the verdict."""
         try:
             p_done = await self.clock.compute(self._turn_exec, self.turn_detector.predict, audio)
         except Exception as exc:
             self.log.emit(ComponentError, component="turn", message=f"{exc.__class__.__name__}: {exc}")
             p_done = None
         text = await reply.transcript
-        p_final = await reply.finality
+        p_final = await reply.finality if finality_matters(text) else None
         if reply is not self._pending or reply.cancel.cancelled:
             return
         verdict = required_wait(p_done, text, self.cfg.endpoint.eagerness, p_final)
@@ -291,7 +291,8 @@ class CascadeAgent:
             self.memory.yield_model(now=True)
             messages = self.history.messages(tr.text, reference)
             if self.turn_detector is not None and not reply.finality.done():
-                reply.finality.set_result(await finality(self.llm, messages, tr.text, self.log))
+                reply.finality.set_result(await finality(self.llm, messages, tr.text, self.log)
+                                          if finality_matters(tr.text) else None)
             splitter = ClauseSplitter(self.cfg.tts.first_clause_min_words, self.cfg.tts.clause_min_words,
                                       self.cfg.tts.first_clause_max_words)
             plan = self.conversation.read_back(reply.turn, tr.text, hold_cue(tr.text))

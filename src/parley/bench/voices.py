@@ -12,6 +12,7 @@ speech, so their end is the true end of speech, the instant latency is measured 
 from __future__ import annotations
 
 import hashlib
+import re
 import os
 import shutil
 import subprocess
@@ -27,7 +28,7 @@ from parley.errors import ParleyError
 
 DEFAULT_VOICE = "joe"
 REFERENCE_LINE = "Hello, my name is Jordan and my order number is four seven one nine two."
-_CACHE_VERSION = "1"  # bump when synthesis or trimming changes
+_CACHE_VERSION = "2"  # bump when synthesis or trimming changes
 
 
 class VoiceError(ParleyError):
@@ -43,6 +44,7 @@ class Voice:
 
     def synthesize(self, text: str) -> np.ndarray:
         """16 kHz mono float32, not trimmed."""
+        text = letter_names(text, self.engine)
         if self.engine == "piper":
             from parley.components import registry
 
@@ -90,6 +92,22 @@ def check_engine(name: str) -> None:
     if voice(name).engine == "espeak-ng" and not _espeak_binary():
         raise VoiceError(f"voice {name!r} needs eSpeak NG, which is not installed; "
                          "install it with `apt-get install espeak-ng` (or pick --voices joe).")
+
+
+# Both engines read a lone "A" as the article (a schwa), so a caller spelling "A L V A R E Z" said
+# "uh L V uh R E Z"; inside a run of letters and digits it is the letter's name, in each engine's
+# phoneme markup.
+_LETTER_A = {"piper": "[[ ˈeɪ ]]", "espeak-ng": "[[eI]]"}
+_IN_A_RUN = re.compile(r"(?<![\w'])A(?![\w'])(?=[\s,.-]+[A-Z0-9](?![\w']))|(?<=(?<![\w'])[A-Z0-9][\s,-])A(?![\w'])")
+
+
+# a lower-case "a" is a letter only between two other single letters ("o k a f o r")
+_IN_LOWER_RUN = re.compile(r"(?<=(?<![\w'])[a-z][\s-])a(?=[\s-][a-z](?![\w']))")
+
+
+def letter_names(text: str, engine: str) -> str:
+    """`text` with each spelled letter A written so the engine says "ay", not "uh"."""
+    return _IN_LOWER_RUN.sub(_LETTER_A[engine], _IN_A_RUN.sub(_LETTER_A[engine], text))
 
 
 def _espeak_binary() -> str | None:

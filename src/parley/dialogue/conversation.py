@@ -14,7 +14,8 @@ from parley.dialogue.history import History
 from parley.dialogue.limits import LimitGuard, active_limits
 from parley.dialogue.persona import DEFAULT_PERSONA, procedure_lines, system_prompt
 from parley.dialogue.procedure import ProcedureTracker
-from parley.dialogue.readback import Plan, ReadBack
+from parley.dialogue import recall
+from parley.dialogue.readback import Plan, ReadBack, spoken
 from parley.dialogue.reply_gate import ReplyGate, Verdict
 from parley.events import (
     AgentTurn, EventLog, FactStored, LimitBreached, ProcedureGuard, ProcedureStepDone, ReadBack as ReadBackEvent,
@@ -34,11 +35,15 @@ class Conversation:
         self.readback = ReadBack(cfg.readback)
 
     def read_back(self, turn: int, text: str, cue: str | None) -> Plan | None:
-        """The read-back or ask-again line reply `turn` starts with (`readback.py`), or None; `cue`
-        is the end-of-turn cue on the caller's words."""
+        """The read-back or ask-again line reply `turn` starts with (`readback.py`), or the caller's
+        own value they asked for (`recall.py`), or None; `cue` is the end-of-turn cue on the
+        caller's words."""
         step = self.procedure.current()
-        plan = self.readback.plan(turn, self.history.heard_facts(text), text, cue,
-                                  step.readback if step is not None else None)
+        facts = self.history.heard_facts(text)
+        plan = self.readback.plan(turn, facts, text, cue, step.readback if step is not None else None)
+        if plan is None and not facts and (wanted := recall.asked(text, self.history.facts)):
+            plan = Plan("recall" if recall.only_asks(text) else "state", recall.line(wanted, spoken),
+                        tuple(f.text for f in wanted))
         if plan is not None:
             self.log.emit(ReadBackEvent, turn=turn, action=plan.action, values=list(plan.values), said=plan.line)
         return plan

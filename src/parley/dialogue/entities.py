@@ -212,6 +212,18 @@ def codes(text: str) -> list[tuple[str, str, str]]:
     return out
 
 
+def bare_code(text: str) -> str | None:
+    """The longest code or number said with no code word ("no, it is P X seven seven three zero one"):
+    only asked for when the caller is correcting a code just read back or given."""
+    words = [w for w in _tokens(text) if w != "."]
+    best = ""
+    for i in range(len(words)):
+        value, _n = _code_value(words[i:])
+        if len(value) > len(best) and any(ch.isdigit() for ch in value):
+            best = value
+    return best if len(best) >= 3 else None
+
+
 def _day(tok: str) -> int | None:
     t = tok.lower().replace("-", " ")
     if m := re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?", t):

@@ -54,18 +54,18 @@ class History:
             self.interrupted.add(len(self.turns))
         said = user
         user = self.annotated(said)
-        self.facts = merge(self.facts, extract(said, len(self.turns) + 1), said)
+        self.facts = merge(self.facts, extract(said, len(self.turns) + 1, self.facts), said)
         self.turns.append((user, agent))
 
     def heard_facts(self, user: str) -> list[Fact]:
         """The facts in the next user turn (with any words carried over from a cut turn)."""
-        return extract(f"{self.pending} {user}".strip(), len(self.turns) + 1)
+        return extract(f"{self.pending} {user}".strip(), len(self.turns) + 1, self.facts)
 
     def annotated(self, user: str) -> str:
         """The caller's words followed by their details in canonical form (`memory.annotation`)."""
         if "(Details as heard:" in user:
             return user
-        note_ = annotation(self.facts, extract(user, len(self.turns) + 1), user)
+        note_ = annotation(self.facts, extract(user, len(self.turns) + 1, self.facts), user)
         return f"{user}\n{note_}" if note_ else user
 
     def _kept_chars(self) -> int:

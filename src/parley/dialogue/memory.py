@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from parley.dialogue.entities import entities
+from parley.dialogue.entities import bare_code, entities
 
 _NAME = re.compile(r"\b(?i:my name is|name's|i'm|i am|this is|call me)\s+([A-Z][a-z]+(?:[ -][A-Z][a-z]+)?)")
 _NOT_NAMES = {"Sorry", "Just", "Calling", "Looking", "Here", "Fine", "Not", "Good", "Okay", "So", "Still", "Really"}
@@ -32,12 +32,34 @@ class Fact:
     turn: int
 
 
-def extract(user_text: str, turn: int) -> list[Fact]:
+def category(fact: Fact) -> str:
+    """The shape of a value, which decides how it is read back and what a correction of it looks like."""
+    if fact.kind == "email":
+        return "email"
+    if fact.kind in ("date", "time", "address"):
+        return fact.kind
+    if fact.text.isalpha() and fact.text.isupper():
+        return "spelled"
+    if fact.text.isdigit():
+        return "number"
+    if re.fullmatch(r"[A-Z0-9]+", fact.text):
+        return "code"
+    return "other"
+
+
+def extract(user_text: str, turn: int, known: list[Fact] = ()) -> list[Fact]:
+    """The turn's values. A correction that names no slot ("no, it is X seven seven three zero
+    one") gives a code or number for the latest value in `known` when that is one."""
     facts: list[Fact] = []
     for m in _NAME.finditer(user_text):
         if m.group(1).split()[0] not in _NOT_NAMES:
             facts.append(Fact("name", m.group(1), turn))
     facts += [Fact(e.slot, e.value, turn) for e in entities(user_text)]
+    if known and _CORRECTION.search(user_text) and category(known[-1]) in ("code", "number") \
+            and not any(category(f) in ("code", "number") for f in facts):
+        value = bare_code(user_text)
+        if value is not None and (category(known[-1]) == "code" or value.isdigit()):
+            facts.append(Fact(known[-1].kind, value, turn))
     return facts
 
 

@@ -21,24 +21,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from parley.dialogue.memory import Fact
+from parley.dialogue.memory import Fact, category
 
 CATEGORIES = ("email", "spelled", "code", "number", "date", "time", "address")
 DEFAULT = ["email", "spelled", "code"]
-
-
-def category(fact: Fact) -> str:
-    if fact.kind == "email":
-        return "email"
-    if fact.kind in ("date", "time", "address"):
-        return fact.kind
-    if fact.text.isalpha() and fact.text.isupper():
-        return "spelled"
-    if fact.text.isdigit():
-        return "number"
-    if re.fullmatch(r"[A-Z0-9]+", fact.text):
-        return "code"
-    return "other"
 
 
 def spoken(fact: Fact) -> str:
@@ -55,7 +41,8 @@ def spoken(fact: Fact) -> str:
 
 @dataclass(frozen=True)
 class Plan:
-    action: str          # confirm (a question; the reply is only this) | state (before the LLM's answer) | ask_again
+    action: str  # confirm (a question; the reply is only this) | state (before the LLM's answer) | ask_again
+    #              | recall (the caller's own value they asked for; the reply is only this)
     line: str
     values: tuple[str, ...] = ()
 

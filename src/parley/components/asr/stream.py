@@ -41,13 +41,20 @@ class StreamingTranscriber:
         due = n_samples - self._last_partial_len >= self.partial_interval_s * SAMPLE_RATE
         return due and not self._busy
 
+    def _final(self, pcm: np.ndarray, prompt: str | None) -> str:
+        """The final pass: an ASR that can re-decode an announced spelling letters only does so."""
+        text = self.asr.transcribe(pcm, prompt)
+        respell = getattr(self.asr, "respell", None)
+        return respell(pcm, text) if respell is not None and text else text
+
     async def transcribe(self, pcm: np.ndarray, *, partial: bool = False, prompt: str | None = None) -> Transcript:
         self._busy = True
         if partial:
             self._last_partial_len = len(pcm)
         t0 = self.clock.now()
         try:
-            text = await self.clock.compute(self.executor, self.asr.transcribe, pcm, prompt)
+            text = await self.clock.compute(self.executor, self._final if not partial else self.asr.transcribe,
+                                            pcm, prompt)
         finally:
             self._busy = False
         return Transcript(text=text, audio_s=len(pcm) / SAMPLE_RATE, compute_s=self.clock.now() - t0)

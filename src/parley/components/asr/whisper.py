@@ -18,6 +18,7 @@ import threading
 import numpy as np
 
 from parley.audio.frame import SAMPLE_RATE
+from parley.components.asr.spelling import letters_of, spelled_tail
 from parley.errors import ModelUnavailableError
 
 
@@ -81,6 +82,7 @@ class WhisperASR:
         self.beam_size = beam_size
         self._model = _windowed_model(_model_dir(), cpu_threads)
         self._lock = threading.Lock()  # the window is per call; calls on one model are serialized
+        self._suppress: list[int] | None = None  # token ids a letters-only pass may not write
 
     def _window(self, n_samples: int) -> int:
         seconds = n_samples / SAMPLE_RATE
@@ -120,6 +122,37 @@ class WhisperASR:
                 continue
             words.append(seg.text.strip())
         return _collapse_repeats(" ".join(w for w in words if w).strip())
+
+    def respell(self, pcm: np.ndarray, text: str) -> str:
+        """`text` with an announced spelling at its end decoded again letters only (`spelling.py`);
+        `text` unchanged when it announces none or the second pass finds no letters."""
+        found = spelled_tail(text)
+        if found is None:
+            return text
+        prefix, tail = found
+        pcm = np.asarray(pcm, dtype=np.float32)
+        with self._lock:
+            window = self._window(len(pcm))
+            self._model.frames = window * 100
+            segments, _info = self._model.transcribe(
+                pcm, language="en", beam_size=self.beam_size, chunk_length=window, vad_filter=False,
+                condition_on_previous_text=False, without_timestamps=True, temperature=0.0,
+                prefix=prefix, suppress_tokens=self._not_letters(), max_new_tokens=2 * len(tail) + 8,
+            )
+            decoded = " ".join(seg.text.strip() for seg in segments)
+        # faster-whisper returns the prefix with the continuation
+        rest = decoded[len(prefix):] if decoded.lower().startswith(prefix.lower()) else decoded
+        letters = letters_of(rest)
+        return f"{prefix} {letters}." if len(letters) >= 3 else text
+
+    def _not_letters(self) -> list[int]:
+        """Every text token except single letters (with or without a leading space) and the
+        separators Whisper writes between them; end of text stays allowed."""
+        if self._suppress is None:
+            tok = self._model.hf_tokenizer
+            eot = tok.token_to_id("<|endoftext|>")
+            self._suppress = [i for i in range(eot) if not re.fullmatch(r" ?[A-Za-z]|[.,-]| -", tok.decode([i]))]
+        return self._suppress
 
     def words(self, pcm: np.ndarray) -> list[tuple[str, float, float]]:
         """(word, start s, end s) over the whole clip, Whisper's own word alignment, no VAD: a VAD

@@ -1,0 +1,127 @@
+"""Recall: a caller who asks for a value they gave gets it from the fact store, word for word.
+
+"What was my confirmation code?" is the question a call is lost on: a 1.5B model, handed the code
+in its context, still answers "Sure, let's use your confirmation code", repeats the value a
+correction replaced, or re-joins the letters wrongly. A call-centre agent reads it off the screen.
+So does parley: a question that asks for one of the caller's own values ("which day did I want",
+"what e-mail address do you have for me", "can you repeat my policy number") is answered from the
+fact store — the latest value, correction applied — with no LLM call, or stated before the LLM's
+answer when the turn also asks something else. A question the rules do not recognise, or a slot
+the store holds nothing for, goes to the LLM as before: recall never guesses.
+"""
+
+from __future__ import annotations
+
+import re
+
+from parley.dialogue.memory import Fact, category
+
+# What the caller calls each kind of value; a slot named by the caller ("policy number",
+# "confirmation code") is also called by its own words.
+_CALLED = {
+    "email": ("email", "e-mail", "mail"),
+    "date": ("date", "day"),
+    "time": ("time",),
+    "address": ("address",),
+    "spelled": ("name", "surname", "spelling"),
+    "name": ("name",),
+}
+_NAMES = ("name", "surname", "last name", "first name", "family name")
+_GENERIC = {"number", "code", "no", "id"}  # slot words too general to pick a value on their own
+_ASK = re.compile(r"\b(what|what's|which|when|where|remind me|repeat|read|tell me|confirm|say again|do you have"
+                  r"|have you got|did you get|check)\b", re.IGNORECASE)
+_MINE = re.compile(r"\b(my|me|i|i've|i'd|mine|you have|have you got)\b", re.IGNORECASE)
+# after the slot's words, a recall question goes on with a verb or ends; "my order status" asks
+# about something else
+_THEN = {"", "did", "do", "does", "are", "is", "was", "were", "again", "that", "which", "i", "you", "on", "for",
+         "please", "have", "had", "we", "back", "to", "in", "under", "from", "earlier", "before", "and", "my", "the",
+         "it", "one"}
+_WINDOW = 5  # words from the question word to the slot's words
+
+
+def words_for(fact: Fact) -> set[str]:
+    """The words a caller may use for this fact's slot."""
+    kind = "spelled" if fact.kind in _NAMES else fact.kind
+    called = set(_CALLED.get(kind, ()))
+    if kind not in _CALLED:
+        called |= {w for w in fact.kind.split() if w not in _GENERIC} or set(fact.kind.split())
+        called |= {"number"} if category(fact) == "number" else {"code"} if category(fact) == "code" else set()
+    return called
+
+
+def asked(text: str, facts: list[Fact]) -> list[Fact]:
+    """The stored values `text` asks for, latest per slot; [] when it asks for none."""
+    if not facts or not _MINE.search(text):
+        return []
+    words = re.findall(r"[a-z]+(?:[-'][a-z]+)?", text.lower())
+    joined = " ".join(words)
+    questions = [joined[:m.start()].count(" ") for m in _ASK.finditer(joined)]
+    if not questions:
+        return []
+    chosen: dict[str, Fact] = {}
+    for fact in facts:
+        called = words_for(fact)
+        for q in questions:
+            span = words[q:q + _WINDOW + 1]
+            hits = [j for j, w in enumerate(span) if w in called and not _other_slot(span, j, called)]
+            if not hits:
+                continue
+            after = q + hits[-1] + 1
+            while after < len(words) and words[after] in called | _GENERIC | {"address"}:
+                after += 1
+            nxt = words[after] if after < len(words) else ""
+            if nxt in _THEN and not (fact.kind != "email" and _says_email(span)):
+                chosen[fact.kind] = fact  # facts are in turn order: the latest wins
+                break
+    specific = {k: f for k, f in chosen.items() if not _generic_hit(text, f)}
+    return list((specific or chosen).values())
+
+
+def _other_slot(span: list[str], j: int, called: set[str]) -> bool:
+    """"tracking number" names another slot than "order number": a generic word counts only after
+    the fact's own words or a plain determiner."""
+    return span[j] in _GENERIC and j > 0 and span[j - 1] not in called | _DETERMINERS
+
+
+_DETERMINERS = {"my", "the", "your", "a", "that", "this", "what", "which", "what's", "is", "was", "of", "me"}
+
+
+def _says_email(span: list[str]) -> bool:
+    return any(w in ("email", "e-mail", "mail") for w in span)
+
+
+def _generic_hit(text: str, fact: Fact) -> bool:
+    """Was the fact picked only by a generic word ("number", "code")?"""
+    own = words_for(fact) - _GENERIC
+    return not any(re.search(rf"\b{re.escape(w)}\b", text, re.IGNORECASE) for w in own)
+
+
+def only_asks(text: str) -> bool:
+    """Is the recall question all the turn asks? ("What was my code, and can I use it online?" is not.)"""
+    sentences = [s for s in re.split(r"(?<=[.?!])\s+|,?\s+and\s+(?=(?:can|could|do|does|is|are|what|how|when|where|will)\b)",
+                                     text.strip()) if s and re.search(r"[a-z]", s, re.IGNORECASE)]
+    return sum(bool(_ASK.search(s) or "?" in s) for s in sentences) <= 1
+
+
+def label(fact: Fact) -> str:
+    """What the value is called when it is said back: "order" → "order number"."""
+    if fact.kind == "email":
+        return "e-mail address"
+    if fact.kind == "spelled":
+        return "spelling"
+    if fact.kind.split()[-1] in _GENERIC or fact.kind in _NAMES or fact.kind in ("date", "time", "address", "flight"):
+        return fact.kind
+    return f"{fact.kind} {'number' if category(fact) == 'number' else 'code'}"
+
+
+def line(facts: list[Fact], spoken) -> str:
+    """"The confirmation code I have is K 7 Q 4 2." — `spoken` renders a value for speech."""
+    parts = [f"the {label(f)} I have is {_said(f, spoken)}" for f in facts]
+    text = ", and ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
+def _said(fact: Fact, spoken) -> str:
+    if category(fact) == "spelled":
+        return f"{fact.text.capitalize()}, {spoken(fact)}"
+    return spoken(fact)

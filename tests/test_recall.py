@@ -1,0 +1,57 @@
+"""Recall: the caller's own values, asked for, answered from the fact store; corrections with no slot word."""
+
+from parley.config import CascadeConfig
+from parley.dialogue import recall
+from parley.dialogue.conversation import Conversation
+from parley.dialogue.memory import Fact, extract
+from parley.events import EventLog
+
+STORE = [Fact("confirmation code", "K7Q42", 1), Fact("order", "55219", 2), Fact("date", "Thursday March 16th", 3),
+         Fact("email", "j.okafor@gmail.com", 4), Fact("surname", "ALVAREZ", 5)]
+
+
+def asked(text: str) -> list[str]:
+    return [f.text for f in recall.asked(text, STORE)]
+
+
+def test_a_question_for_the_callers_own_value_picks_that_slot():
+    assert asked("What was my confirmation code?") == ["K7Q42"]
+    assert asked("Which order number are you looking at for me?") == ["55219"]
+    assert asked("Can you confirm which day my fitting is on?") == ["Thursday March 16th"]
+    assert asked("Which e-mail address did I give you earlier?") == ["j.okafor@gmail.com"]
+    assert asked("Can you read my last name back to me?") == ["ALVAREZ"]
+
+
+def test_questions_about_something_else_go_to_the_model():
+    for text in ("What is my order status?", "What's the delivery time for my order?", "Which day is the store open?",
+                 "Can I change my e-mail?", "Remind me of my tracking number.", "What is your phone number?",
+                 "When do I get my refund?"):
+        assert asked(text) == [], text
+    assert recall.asked("What was my confirmation code?", []) == []
+
+
+def test_the_answer_reads_the_value_as_stored():
+    said = recall.line(recall.asked("What was my confirmation code?", STORE), lambda f: " ".join(f.text))
+    assert said == "The confirmation code I have is K 7 Q 4 2."
+    assert not recall.only_asks("What was my code, and can I use it online?")
+    assert recall.only_asks("Sorry, what was my code again?")
+
+
+def test_the_conversation_answers_a_recall_question_from_the_corrected_store():
+    log = EventLog("s", clock_now=lambda: 0.0)
+    conv = Conversation(CascadeConfig(), [], log)
+    conv.heard(1, "I am calling about order five five two one eight.", "Let me look.", False)
+    conv.heard(2, "Sorry, I got that wrong, it is five five two one nine.", "Thanks.", False)
+    plan = conv.read_back(3, "Which order number are you looking at for me?", None)
+    assert plan.action == "recall" and plan.values == ("55219",)
+    assert [e.action for e in log.events if e.kind == "read_back"] == ["recall"]
+    # the same question with a second one gets the value first, then the model's answer
+    assert conv.read_back(3, "What order number do you have, and when will it arrive?", None).action == "state"
+
+
+def test_a_correction_with_no_slot_word_replaces_the_code_just_given():
+    known = [Fact("policy number", "PX773001", 1)]
+    assert extract("No, it is P X seven seven three zero one.", 2, known) == [Fact("policy number", "PX77301", 2)]
+    assert extract("No, it is the X77301", 2, known) == [Fact("policy number", "X77301", 2)]
+    assert extract("It is on the second floor.", 2, known) == []  # no correction: nothing taken
+    assert extract("No, it's 55219.", 2, [Fact("date", "Thursday March 16th", 1)]) == []  # not a code's value
