@@ -5,7 +5,9 @@ a name counts as heard when the fact grammar (`dialogue.entities.spelled`) reads
 letters from the transcript. The second pass (`WhisperASR.respell`) runs only where the first pass
 announces a spelling; its extra time is reported per respelled turn.
 
-Usage: python benchmarks/spelling_asr.py [--voices joe,espeak-us-f] [--conditions clean,phone] [--show]
+`--nato` spells with the NATO alphabet instead ("Alpha Lima Victor …").
+
+Usage: python benchmarks/spelling_asr.py [--voices joe,espeak-us-f] [--conditions clean,phone] [--nato] [--show]
 """
 
 from __future__ import annotations
@@ -20,16 +22,26 @@ import numpy as np
 from parley.bench.conditions import active_rms, line_filter
 from parley.bench.voices import speak_as_user
 from parley.components.asr.whisper import WhisperASR
-from parley.dialogue.entities import spelled
+from parley.dialogue.entities import NATO, spelled
 
 NAMES = ["ALVAREZ", "NGUYEN", "OKAFOR", "KOWALSKI", "BRENNAN", "PATEL", "DUBOIS", "HAYASHI", "MORRISON", "QUINTERO",
          "FITZGERALD", "JABLONSKI"]
+
+
+def spell(name: str, nato: bool) -> str:
+    if not nato:
+        return " ".join(name)
+    word = {}
+    for w, c in NATO.items():
+        word.setdefault(c, w.capitalize())
+    return " ".join(word[c] for c in name)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--voices", default="joe,espeak-us-f,espeak-us")
     ap.add_argument("--conditions", default="clean,phone")
+    ap.add_argument("--nato", action="store_true", help="spell with the NATO alphabet")
     ap.add_argument("--show", action="store_true", help="print every transcript")
     args = ap.parse_args()
     asr = WhisperASR()
@@ -40,7 +52,7 @@ def main() -> None:
             first_ok = second_ok = 0
             extra: list[float] = []
             for name in NAMES:
-                pcm = speak_as_user(f"Hi, my last name is Smith, that is {' '.join(name)}.", voice)
+                pcm = speak_as_user(f"Hi, my last name is Smith, that is {spell(name, args.nato)}.", voice)
                 filt = line_filter(cond, active_rms(pcm))
                 pcm = filt(pcm) if filt is not None else pcm
                 first = asr.transcribe(pcm)
