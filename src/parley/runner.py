@@ -29,15 +29,16 @@ class ConversationResult:
 
 async def run_conversation(cfg: CascadeConfig, lines: list[UserLine], *, clock: Clock | None = None,
                            out_dir: Path | None = None, session: str | None = None,
-                           agent_kwargs: dict | None = None, **channel_kwargs) -> ConversationResult:
-    from parley.architectures.cascade import CascadeAgent
+                           agent_kwargs: dict | None = None, arch: str = "cascade",
+                           **channel_kwargs) -> ConversationResult:
+    from parley.architectures.registry import build
 
     clock = clock or RealClock()
     session = session or uuid.uuid4().hex[:12]
     log = EventLog(session, out_dir / "events.jsonl" if out_dir else None, clock_now=clock.now)
     recorder = ConversationRecorder()
     await clock.start()
-    agent = CascadeAgent(cfg, clock, log, **(agent_kwargs or {}))
+    agent = build(arch, cfg, clock, log, **(agent_kwargs or {}))
     try:
         await agent.start()
         log.emit(SessionStarted, architecture=agent.name, config=cfg.model_dump(mode="json"))

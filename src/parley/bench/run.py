@@ -27,14 +27,13 @@ from typing import Callable
 from parley.bench.conditions import ECHO_DB, active_rms, line_filter
 from parley.bench.scenario import Scenario, ScenarioError, load_scenario
 from parley.bench.scorecard import Conversation, build_scorecard
+from parley.architectures.registry import configure
 from parley.config import CascadeConfig
 from parley.errors import ParleyError
 from parley.events import read_events
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 BUILTIN_SUITES = ("smoke", "memory", "knowledge", "adherence", "turn-taking", "latency", "hearing", "full")
-ARCHITECTURES = ("cascade", "cascade-openai", "hybrid", "moshi", "realtime")
-LLM_URL_ENV = "PARLEY_LLM_URL"
 
 
 # --- what to run ---------------------------------------------------------------------------------
@@ -60,37 +59,6 @@ def select_scenarios(suites: list[str]) -> list[Scenario]:
     if not chosen:
         raise ScenarioError(f"no scenarios in suite(s) {', '.join(suites)}.")
     return list(chosen.values())
-
-
-def arch_config(arch: str, base: CascadeConfig) -> tuple[CascadeConfig | None, str | None]:
-    """(config, None) for an architecture that can run here, or (None, why it is skipped)."""
-    if arch == "cascade":
-        return base, None
-    if arch == "cascade-openai":
-        url = base.llm.url if base.llm.backend == "openai" else os.environ.get(LLM_URL_ENV)
-        if not url:
-            return None, (f"no OpenAI-compatible endpoint configured: set {LLM_URL_ENV}, or url under [llm] in --config")
-        reason = _probe_endpoint(url)
-        if reason:
-            return None, reason
-        cfg = base.model_copy(deep=True)
-        cfg.llm.backend, cfg.llm.url = "openai", url
-        if cfg.llm.model in ("quality", "fast"):
-            cfg.llm.model = os.environ.get("PARLEY_LLM_MODEL", "default")
-        return cfg, None
-    if arch in ARCHITECTURES:
-        return None, f"the {arch} architecture is not available in this version of parley"
-    raise ParleyError(f"unknown architecture {arch!r}: use one of {', '.join(ARCHITECTURES)}.")
-
-
-def _probe_endpoint(url: str) -> str | None:
-    import httpx
-
-    try:
-        httpx.get(url.rstrip("/") + "/models", timeout=3.0)
-    except httpx.HTTPError as exc:
-        return f"endpoint {url} is unreachable ({exc.__class__.__name__})"
-    return None
 
 
 def scenario_config(cfg: CascadeConfig, scenario: Scenario, workdir: Path | None = None) -> CascadeConfig:
@@ -168,7 +136,7 @@ def run_job(job: Job) -> dict:
         lines = user_lines(scenario, job.voice)
         speech = active_rms(np.concatenate([line.pcm for line in lines]))
         res = asyncio.run(run_conversation(
-            cfg, lines, clock=clock, out_dir=out, session=out.name,
+            cfg, lines, clock=clock, out_dir=out, session=out.name, arch=job.arch,
             agent_kwargs={"tts": _fresh_agent_voice(cfg)}, line=line_filter(job.condition, speech),
             echo_db=ECHO_DB if job.condition == "echo" else None, reply_timeout_s=20.0, tail_s=1.5))
         result["conversation_s"] = round(res.log.events[-1].t, 3) if res.log.events else 0.0
@@ -231,7 +199,7 @@ def run_bench(suites: list[str], archs: list[str], out: Path, *, base: CascadeCo
         base.llm.threads = base.asr.threads = base.tts.threads = max(1, (os.cpu_count() or 2) // jobs)
     configs, skipped = {}, {}
     for arch in archs:
-        cfg, reason = arch_config(arch, base)
+        cfg, reason = configure(arch, base)
         if cfg is None:
             skipped[arch] = reason
         else:

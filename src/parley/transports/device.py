@@ -38,7 +38,7 @@ async def run_device_session(cfg: CascadeConfig) -> None:
 
     import numpy as np
 
-    from parley.architectures.cascade import CascadeAgent
+    from parley.architectures.registry import build
     from parley.audio.frame import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame
     from parley.clock import RealClock
     from parley.events import EventLog
@@ -46,7 +46,7 @@ async def run_device_session(cfg: CascadeConfig) -> None:
     sd = _check_devices()
     clock = RealClock()
     log = EventLog("talk", clock_now=clock.now)
-    agent = CascadeAgent(cfg, clock, log)
+    agent = build("cascade", cfg, clock, log)
     await agent.start()
     loop = asyncio.get_running_loop()
     inbox: asyncio.Queue = asyncio.Queue()

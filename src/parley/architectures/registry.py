@@ -1,0 +1,96 @@
+"""The architectures parley can run, by name: how each is configured and built.
+
+Every entry point — `demo`, `talk`, `duplex-check`, `bench`, the benchmarks — asks this registry
+for an agent instead of constructing one by class, so a new architecture (the hybrid, a remote
+audio-native model, a Realtime endpoint) is one entry here. `cascade-openai` is not a class of its
+own: it is the cascade configured with an OpenAI-compatible LLM endpoint.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+from parley.architectures.base import DuplexAgent
+from parley.config import CascadeConfig
+from parley.errors import ParleyError
+
+LLM_URL_ENV = "PARLEY_LLM_URL"
+
+Configure = Callable[[CascadeConfig], "tuple[CascadeConfig | None, str | None]"]
+
+
+@dataclass(frozen=True)
+class Architecture:
+    name: str
+    description: str
+    configure: Configure  # base config → (config, None), or (None, why it cannot run here)
+    agent_class: str | None = None  # "module:Class" of its DuplexAgent; None: not in this version
+
+
+def _as_is(base: CascadeConfig) -> tuple[CascadeConfig | None, str | None]:
+    return base, None
+
+
+def _openai_endpoint(base: CascadeConfig) -> tuple[CascadeConfig | None, str | None]:
+    url = base.llm.url if base.llm.backend == "openai" else os.environ.get(LLM_URL_ENV)
+    if not url:
+        return None, f"no OpenAI-compatible endpoint configured: set {LLM_URL_ENV}, or url under [llm] in --config"
+    reason = _probe_endpoint(url)
+    if reason:
+        return None, reason
+    cfg = base.model_copy(deep=True)
+    cfg.llm.backend, cfg.llm.url = "openai", url
+    if cfg.llm.model in ("quality", "fast"):
+        cfg.llm.model = os.environ.get("PARLEY_LLM_MODEL", "default")
+    return cfg, None
+
+
+def _probe_endpoint(url: str) -> str | None:
+    import httpx
+
+    try:
+        httpx.get(url.rstrip("/") + "/models", timeout=3.0)
+    except httpx.HTTPError as exc:
+        return f"endpoint {url} is unreachable ({exc.__class__.__name__})"
+    return None
+
+
+def _not_yet(name: str) -> Configure:
+    return lambda _base: (None, f"the {name} architecture is not available in this version of parley")
+
+
+_CASCADE = "parley.architectures.cascade:CascadeAgent"
+REGISTRY: dict[str, Architecture] = {a.name: a for a in (
+    Architecture("cascade", "ASR → LLM → TTS on the embedded models, with parley's turn-taking", _as_is, _CASCADE),
+    Architecture("cascade-openai", "the cascade with an OpenAI-compatible LLM endpoint", _openai_endpoint, _CASCADE),
+    Architecture("hybrid", "Thinker-Talker: a fast talker holds the floor while the thinker answers",
+                 _not_yet("hybrid")),
+    Architecture("moshi", "an audio-native full-duplex model (moshi's own server)", _not_yet("moshi")),
+    Architecture("realtime", "an OpenAI-Realtime-style speech-to-speech endpoint", _not_yet("realtime")),
+)}
+ARCHITECTURES = tuple(REGISTRY)
+
+
+def architecture(name: str) -> Architecture:
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise ParleyError(f"unknown architecture {name!r}: use one of {', '.join(ARCHITECTURES)}.") from None
+
+
+def configure(name: str, base: CascadeConfig) -> tuple[CascadeConfig | None, str | None]:
+    """(config, None) for an architecture that can run here, or (None, why it is skipped)."""
+    return architecture(name).configure(base)
+
+
+def build(name: str, cfg: CascadeConfig, clock, log, **kwargs) -> DuplexAgent:
+    """A new agent of architecture `name` on `clock`, writing to `log`."""
+    arch = architecture(name)
+    if arch.agent_class is None:
+        raise ParleyError(f"the {name} architecture is not available in this version of parley.")
+    from importlib import import_module
+
+    module, _, cls = arch.agent_class.partition(":")
+    return getattr(import_module(module), cls)(cfg, clock, log, **kwargs)
