@@ -78,7 +78,7 @@ def demo(
 @app.command()
 def talk(
     input: Optional[Path] = typer.Option(None, "--input", help="Play this WAV file as the user instead of a microphone (any rate, mono or stereo)."),
-    out: Path = typer.Option(Path("out/talk"), "--out", help="Where --input conversations write their artefacts."),
+    out: Path = typer.Option(Path("out/talk"), "--out", help="Where the conversation's artefacts are written."),
     llm: str = typer.Option("quality", "--llm", help="Embedded LLM: quality or fast."),
     llm_url: Optional[str] = typer.Option(None, "--llm-url", help="OpenAI-compatible endpoint instead of the embedded LLM."),
     llm_model: Optional[str] = typer.Option(None, "--llm-model", help="Model name on the endpoint, or a GGUF path."),
@@ -89,7 +89,7 @@ def talk(
     if input is None:
         from parley.transports.device import run_device_session
 
-        asyncio.run(run_device_session(cfg))
+        asyncio.run(run_device_session(cfg, out))
         return
     from parley.runner import run_conversation
     from parley.transports.files import lines_from_wav

@@ -6,6 +6,8 @@ without an input and output device, it fails with one sentence instead of a trac
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from parley.config import CascadeConfig
 from parley.errors import DeviceUnavailableError
 
@@ -32,41 +34,44 @@ def _check_devices():
     return sd
 
 
-async def run_device_session(cfg: CascadeConfig) -> None:
+async def run_device_session(cfg: CascadeConfig, out_dir: Path | None = None) -> None:
+    """Talk to the agent through the machine's microphone and speaker until Ctrl-C; the session's
+    artefacts (recording included) go to `out_dir`."""
     import asyncio
     import queue
 
     import numpy as np
 
-    from parley.architectures.registry import build
     from parley.audio.frame import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame
     from parley.clock import RealClock
-    from parley.events import EventLog
+    from parley.session import Session
 
     sd = _check_devices()
     clock = RealClock()
-    log = EventLog("talk", clock_now=clock.now)
-    agent = build("cascade", cfg, clock, log)
-    await agent.start()
-    loop = asyncio.get_running_loop()
-    inbox: asyncio.Queue = asyncio.Queue()
-    # The PortAudio callback runs on its own thread: it only exchanges frames through queues; the
-    # agent is touched from the event loop alone (one frame of extra output latency).
-    outbox: queue.SimpleQueue = queue.SimpleQueue()
+    async with Session(cfg, clock=clock, out_dir=out_dir, name="talk") as session:
+        agent = session.agent
+        session.recorder.origin = clock.now()
+        loop = asyncio.get_running_loop()
+        inbox: asyncio.Queue = asyncio.Queue()
+        # The PortAudio callback runs on its own thread: it only exchanges frames through queues;
+        # the agent is touched from the event loop alone (one frame of extra output latency).
+        outbox: queue.SimpleQueue = queue.SimpleQueue()
 
-    def on_audio(indata, outdata, frames, _time, _status) -> None:
-        loop.call_soon_threadsafe(inbox.put_nowait, (clock.now(), indata[:, 0].copy()))
-        try:
-            outdata[:, 0] = outbox.get_nowait()
-        except queue.Empty:
-            outdata.fill(0)
+        def on_audio(indata, outdata, frames, _time, _status) -> None:
+            loop.call_soon_threadsafe(inbox.put_nowait, (clock.now(), indata[:, 0].copy()))
+            try:
+                outdata[:, 0] = outbox.get_nowait()
+            except queue.Empty:
+                outdata.fill(0)
 
-    print("Listening — speak; Ctrl-C to stop.")
-    with sd.Stream(samplerate=SAMPLE_RATE, blocksize=FRAME_SAMPLES, channels=1, dtype="float32", callback=on_audio):
-        try:
+        print("Listening — speak; Ctrl-C to stop.")
+        with sd.Stream(samplerate=SAMPLE_RATE, blocksize=FRAME_SAMPLES, channels=1, dtype="float32",
+                       callback=on_audio):
             while True:
                 t, pcm = await inbox.get()
-                agent.push_audio(AudioFrame(np.asarray(pcm, dtype=np.float32), SAMPLE_RATE, t))
-                outbox.put(agent.pull_audio(FRAME_SAMPLES, clock.now()))
-        finally:
-            await agent.close()
+                pcm = np.asarray(pcm, dtype=np.float32)
+                session.recorder.add_user(t, pcm)
+                agent.push_audio(AudioFrame(pcm, SAMPLE_RATE, t))
+                out = agent.pull_audio(FRAME_SAMPLES, clock.now())
+                session.recorder.add_agent(clock.now(), out)
+                outbox.put(out)
