@@ -74,7 +74,7 @@ class Session:
 
 def write_artefacts(out_dir: Path, recorder: ConversationRecorder, records: list[TurnRecord], summ: dict) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
-    if recorder._length() > 0:  # a session that failed before any audio has no recording
+    if not recorder.empty:  # a session that failed before any audio has no recording
         recorder.save(out_dir / "conversation.wav")
     (out_dir / "transcript.md").write_text(markdown(records), encoding="utf-8")
     (out_dir / "summary.json").write_text(json.dumps(summ, indent=2), encoding="utf-8")

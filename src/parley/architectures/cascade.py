@@ -291,8 +291,7 @@ class CascadeAgent:
             self.memory.yield_model(now=True)
             messages = self.history.messages(tr.text, reference)
             if self.turn_detector is not None and not reply.finality.done():
-                reply.finality.set_result(await finality(self.llm, messages, tr.text, self.log)
-                                          if finality_matters(tr.text) else None)
+                reply.finality.set_result(await finality(self.llm, messages, tr.text, self.log))
             splitter = ClauseSplitter(self.cfg.tts.first_clause_min_words, self.cfg.tts.clause_min_words,
                                       self.cfg.tts.first_clause_max_words)
             plan = self.conversation.read_back(reply.turn, tr.text, hold_cue(tr.text))

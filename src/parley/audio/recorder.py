@@ -38,6 +38,10 @@ class ConversationRecorder:
         ends = [int(round((t - self.origin) * self.rate)) + len(p) for t, p in self._user + self._agent]
         return max(ends, default=0)
 
+    @property
+    def empty(self) -> bool:
+        return not (self._user or self._agent)
+
     def stereo(self) -> np.ndarray:
         n = self._length()
         return np.stack([self._render(self._user, n), self._render(self._agent, n)], axis=1)

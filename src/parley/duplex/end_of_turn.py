@@ -199,10 +199,11 @@ def finality_matters(text: str) -> bool:
 
 
 async def finality(llm, messages: list, words: str, log: EventLog) -> float | None:
-    """The chat model's P(the caller's `words` are a finished utterance); None where the model
-    cannot tell (a remote endpoint) or fails: the end of turn then goes without it."""
+    """The chat model's P(the caller's `words` are a finished utterance); None where it cannot
+    change the verdict, the model cannot tell (a remote endpoint) or fails: the end of turn then
+    goes without it."""
     score = getattr(llm, "finality", None)
-    if score is None:
+    if score is None or not finality_matters(words):
         return None
     try:
         return await score(messages, words)
