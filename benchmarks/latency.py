@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from parley.bench.voices import speak_as_user
-from parley.config import CascadeConfig
+from parley.config import AgentConfig
 from parley.runner import run_conversation
 from parley.transports.loopback import UserLine
 
@@ -68,9 +68,9 @@ def main() -> None:
     ap.add_argument("--out", default=None, help="also write the conversation's artefacts (events, wav, transcript) here")
     args = ap.parse_args()
 
-    cfg = CascadeConfig()
+    cfg = AgentConfig()
     cfg.llm.model = args.llm
-    cfg.endpoint.finality = not args.no_finality
+    cfg.turn_taking.endpoint.finality = not args.no_finality
     lines = [UserLine(t, speak_as_user(t)) for t in LINES[: args.turns]]
     wall = time.time()
     res = asyncio.run(run_conversation(cfg, lines, out_dir=Path(args.out) if args.out else None))
@@ -82,9 +82,9 @@ def main() -> None:
     for s in stages:
         rows[s] = [r.breakdown_ms[s] for r in res.records if s in r.breakdown_ms]
     machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}"
-    print(f"cascade, llm={args.llm}, finality={cfg.endpoint.finality}, {len(lat)} turns in real time, {wall:.0f} s wall; machine: {machine}")
+    print(f"cascade, llm={args.llm}, finality={cfg.turn_taking.endpoint.finality}, {len(lat)} turns in real time, {wall:.0f} s wall; machine: {machine}")
     print(f"{'stage':<18}{'p50 ms':>10}{'p95 ms':>10}{'n':>5}")
-    out = {"llm": args.llm, "finality": cfg.endpoint.finality, "turns": len(lat), "machine": machine, "stages": {}}
+    out = {"llm": args.llm, "finality": cfg.turn_taking.endpoint.finality, "turns": len(lat), "machine": machine, "stages": {}}
     for name, vals in rows.items():
         print(f"{name:<18}{pct(vals, 50):>10.0f}{pct(vals, 95):>10.0f}{len(vals):>5}")
         out["stages"][name] = {"p50": round(pct(vals, 50), 1), "p95": round(pct(vals, 95), 1), "n": len(vals)}

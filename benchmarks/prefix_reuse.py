@@ -25,7 +25,7 @@ import numpy as np
 from parley.cancel import CancelToken
 from parley.clock import RealClock
 from parley.components import registry
-from parley.config import CascadeConfig
+from parley.config import AgentConfig
 from parley.dialogue.history import History
 from parley.dialogue.persona import DEFAULT_PERSONA, system_prompt
 
@@ -42,7 +42,7 @@ QUESTIONS = [
 ]
 
 
-async def run(cfg: CascadeConfig, turns: int) -> list[float]:
+async def run(cfg: AgentConfig, turns: int) -> list[float]:
     docs = [(p.stem, p.read_text()) for p in sorted(KB.glob("*.md"))]
     history = History(system_prompt(DEFAULT_PERSONA, documents=docs), max_chars=3 * (cfg.llm.n_ctx - cfg.llm.max_tokens))
     llm = registry.chat_model(cfg.llm, RealClock())
@@ -68,7 +68,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
-    cfg = CascadeConfig()
+    cfg = AgentConfig()
     cfg.llm.model = args.llm
     runs = [asyncio.run(run(cfg, args.turns)) for _ in range(args.runs)]
     per_turn = np.median(np.array(runs), axis=0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from parley.config import CascadeConfig
+from parley.config import AgentConfig
 
 
 @pytest.fixture(scope="session")
@@ -24,8 +24,8 @@ def user_speech():
 
 
 @pytest.fixture()
-def fast_cfg() -> CascadeConfig:
-    cfg = CascadeConfig()
+def fast_cfg() -> AgentConfig:
+    cfg = AgentConfig()
     cfg.llm.model = "fast"
     cfg.llm.max_tokens = 60
     return cfg

@@ -174,9 +174,9 @@ def test_a_crashing_conversation_is_recorded_and_the_run_goes_on(tmp_path):
     _write(tmp_path, "broken.yaml", "id: broken\ntitle: t\nsuites: [knowledge]\nknowledge: [kb/broken.md]\n"
                                     "turns:\n  - say: hi\n")
     from parley.bench.run import run_bench
-    from parley.config import CascadeConfig
+    from parley.config import AgentConfig
 
-    run = run_bench([str(tmp_path / "broken.yaml")], ["cascade", "moshi"], tmp_path / "out", base=CascadeConfig())
+    run = run_bench([str(tmp_path / "broken.yaml")], ["cascade", "moshi"], tmp_path / "out", base=AgentConfig())
     card = run.scorecard["architectures"]
     assert card["cascade"]["failures"] == 1 and card["cascade"]["conversations"] == 1
     result = json.loads((tmp_path / "out" / "cascade" / "broken" / "result.json").read_text())
@@ -253,10 +253,10 @@ def test_a_reply_that_would_skip_verification_is_cut_and_the_gate_is_asked(tmp_p
     """adherence-skip-attempt on the real cascade: the caller demands a status before giving a name;
     whatever the model drafts, the caller hears the name asked first and no status."""
     from parley.bench.run import run_bench
-    from parley.config import CascadeConfig
+    from parley.config import AgentConfig
 
     scenario = Path(__file__).parent.parent / "src/parley/bench/scenarios/adherence-skip-attempt.yaml"
-    run_bench([str(scenario)], ["cascade"], tmp_path, base=CascadeConfig())
+    run_bench([str(scenario)], ["cascade"], tmp_path, base=AgentConfig())
     conv = tmp_path / "cascade" / "adherence-skip-attempt"
     events = [json.loads(line) for line in (conv / "events.jsonl").read_text().splitlines()]
     first = next(e for e in events if e["kind"] == "agent_turn")
@@ -270,10 +270,10 @@ def test_open_questions_get_short_spoken_answers(tmp_path):
     """adherence-persona-short: "tell me everything about your jackets" drafts 60+ words; no sentence
     starts past `max_reply_words` (40), so every reply heard stays within the scenario's 50."""
     from parley.bench.run import run_bench
-    from parley.config import CascadeConfig
+    from parley.config import AgentConfig
 
     scenario = Path(__file__).parent.parent / "src/parley/bench/scenarios/adherence-persona-short.yaml"
-    run_bench([str(scenario)], ["cascade"], tmp_path, base=CascadeConfig())
+    run_bench([str(scenario)], ["cascade"], tmp_path, base=AgentConfig())
     events = [json.loads(line) for line in
               (tmp_path / "cascade" / "adherence-persona-short" / "events.jsonl").read_text().splitlines()]
     replies = [e["agent"] for e in events if e["kind"] == "agent_turn"]

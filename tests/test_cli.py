@@ -62,9 +62,9 @@ def test_the_readme_config_example_is_a_valid_config():
     import tomllib
     from pathlib import Path
 
-    from parley.config import CascadeConfig
+    from parley.config import AgentConfig
 
     text = (Path(__file__).parent.parent / "README.md").read_text()
     block = text.split("```toml", 1)[1].split("```", 1)[0]
-    cfg = CascadeConfig.model_validate(tomllib.loads(block))
+    cfg = AgentConfig.model_validate(tomllib.loads(block))
     assert cfg.procedure[1].requires == ["ask_name"] and cfg.procedure[0].say

@@ -11,7 +11,7 @@ from parley.bench.user import say_value
 from parley.bench.voices import speak_as_user
 from parley.clock import RealClock
 from parley.components import registry
-from parley.config import CascadeConfig
+from parley.config import AgentConfig
 from parley.runner import run_conversation
 from parley.transports.loopback import UserLine
 
@@ -23,7 +23,7 @@ class ScriptedLLM:
     def __init__(self, draft: list[str]) -> None:
         self.draft = draft
 
-    async def stream(self, messages, *, cancel):
+    async def stream(self, messages, *, cancel, prefix=""):
         for delta in self.draft:
             if cancel.cancelled:
                 return
@@ -67,7 +67,7 @@ def test_internal_text_never_reaches_the_tts_and_is_not_heard():
     tts = RecordingTTS()
     llm = ScriptedLLM(["I'm sorry, [interr", "upted by the user] your parcel <|im_", "end|> left today. ",
                        "User", ": and what about"])
-    res = asyncio.run(run_conversation(CascadeConfig(), [_line("Where is my parcel?")], clock=RealClock(),
+    res = asyncio.run(run_conversation(AgentConfig(), [_line("Where is my parcel?")], clock=RealClock(),
                                        agent_kwargs={"llm": llm, "tts": tts}))
     spoken = " ".join(tts.texts[3:])  # after the warm-up and the pre-synthesized backchannels
     assert spoken and all(m not in spoken for m in ("[", "]", "<", ">", "interrupted", "User", "what about"))
@@ -75,7 +75,7 @@ def test_internal_text_never_reaches_the_tts_and_is_not_heard():
 
 
 def test_a_reply_that_would_give_medical_advice_is_replaced_by_the_fallback():
-    cfg = CascadeConfig(persona="You are Kim, the agent of a pharmacy delivery service. You must never give "
+    cfg = AgentConfig(persona="You are Kim, the agent of a pharmacy delivery service. You must never give "
                                 "medical advice; refer health questions to a pharmacist.")
     llm = ScriptedLLM(["Sure, for a headache ", "you can take two 400 mg ", "tablets every six hours."])
     res = asyncio.run(run_conversation(cfg, [_line("How many ibuprofen can I take for my headache?")],
@@ -94,7 +94,7 @@ def test_a_spelled_surname_and_an_email_are_stored_exactly(condition):
     (docs/benchmarks.md), which no read-back can repair."""
     lines = [_answering("My last name is Brown, that is B R O W N.", "BROWN", "joe", condition),
              _answering("My email address is john dot smith at gmail dot com.", "john.smith@gmail.com", "joe", condition)]
-    res = asyncio.run(run_conversation(CascadeConfig(), lines, clock=RealClock()))
+    res = asyncio.run(run_conversation(AgentConfig(), lines, clock=RealClock()))
     stored = {e.slot: e.value for e in res.log.of("fact_stored")}
     assert stored.get("last name") == "BROWN" and stored.get("email") == "john.smith@gmail.com", stored
     assert {e.action for e in res.log.of("read_back")} >= {"confirm"}
@@ -104,6 +104,6 @@ def test_a_spelled_surname_and_an_email_are_stored_exactly(condition):
 def test_a_barged_in_correction_replaces_the_stored_date():
     lines = [_line("I would like to book a fitting appointment for Tuesday the fourteenth, please."),
              _line("No, sorry, not Tuesday. Thursday the sixteenth.", after_agent_starts_s=1.2)]
-    res = asyncio.run(run_conversation(CascadeConfig(), lines, clock=RealClock()))
+    res = asyncio.run(run_conversation(AgentConfig(), lines, clock=RealClock()))
     dates = [(e.value, e.replaced) for e in res.log.of("fact_stored") if e.slot == "date"]
     assert dates[-1] == ("Thursday 16th", ["Tuesday 14th"]), dates

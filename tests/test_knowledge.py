@@ -130,12 +130,12 @@ def test_the_cascade_answers_from_retrieved_passages_and_ignores_instructions_in
     import asyncio
 
     from parley.clock import VirtualClock
-    from parley.config import CascadeConfig
+    from parley.config import AgentConfig
     from parley.runner import run_conversation
     from parley.transports.loopback import UserLine
 
     KnowledgeBase(tmp_path / "kb").add(KB_DOCS)
-    cfg = CascadeConfig()
+    cfg = AgentConfig()
     cfg.knowledge.path = str(tmp_path / "kb")
     lines = [UserLine(t, user_speech(t)) for t in (
         "How much does express shipping cost?",

@@ -100,10 +100,10 @@ def test_a_spoken_call_outgrows_its_window_and_the_summary_answers(tmp_path):
     """memory-summary-d30: a 2048-token window, 32 spoken turns; "Scotland" is no fact the verbatim
     store keeps, so at turn 31 only the rolling summary can supply it."""
     from parley.bench.run import run_bench
-    from parley.config import CascadeConfig
+    from parley.config import AgentConfig
 
     scenario = Path(__file__).parent.parent / "src/parley/bench/scenarios/memory-summary-d30.yaml"
-    run_bench([str(scenario)], ["cascade"], tmp_path, base=CascadeConfig())
+    run_bench([str(scenario)], ["cascade"], tmp_path, base=AgentConfig())
     conv = tmp_path / "cascade" / "memory-summary-d30"
     events = [json.loads(line) for line in (conv / "events.jsonl").read_text().splitlines()]
     folds = [e for e in events if e["kind"] == "memory_summary"]

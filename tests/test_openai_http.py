@@ -90,7 +90,7 @@ def test_http_error_is_a_clear_endpoint_error(server):
 def test_bench_runs_the_cascade_on_an_openai_compatible_endpoint(server, tmp_path, monkeypatch):
     """`--arch cascade-openai`: the way to a bigger model. Real speech models, the LLM behind HTTP."""
     from parley.bench.run import run_bench
-    from parley.config import CascadeConfig
+    from parley.config import AgentConfig
 
     monkeypatch.setenv("PARLEY_LLM_URL", server)
     Handler.requests.clear()
@@ -98,7 +98,7 @@ def test_bench_runs_the_cascade_on_an_openai_compatible_endpoint(server, tmp_pat
     scenario.write_text("id: endpoint\ntitle: t\nsuites: [memory]\npersona: You are Sam from Northwind.\n"
                         "turns:\n  - say: What was my order number?\n    expect:\n      must_mention: ['47192']\n"
                         "      axis: memory\n")
-    run = run_bench([str(scenario)], ["cascade-openai"], tmp_path / "out", base=CascadeConfig())
+    run = run_bench([str(scenario)], ["cascade-openai"], tmp_path / "out", base=AgentConfig())
     card = run.scorecard["architectures"]["cascade-openai"]
     assert card["conversations"] == 1 and card["failures"] == 0
     assert card["memory"]["accuracy"] == 1.0  # the endpoint's words reached the user's ears

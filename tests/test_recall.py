@@ -1,6 +1,6 @@
 """Recall: the caller's own values, asked for, answered from the fact store; corrections with no slot word."""
 
-from parley.config import CascadeConfig
+from parley.config import AgentConfig
 from parley.dialogue import recall
 from parley.dialogue.conversation import Conversation
 from parley.dialogue.memory import Fact, extract
@@ -39,7 +39,7 @@ def test_the_answer_reads_the_value_as_stored():
 
 def test_the_conversation_answers_a_recall_question_from_the_corrected_store():
     log = EventLog("s", clock_now=lambda: 0.0)
-    conv = Conversation(CascadeConfig(), [], log)
+    conv = Conversation(AgentConfig(), [], log)
     conv.heard(1, "I am calling about order five five two one eight.", "Let me look.", False)
     conv.heard(2, "Sorry, I got that wrong, it is five five two one nine.", "Thanks.", False)
     plan = conv.read_back(3, "Which order number are you looking at for me?", None)

@@ -8,7 +8,7 @@ import pytest
 
 from parley.architectures import registry
 from parley.clock import VirtualClock
-from parley.config import CascadeConfig
+from parley.config import AgentConfig
 from parley.session import Session
 
 
@@ -36,7 +36,7 @@ class FakeAgent:
 
 def test_a_session_that_fails_midway_still_closes_its_agent_and_writes_its_artefacts(tmp_path, monkeypatch):
     monkeypatch.setattr(registry, "build", lambda arch, cfg, clock, log, **kw: FakeAgent(cfg, clock, log))
-    session = Session(CascadeConfig(), clock=VirtualClock(), out_dir=tmp_path, name="s1")
+    session = Session(AgentConfig(), clock=VirtualClock(), out_dir=tmp_path, name="s1")
 
     async def run():
         async with session:

@@ -68,13 +68,13 @@ def test_a_pause_after_and_gets_no_reply_in_two_voices_one_on_the_phone(voice, c
     sentence's falling pitch, which Smart Turn takes for an end): no agent reply in the pause."""
     from parley.bench.conditions import active_rms, line_filter
     from parley.bench.voices import speak_as_user
-    from parley.config import CascadeConfig
+    from parley.config import AgentConfig
 
     first, second = speak_as_user("I ordered two shirts and", voice), speak_as_user("only one of them arrived.", voice)
     pcm = np.concatenate([first, np.zeros(int(1.5 * 16000), dtype=np.float32), second])
     if condition != "clean":
         pcm = line_filter(condition, active_rms(pcm))(pcm)
-    res = asyncio.run(run_conversation(CascadeConfig(), [UserLine("two shirts", pcm)], clock=RealClock()))
+    res = asyncio.run(run_conversation(AgentConfig(), [UserLine("two shirts", pcm)], clock=RealClock()))
     sim = res.log.of("sim_utterance")[0]
     pause_end = sim.start + (len(first) + 1.5 * 16000) / 16000
     replies = [e.t for e in res.log.events if e.kind == "agent_audio_started" and e.turn > 0]

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from parley.config import CascadeConfig, load_config
+from parley.config import AgentConfig, load_config
 from parley.errors import ParleyError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -31,7 +31,7 @@ console = Console()
 err = Console(stderr=True)
 
 
-def _config(config: Optional[Path], llm: str, llm_url: Optional[str], llm_model: Optional[str]) -> CascadeConfig:
+def _config(config: Optional[Path], llm: str, llm_url: Optional[str], llm_model: Optional[str]) -> AgentConfig:
     cfg = load_config(config)
     if llm_url:
         cfg.llm.backend = "openai"

@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from parley.errors import ParleyError
 
@@ -116,9 +116,30 @@ class Limit(_Strict):
     _regex = field_validator("forbid")(lambda v: check_regex(v))
 
 
-class CascadeConfig(_Strict):
+class TurnTakingConfig(_Strict):
+    """How every architecture that uses parley's duplex engine takes and yields the floor: the
+    cascade and the hybrid read the same object (`duplex/engine.py`)."""
     vad: VADConfig = VADConfig()
     endpoint: EndpointConfig = EndpointConfig()
+    barge_in: bool = Field(True, description="Stop speaking when the user starts talking over the agent.")
+    barge_in_confirm_ms: int = Field(
+        600, description="Overlapping user speech this long is a barge-in even before it is transcribed; "
+        "shorter overlaps are transcribed and, if a backchannel or noise, the agent resumes."
+    )
+    agent_backchannels: bool = Field(True, description="Say 'mhm' / 'right' at pauses where the user is not done.")
+    backchannel_min_interval_s: float = Field(6.0, description="At most one agent backchannel this often (sets the rate).")
+    backchannel_min_turn_s: float = Field(2.5, description="Only backchannel once the user has spoken this long in the turn.")
+    echo_guard: bool = Field(True, description="Cancel the agent's own voice leaking back into the microphone.")
+
+
+class HybridConfig(_Strict):
+    """The Thinker-Talker hybrid (`architectures/hybrid.py`); ignored by other architectures."""
+    opener: bool = Field(True, description="The talker opens every reply with a short line that states no fact "
+                         "the caller did not say; false = the thinker alone (a cascade with speculation on partials).")
+
+
+class AgentConfig(_Strict):
+    turn_taking: TurnTakingConfig = TurnTakingConfig()
     asr: ASRConfig = ASRConfig()
     llm: LLMConfig = LLMConfig()
     tts: TTSConfig = TTSConfig()
@@ -133,24 +154,31 @@ class CascadeConfig(_Strict):
         True, description="Enforce the limits the persona states in prose (medical or legal advice, refund "
         "promises, other customers' data) with the built-in detectors."
     )
-    barge_in: bool = Field(True, description="Stop speaking when the user starts talking over the agent.")
-    barge_in_confirm_ms: int = Field(
-        600, description="Overlapping user speech this long is a barge-in even before it is transcribed; "
-        "shorter overlaps are transcribed and, if a backchannel or noise, the agent resumes."
-    )
-    agent_backchannels: bool = Field(True, description="Say 'mhm' / 'right' at pauses where the user is not done.")
-    backchannel_min_interval_s: float = Field(6.0, description="At most one agent backchannel this often (sets the rate).")
-    backchannel_min_turn_s: float = Field(2.5, description="Only backchannel once the user has spoken this long in the turn.")
-    echo_guard: bool = Field(True, description="Cancel the agent's own voice leaking back into the microphone.")
     persona: str | None = Field(None, description="Persona text replacing the default customer-service persona.")
     max_reply_words: int = Field(
         40, description="A spoken reply starts no new sentence that would take it past this many words (0 = no limit)."
     )
+    hybrid: HybridConfig = HybridConfig()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _turn_taking_moved(cls, data):
+        """Configs written before `[turn_taking]` existed keep working: their keys move under it."""
+        if isinstance(data, dict) and (moved := [k for k in _TURN_TAKING_KEYS if k in data]):
+            data = dict(data)
+            section = dict(data.get("turn_taking") or {})
+            for key in moved:
+                section.setdefault(key, data.pop(key))
+            data["turn_taking"] = section
+        return data
 
 
-def load_config(path: Path | None) -> CascadeConfig:
+_TURN_TAKING_KEYS = tuple(TurnTakingConfig.model_fields)
+
+
+def load_config(path: Path | None) -> AgentConfig:
     if path is None:
-        return CascadeConfig()
+        return AgentConfig()
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -158,7 +186,7 @@ def load_config(path: Path | None) -> CascadeConfig:
     except tomllib.TOMLDecodeError as exc:
         raise ParleyError(f"Config file {path} is not valid TOML ({exc}); fix the syntax.") from None
     try:
-        return CascadeConfig.model_validate(data)
+        return AgentConfig.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from parley.config import CascadeConfig
+from parley.config import AgentConfig
 from parley.runner import ConversationResult, run_conversation
 from parley.textnorm import mentions
 from parley.transports.loopback import UserLine
@@ -40,5 +40,5 @@ def recall_ok(result: ConversationResult) -> bool:
     return False
 
 
-async def run_demo(cfg: CascadeConfig, out_dir: Path) -> ConversationResult:
+async def run_demo(cfg: AgentConfig, out_dir: Path) -> ConversationResult:
     return await run_conversation(cfg, demo_lines(), out_dir=out_dir)

@@ -231,6 +231,15 @@ class TurnEndPredicted(Event):
 # --- what the agent produced -----------------------------------------------------------------
 
 @dataclass(frozen=True)
+class Opener(Event):
+    """A hybrid's talker line at the start of a reply, said before the thinker's answer."""
+    kind: ClassVar[str] = "opener"
+    turn: int = 0
+    text: str = ""
+    source: str = "talker"  # talker (dialogue/talker.py) | read_back (the read-back or recall line)
+
+
+@dataclass(frozen=True)
 class LlmRequest(Event):
     kind: ClassVar[str] = "llm_request"
     turn: int = 0

@@ -10,14 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from parley.clock import Clock
-from parley.config import CascadeConfig
+from parley.config import AgentConfig
 from parley.session import ConversationResult, Session
 from parley.transports.loopback import LoopbackChannel, UserLine
 
 __all__ = ["ConversationResult", "run_conversation"]
 
 
-async def run_conversation(cfg: CascadeConfig, lines: list[UserLine], *, clock: Clock | None = None,
+async def run_conversation(cfg: AgentConfig, lines: list[UserLine], *, clock: Clock | None = None,
                            out_dir: Path | None = None, session: str | None = None,
                            agent_kwargs: dict | None = None, arch: str = "cascade",
                            **channel_kwargs) -> ConversationResult:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from parley.audio.recorder import ConversationRecorder
 from parley.clock import Clock, RealClock
-from parley.config import CascadeConfig
+from parley.config import AgentConfig
 from parley.events import EventLog, SessionEnded, SessionStarted
 from parley.transcript import TurnRecord, markdown, summary, turns
 
@@ -30,7 +30,7 @@ class ConversationResult:
 
 
 class Session:
-    def __init__(self, cfg: CascadeConfig, *, arch: str = "cascade", clock: Clock | None = None,
+    def __init__(self, cfg: AgentConfig, *, arch: str = "cascade", clock: Clock | None = None,
                  out_dir: Path | None = None, name: str | None = None, agent_kwargs: dict | None = None) -> None:
         self.cfg, self.arch, self.out_dir = cfg, arch, out_dir
         self.clock = clock or RealClock()

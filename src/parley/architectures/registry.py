@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from typing import Callable
 
 from parley.architectures.base import DuplexAgent
-from parley.config import CascadeConfig
+from parley.config import AgentConfig
 from parley.errors import ParleyError
 
 LLM_URL_ENV = "PARLEY_LLM_URL"
 
-Configure = Callable[[CascadeConfig], "tuple[CascadeConfig | None, str | None]"]
+Configure = Callable[[AgentConfig], "tuple[AgentConfig | None, str | None]"]
 
 
 @dataclass(frozen=True)
@@ -29,11 +29,11 @@ class Architecture:
     agent_class: str | None = None  # "module:Class" of its DuplexAgent; None: not in this version
 
 
-def _as_is(base: CascadeConfig) -> tuple[CascadeConfig | None, str | None]:
+def _as_is(base: AgentConfig) -> tuple[AgentConfig | None, str | None]:
     return base, None
 
 
-def _openai_endpoint(base: CascadeConfig) -> tuple[CascadeConfig | None, str | None]:
+def _openai_endpoint(base: AgentConfig) -> tuple[AgentConfig | None, str | None]:
     url = base.llm.url if base.llm.backend == "openai" else os.environ.get(LLM_URL_ENV)
     if not url:
         return None, f"no OpenAI-compatible endpoint configured: set {LLM_URL_ENV}, or url under [llm] in --config"
@@ -65,8 +65,8 @@ _CASCADE = "parley.architectures.cascade:CascadeAgent"
 REGISTRY: dict[str, Architecture] = {a.name: a for a in (
     Architecture("cascade", "ASR → LLM → TTS on the embedded models, with parley's turn-taking", _as_is, _CASCADE),
     Architecture("cascade-openai", "the cascade with an OpenAI-compatible LLM endpoint", _openai_endpoint, _CASCADE),
-    Architecture("hybrid", "Thinker-Talker: a fast talker holds the floor while the thinker answers",
-                 _not_yet("hybrid")),
+    Architecture("hybrid", "Thinker-Talker: the talker holds the floor at once while the thinker answers",
+                 _as_is, "parley.architectures.hybrid:HybridAgent"),
     Architecture("moshi", "an audio-native full-duplex model (moshi's own server)", _not_yet("moshi")),
     Architecture("realtime", "an OpenAI-Realtime-style speech-to-speech endpoint", _not_yet("realtime")),
 )}
@@ -80,12 +80,12 @@ def architecture(name: str) -> Architecture:
         raise ParleyError(f"unknown architecture {name!r}: use one of {', '.join(ARCHITECTURES)}.") from None
 
 
-def configure(name: str, base: CascadeConfig) -> tuple[CascadeConfig | None, str | None]:
+def configure(name: str, base: AgentConfig) -> tuple[AgentConfig | None, str | None]:
     """(config, None) for an architecture that can run here, or (None, why it is skipped)."""
     return architecture(name).configure(base)
 
 
-def build(name: str, cfg: CascadeConfig, clock, log, **kwargs) -> DuplexAgent:
+def build(name: str, cfg: AgentConfig, clock, log, **kwargs) -> DuplexAgent:
     """A new agent of architecture `name` on `clock`, writing to `log`."""
     arch = architecture(name)
     if arch.agent_class is None:

@@ -29,7 +29,7 @@ from parley.bench.turn_metrics import CaseLog, turn_taking
 from parley.bench.user import spoken_with_pauses
 from parley.bench.voices import speak_as_user
 from parley.clock import RealClock, VirtualClock
-from parley.config import CascadeConfig
+from parley.config import AgentConfig
 from parley.runner import run_conversation
 from parley.transports.loopback import UserLine
 
@@ -143,7 +143,7 @@ def build_cases(per_kind: int = 10, *, echo_all: bool = False) -> list[Case]:
     return cases
 
 
-async def run_case(cfg: CascadeConfig, case: Case, out_dir: Path | None, clock: str) -> CaseLog:
+async def run_case(cfg: AgentConfig, case: Case, out_dir: Path | None, clock: str) -> CaseLog:
     clk = VirtualClock() if clock == "virtual" else RealClock()
     res = await run_conversation(
         cfg, case.lines, clock=clk, out_dir=out_dir / case.name if out_dir else None, session=case.name,
@@ -153,7 +153,7 @@ async def run_case(cfg: CascadeConfig, case: Case, out_dir: Path | None, clock: 
     return CaseLog.single(case.name, case.kind, case.echo, res.log.events)
 
 
-def duplex_check(cfg: CascadeConfig, out_dir: Path, *, per_kind: int = 10, clock: str = "virtual",
+def duplex_check(cfg: AgentConfig, out_dir: Path, *, per_kind: int = 10, clock: str = "virtual",
                  echo_all: bool = False, export_fdb: Path | None = None, progress=None) -> dict:
     cases = build_cases(per_kind, echo_all=echo_all)
     logs, samples = [], []

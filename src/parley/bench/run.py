@@ -28,7 +28,7 @@ from parley.bench.conditions import ECHO_DB, active_rms, line_filter
 from parley.bench.scenario import Scenario, ScenarioError, load_scenario
 from parley.bench.scorecard import Conversation, build_scorecard
 from parley.architectures.registry import configure
-from parley.config import CascadeConfig
+from parley.config import AgentConfig
 from parley.errors import ParleyError
 from parley.events import read_events
 
@@ -61,7 +61,7 @@ def select_scenarios(suites: list[str]) -> list[Scenario]:
     return list(chosen.values())
 
 
-def scenario_config(cfg: CascadeConfig, scenario: Scenario, workdir: Path | None = None) -> CascadeConfig:
+def scenario_config(cfg: AgentConfig, scenario: Scenario, workdir: Path | None = None) -> AgentConfig:
     """The agent's configuration for this scenario: persona, procedure and knowledge documents in its
     system prompt — or, with `retrieval: true`, a knowledge base built in `workdir/kb` and searched
     per turn; `context_tokens` sets the LLM's window."""
@@ -131,7 +131,7 @@ def run_job(job: Job) -> dict:
     try:
         scenario = load_scenario(Path(job.scenario_path))
         result["scenario"] = scenario.id
-        cfg = scenario_config(CascadeConfig.model_validate(job.config), scenario, out)
+        cfg = scenario_config(AgentConfig.model_validate(job.config), scenario, out)
         clock = VirtualClock() if job.clock == "virtual" else RealClock()
         lines = user_lines(scenario, job.voice)
         speech = active_rms(np.concatenate([line.pcm for line in lines]))
@@ -151,7 +151,7 @@ def run_job(job: Job) -> dict:
     return result
 
 
-def _fresh_agent_voice(cfg: CascadeConfig):
+def _fresh_agent_voice(cfg: AgentConfig):
     """A new Piper session for this conversation's agent, created after `onnxruntime.set_seed`: VITS
     samples prosody noise inside its ONNX graph, seeded when a session is created, so the same
     replies sound the same in every run, in any order or worker. Bypasses the registry's cache (a
@@ -184,7 +184,7 @@ class BenchRun:
     conversation_s: float  # simulated (or real) conversation time of the conversations run now
 
 
-def run_bench(suites: list[str], archs: list[str], out: Path, *, base: CascadeConfig, clock: str = "virtual",
+def run_bench(suites: list[str], archs: list[str], out: Path, *, base: AgentConfig, clock: str = "virtual",
               jobs: int = 1, voices: list[str] | None = None, conditions: list[str] | None = None,
               on_start: Callable[[int], None] | None = None,
               on_done: Callable[[dict], None] | None = None) -> BenchRun:

@@ -9,7 +9,7 @@ replies differently but keeps its conversation the same way.
 from __future__ import annotations
 
 from parley.components.tts.clauses import Clause
-from parley.config import CascadeConfig
+from parley.config import AgentConfig
 from parley.dialogue.history import History
 from parley.dialogue.limits import LimitGuard, active_limits
 from parley.dialogue.persona import DEFAULT_PERSONA, procedure_lines, system_prompt
@@ -23,7 +23,7 @@ from parley.events import (
 
 
 class Conversation:
-    def __init__(self, cfg: CascadeConfig, documents: list[tuple[str, str]], log: EventLog) -> None:
+    def __init__(self, cfg: AgentConfig, documents: list[tuple[str, str]], log: EventLog) -> None:
         persona = cfg.persona or DEFAULT_PERSONA
         self.log = log
         # ~3 characters a token keeps history, system prompt and reply inside the model's window

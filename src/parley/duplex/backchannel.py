@@ -1,4 +1,4 @@
-"""Recognising a user backchannel: a short listener response that is not a bid for the floor.
+"""Backchannels both ways: recognising the user's, and the agent's own at the user's pauses.
 
 "mm-hmm", "yeah", "okay", "right", "I see" — or a cough, which Whisper renders as nothing or as a
 bracketed sound — said while the agent speaks must not end the agent's turn. Anything else short
@@ -8,6 +8,12 @@ bracketed sound — said while the agent speaks must not end the agent's turn. A
 from __future__ import annotations
 
 import re
+from typing import Awaitable, Callable
+
+import numpy as np
+
+from parley.components.tts.base import SpeechChunk
+from parley.duplex.playout import Reply
 
 BACKCHANNELS = {
     "mm", "mhm", "mmhmm", "mm-hmm", "hmm", "hm", "uh-huh", "uhhuh", "uh", "huh", "yeah", "yep", "yes", "yup",
@@ -38,3 +44,29 @@ def is_backchannel(text: str, speech_s: float | None = None) -> bool:
     if " ".join(words) in BACKCHANNELS:
         return True
     return all(w in BACKCHANNELS for w in words)
+
+
+AGENT_BACKCHANNELS = ("Mhm.", "Right.", "Okay.")
+
+
+class AgentBackchannels:
+    """The agent's own 'mhm' at a pause where the user is not done; pre-synthesized, because a
+    backchannel must cost no compute when it is due, and rate-limited."""
+
+    def __init__(self, min_interval_s: float) -> None:
+        self.min_interval_s = min_interval_s
+        self.clips: list[tuple[str, np.ndarray]] = []
+        self._last = -1e9
+
+    async def prepare(self, synthesize: Callable[[str], Awaitable[np.ndarray]]) -> None:
+        for text in AGENT_BACKCHANNELS:
+            self.clips.append((text, await synthesize(text)))
+
+    def next(self, now: float) -> Reply | None:
+        """A clip to play now, or None when there are none or one was said too recently."""
+        if not self.clips or now - self._last < self.min_interval_s:
+            return None
+        self._last = now
+        text, pcm = self.clips[int(now * 1000) % len(self.clips)]
+        return Reply(turn=0, text=text, backchannel=True, committed=True, done=True,
+                     chunks=[SpeechChunk(pcm=pcm, text=text, start=0, end=len(text))])

@@ -33,6 +33,7 @@ class Reply:
     transcript: asyncio.Future | None = None  # resolves to the final ASR text ("" if none)
     finality: asyncio.Future | None = None  # resolves to the chat model's P(finished utterance), or None
     backchannel: bool = False    # an agent backchannel ("mhm"): played, never a turn or history
+    stage: str = "asr"           # the component preparing it now (named in a ComponentError)
 
     @property
     def empty(self) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from parley.config import CascadeConfig
+from parley.config import AgentConfig
 from parley.errors import DeviceUnavailableError
 
 
@@ -34,7 +34,7 @@ def _check_devices():
     return sd
 
 
-async def run_device_session(cfg: CascadeConfig, out_dir: Path | None = None) -> None:
+async def run_device_session(cfg: AgentConfig, out_dir: Path | None = None) -> None:
     """Talk to the agent through the machine's microphone and speaker until Ctrl-C; the session's
     artefacts (recording included) go to `out_dir`."""
     import asyncio

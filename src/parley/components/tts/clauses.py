@@ -74,6 +74,12 @@ class ClauseSplitter:
         self._released += 1
         return Clause(self.text[start:end], start, end)
 
+    def whole(self, line: str) -> Clause:
+        """`line` as one clause, after anything pending (a line said as it is, e.g. a pre-synthesized one)."""
+        self.text += self._internal.flush()
+        self.text += ("" if not self.text or self.text.endswith(" ") else " ") + line.strip() + " "
+        return self._release(len(self.text) - self._pos)
+
     def flush(self) -> list[Clause]:
         self.text += self._internal.flush()
         rest = self.text[self._pos:]

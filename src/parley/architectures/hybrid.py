@@ -1,0 +1,55 @@
+"""The Thinker-Talker hybrid: parley's duplex engine + a responder with two voices in one reply.
+
+- The **talker** owns the floor: the moment the turn ends it says a short line that is right for
+  the moment and claims nothing of its own (`dialogue/talker.py`: the caller's value confirmed
+  back, "Let me check that.", "You're welcome."), or the read-back / recall line when there is one.
+  Its fixed lines are synthesized once at start, so the first audio costs no compute.
+- The **thinker** is the cascade's reply path (`CascadeResponder`: memory, knowledge, procedure,
+  guards), started speculatively at the first pause like the cascade's; it continues the talker's
+  line (given to the LLM as the start of its own reply), so the two join without repetition, and
+  its clauses are spoken as soon as each is complete.
+- One `Reply` carries both: a barge-in cancels both, and history holds what was heard of both.
+- Two cores: the thinker's decoding yields while any line is synthesized (`duplex/voice.Voice`
+  holds the `CpuGate`), so the talker never waits behind the thinker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from parley.architectures.cascade import CascadeAgent, CascadeResponder
+from parley.dialogue import talker
+from parley.duplex.end_of_turn import hold_cue
+from parley.duplex.playout import Reply
+from parley.events import Opener
+
+
+class ThinkerTalker(CascadeResponder):
+    async def start(self) -> None:
+        await super().start()
+        if self.cfg.hybrid.opener:
+            await self.voice.prepare(talker.ALL_LINES)
+
+    async def respond(self, reply: Reply) -> None:
+        splitter = self._splitter()
+        text = reply.user_text
+        plan = self.conversation.read_back(reply.turn, text, hold_cue(text))
+        final = plan is not None and plan.action != "state"  # the read-back is the whole reply
+        line = plan.line if plan is not None else (
+            talker.opener(reply.turn, text, self.history.heard_facts(text)) if self.cfg.hybrid.opener else "")
+        said = None
+        if line:
+            self.log.emit(Opener, turn=reply.turn, text=line, source="read_back" if plan is not None else "talker")
+            said = asyncio.ensure_future(self._say(reply, splitter, line, final=final, whole=True))
+        try:
+            messages = await self._prompt(reply)  # meanwhile: retrieval, and the words' finality for the end of turn
+        finally:
+            if said is not None:
+                await said
+        if not final:
+            await self._think(reply, splitter, messages)
+
+
+class HybridAgent(CascadeAgent):
+    name = "hybrid"
+    responder_class = ThinkerTalker

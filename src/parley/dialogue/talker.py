@@ -1,0 +1,84 @@
+"""The talker's opener: something short and right for the moment, said the instant the turn ends.
+
+A hybrid's talker holds the floor while the thinker (the quality LLM) prepares the answer. What it
+says must never be a claim of its own — no number, name, price, policy or yes/no the caller did not
+say — because it speaks before anything was looked up. So the opener is chosen, not generated:
+- the caller gave a value → it is confirmed back ("Order number 4 7 1 9 2.");
+- the caller asked something or asked for something → a holding line ("Let me check that.");
+  never "sure" or "okay", which would answer a yes/no question or grant a request;
+- a greeting, thanks, a goodbye or a plain statement → an acknowledgement ("Hello.", "You're
+  welcome.", "I see.").
+The fixed lines are few, so they are synthesized once at start and cost no compute when due. The
+thinker continues the opener (it is the prefix of its reply), so the two join without repetition.
+"""
+
+from __future__ import annotations
+
+import re
+
+from parley.dialogue.memory import Fact
+from parley.dialogue.readback import spoken
+from parley.dialogue import recall
+from parley.textnorm import digits_of
+
+HOLDING = ("Let me check that.", "One moment, let me look.", "Let me see.")
+ACKS = {"greeting": "Hello.", "thanks": "You're welcome.", "goodbye": "Goodbye.", "answer": "Thank you.",
+        "statement": "I see."}
+ALL_LINES = (*HOLDING, *ACKS.values())
+
+_GREETING = re.compile(r"^\W*(hi|hello|hey|good (morning|afternoon|evening))\b[\w\s,']{0,20}[.!]?\s*$", re.I)
+_THANKS = re.compile(r"\b(thanks|thank you|cheers)\b", re.I)
+_GOODBYE = re.compile(r"\b(bye|goodbye|that's all|that is all)\W*$", re.I)
+_ANSWER = re.compile(r"^\W*(yes|yeah|yep|no|nope|correct|right|that's right|that is right|exactly)\b[\w\s,']{0,24}[.!]?\s*$", re.I)
+_ASKS = re.compile(r"\?|^\W*(what|when|where|which|who|why|how|can|could|would|will|do|does|did|is|are|am|should|may)\b"
+                   r"|\b(i'd like|i would like|i want|i need|please|help me|tell me|let me know)\b", re.I)
+
+
+def act(text: str) -> str:
+    """The caller's dialogue act, as far as the opener needs it."""
+    t = text.strip()
+    if _THANKS.search(t) and not _ASKS.search(t):
+        return "thanks"
+    if _GOODBYE.search(t) and not _ASKS.search(t):
+        return "goodbye"
+    if _ANSWER.match(t):
+        return "answer"
+    if _GREETING.match(t):
+        return "greeting"
+    if _ASKS.search(t):
+        return "asks"
+    return "statement"
+
+
+def opener(turn: int, text: str, facts: list[Fact]) -> str:
+    """The line the talker says for the caller's `text`; `facts` are the values it gave."""
+    kind = act(text)
+    if facts:  # a statement's value stands alone, so the thinker goes on to what comes next
+        said = ", ".join(f"{recall.label(f)} {spoken(f)}" for f in facts[:2])
+        return f"{said[0].upper()}{said[1:]}{', let me check.' if kind == 'asks' else '.'}"
+    if kind == "asks":
+        return HOLDING[turn % len(HOLDING)]
+    return ACKS[kind]
+
+
+_CLAIM = re.compile(r"\d+|\b(zero|one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|yes|no|sure|"
+                    r"okay|of course|certainly|free|dollars?|euros?|pounds?|refund\w*|policy)\b|[$£€]", re.I)
+
+
+def unsupported(line: str, caller: str) -> list[str]:
+    """What `line` claims that neither the caller's words nor the fixed openers contain: digits,
+    number words, yes/no, prices, policy words, and capitalised names. Empty = safe."""
+    allowed = f" {caller} {' '.join(ALL_LINES)} ".lower()
+    caller_chars = re.sub(r"[^a-z0-9]", "", digits_of(caller.lower()))
+    out = []
+    for m in _CLAIM.finditer(line):
+        word = m.group(0).lower()
+        if word.isdigit() and word in caller_chars:
+            continue
+        if not word.isdigit() and re.search(rf"\b{re.escape(word)}\b", allowed):
+            continue
+        out.append(m.group(0))
+    for name in re.findall(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]{2,}\b", line):
+        if name.lower() not in allowed:
+            out.append(name)
+    return out

@@ -1,0 +1,297 @@
+"""The duplex engine: parley's turn-taking, shared by every architecture that listens with it.
+
+The engine owns listening, end of turn, overlap, the agent's backchannels, playout and the floor;
+what to say is the `Responder`'s. The cascade is this engine + an ASR → LLM → TTS responder, the
+hybrid this engine + a talker/thinker responder.
+
+Path of one user turn:
+1. Each 32 ms input frame: echo guard → VAD → endpointer. While the user speaks the utterance is
+   re-transcribed about once a second (`asr_partial`) and the responder sees each partial.
+2. At the first silence (`paused`) a reply is started speculatively: the final ASR pass, then the
+   responder fills the reply with speech. If speech resumes, the speculation is cancelled.
+3. Meanwhile Smart Turn on the audio, cues in the transcript and the responder's view of the words'
+   finality decide how long this pause may last (`end_of_turn.required_wait`).
+4. At the end of turn the prepared reply is committed and the playout pulls its audio, so the
+   endpoint wait is hidden behind the reply's preparation instead of added to it.
+5. User speech over the agent pauses it at once (`overlap.OverlapPolicy`): a backchannel resumes
+   it, a barge-in stops it; the responder hears exactly what the user heard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import traceback
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
+
+import numpy as np
+
+from parley.audio.frame import FRAME_SAMPLES, FRAME_SECONDS, AudioFrame
+from parley.clock import Clock
+from parley.components.asr.base import ASR
+from parley.components.asr.stream import StreamingTranscriber
+from parley.config import AgentConfig
+from parley.duplex.backchannel import ASR_PROMPT, AgentBackchannels
+from parley.duplex.echo import EchoGuard
+from parley.duplex.end_of_turn import finality_matters, required_wait
+from parley.duplex.endpointing import EndpointEvent, Signal, SilenceEndpointer
+from parley.duplex.floor import Floor
+from parley.duplex.overlap import OverlapPolicy
+from parley.duplex.playout import Playout, Reply
+from parley.duplex.voice import Voice
+from parley.errors import ParleyError
+from parley.events import (
+    AsrFinal, AsrPartial, Backchannel, ComponentError, EventLog, SpeculationCancelled, SpeculationStarted,
+    TurnEndPredicted, TurnPrediction, UserSpeechStarted, UserSpeechStopped,
+)
+
+
+class Responder(Protocol):
+    """What the engine asks for the reply to a user turn."""
+
+    async def start(self) -> None:
+        """Warm the models so the first turn costs what later turns cost."""
+
+    async def close(self) -> None: ...
+
+    def utterance_started(self) -> None:
+        """The user began a new utterance (partials of the last one are stale)."""
+
+    async def partial(self, text: str) -> None:
+        """A partial transcript of the utterance in progress (retrieval, speculation)."""
+
+    def preparing(self) -> None:
+        """A reply is about to be prepared: background work on the models yields."""
+
+    async def respond(self, reply: Reply) -> None:
+        """Fill `reply.chunks` for `reply.user_text`, stopping when `reply.cancel` is set; may resolve
+        `reply.finality` with P(the words are a finished utterance) on the way; sets `reply.stage`."""
+
+    def heard(self, reply: Reply, heard: str, interrupted: bool) -> None:
+        """A reply ended: `heard` is exactly what the user heard of it."""
+
+
+class DuplexEngine:
+    name = "duplex"
+
+    def __init__(self, cfg: AgentConfig, clock: Clock, log: EventLog, responder: Responder, *,
+                 vad, asr: ASR, voice: Voice, turn=None) -> None:
+        tt = cfg.turn_taking
+        self.tt = tt
+        self.clock = clock
+        self.log = log
+        self.responder = responder
+        self.vad = vad
+        self.asr = asr
+        self.voice = voice
+        self.turn_detector = turn if tt.endpoint.predict else None
+        self.endpointer = SilenceEndpointer(tt.vad, tt.endpoint)
+        self.playout = Playout(log, self._on_reply_finished)
+        self.overlap = OverlapPolicy(self.playout, enabled=tt.barge_in, confirm_s=tt.barge_in_confirm_ms / 1000)
+        self.echo = EchoGuard() if tt.echo_guard else None
+        self.floor = Floor(log)
+        self.backchannels = AgentBackchannels(tt.backchannel_min_interval_s)
+        self._played = np.zeros(FRAME_SAMPLES, dtype=np.float32)  # agent audio of the current input window
+        self._asr_exec = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
+        self._turn_exec = ThreadPoolExecutor(max_workers=1, thread_name_prefix="turn")
+        self.transcriber = StreamingTranscriber(asr, clock, self._asr_exec, cfg.asr.partial_interval_s)
+        self._preroll: deque[np.ndarray] = deque(maxlen=max(1, round(tt.vad.preroll_ms / 1000 / FRAME_SECONDS)))
+        self._utterance: list[np.ndarray] = []
+        self._pending: Reply | None = None  # being prepared (speculative), not yet handed to playout
+        self._turns = 0
+        self._tasks: set[asyncio.Task] = set()
+        self._handlers = {
+            Signal.SPEECH_STARTED: self._on_speech_started,
+            Signal.PAUSED: self._on_paused,
+            Signal.RESUMED: self._on_resumed,
+            Signal.END_OF_TURN: self._on_end_of_turn,
+        }
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.responder.start()
+        await self.voice.synthesize("Hello.")
+        await self.clock.compute(self._asr_exec, self.asr.transcribe, np.zeros(16000, dtype=np.float32))
+        if self.turn_detector is not None:
+            await self.clock.compute(self._turn_exec, self.turn_detector.predict, np.zeros(16000, dtype=np.float32))
+        if self.tt.agent_backchannels:
+            await self.backchannels.prepare(self.voice.synthesize)
+
+    async def close(self) -> None:
+        if self._pending is not None:
+            self._pending.cancel.cancel("session closed")
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for ex in (self._asr_exec, self._turn_exec):
+            ex.shutdown(wait=True, cancel_futures=True)
+        self.voice.close()
+        await self.responder.close()
+
+    @property
+    def busy(self) -> bool:
+        return self._pending is not None or self.playout.active or self.endpointer.in_turn
+
+    # --- audio in and out ----------------------------------------------------------------------
+
+    def push_audio(self, frame: AudioFrame) -> None:
+        pcm, echo_only = frame.pcm, False
+        if self.echo is not None:
+            pcm, echo_only = self.echo.process(frame.pcm, self._played)
+        prob = 0.0 if echo_only else self.vad(pcm)  # 0: the agent hearing itself
+        signals = self.endpointer.step(frame.t, prob)
+        if self.endpointer.in_turn or any(s.signal is Signal.END_OF_TURN for s in signals):
+            self._utterance.append(pcm)
+        else:
+            self._preroll.append(pcm)
+        for sig in signals:
+            self._handlers[sig.signal](sig)
+        self.floor.update(frame.t, user_speaking=self.endpointer.speaking, agent_audible=self.playout.audible,
+                          agent_holding=self.overlap.pending)
+        self.overlap.frame(frame.t, self.endpointer.speaking, self.clock.now())
+        if self.endpointer.speaking and self.transcriber.wants_partial(len(self._utterance) * FRAME_SAMPLES):
+            self._spawn(self._partial(np.concatenate(self._utterance)))
+
+    def pull_audio(self, n: int, t: float) -> np.ndarray:
+        out = self.playout.pull(n, t)
+        self._played = out  # the echo reference for the next input frame
+        return out
+
+    # --- endpointing signals -------------------------------------------------------------------
+
+    def _on_speech_started(self, ev: EndpointEvent) -> None:
+        self._utterance = list(self._preroll)
+        self._preroll.clear()
+        self.transcriber.reset()
+        self.responder.utterance_started()
+        self.log.emit(UserSpeechStarted, t=ev.t)
+        self.overlap.speech_started(ev.t, self.clock.now())
+
+    def _on_paused(self, ev: EndpointEvent) -> None:
+        self.log.emit(UserSpeechStopped, t=ev.t, noticed=self.clock.now())
+        self.overlap.speech_paused(ev.t)
+        audio = self._speculate()
+        if self.turn_detector is not None:
+            self._spawn(self._judge_turn(self._pending, audio))
+
+    def _on_resumed(self, ev: EndpointEvent) -> None:
+        if self._pending is not None:
+            self._pending.cancel.cancel("speech resumed")
+            self.log.emit(SpeculationCancelled, turn=self._pending.turn, reason="speech resumed")
+            self._pending = None
+
+    def _on_end_of_turn(self, ev: EndpointEvent) -> None:
+        if self._pending is None:
+            self._speculate()
+        reply, self._pending = self._pending, None
+        reply.committed = True
+        self.log.emit(TurnEndPredicted, turn=reply.turn, silence_ms=round(ev.silence_s * 1000, 1))
+        self._utterance = []
+        self.overlap.turn_ended(self.clock.now())
+        self.playout.play(reply)
+
+    # --- the reply -----------------------------------------------------------------------------
+
+    def _speculate(self) -> np.ndarray:
+        self._turns += 1
+        self.responder.preparing()
+        loop = asyncio.get_running_loop()
+        reply = Reply(turn=self._turns, transcript=loop.create_future(), finality=loop.create_future())
+        if self.turn_detector is None or not self.tt.endpoint.finality:
+            reply.finality.set_result(None)  # nobody waits for it
+        self._pending = reply
+        self.log.emit(SpeculationStarted, turn=reply.turn)
+        audio = np.concatenate(self._utterance) if self._utterance else np.zeros(0, dtype=np.float32)
+        self._spawn(self._prepare(reply, audio))
+        return audio
+
+    async def _prepare(self, reply: Reply, audio: np.ndarray) -> None:
+        try:
+            tr = await self.transcriber.transcribe(audio, prompt=ASR_PROMPT if self.overlap.pending else None)
+            reply.transcript.set_result(tr.text)
+            if reply.cancel.cancelled:
+                return
+            if self.overlap.pending and reply is self._pending:
+                if self.overlap.is_backchannel(tr.text):
+                    self._recover_from_false_interruption(reply, tr.text)
+                    return
+                self.overlap.barge_in(self.clock.now())
+            self.log.emit(AsrFinal, turn=reply.turn, text=tr.text, audio_s=round(tr.audio_s, 3),
+                          compute_ms=round(tr.compute_s * 1000, 1))
+            if not tr.text:
+                return  # noise or silence: no reply
+            reply.user_text = tr.text
+            await self.responder.respond(reply)
+        except asyncio.CancelledError:
+            raise
+        except ParleyError as exc:
+            self.log.emit(ComponentError, component=reply.stage, message=str(exc))
+        except Exception as exc:  # a failing component must not kill the session
+            self.log.emit(ComponentError, component=reply.stage, message=f"{exc.__class__.__name__}: {exc}")
+            traceback.print_exc()
+        finally:
+            reply.done = True
+            for fut in (reply.transcript, reply.finality):
+                if not fut.done():
+                    fut.set_result("" if fut is reply.transcript else None)
+
+    async def _judge_turn(self, reply: Reply, audio: np.ndarray) -> None:
+        """Smart Turn on the audio, the words' finality and cues in the final transcript → how long
+        this pause may last. The reply cannot play before the transcript anyway; the words'
+        finality is waited for only where it can change the verdict."""
+        try:
+            p_done = await self.clock.compute(self._turn_exec, self.turn_detector.predict, audio)
+        except Exception as exc:
+            self.log.emit(ComponentError, component="turn", message=f"{exc.__class__.__name__}: {exc}")
+            p_done = None
+        text = await reply.transcript
+        p_final = await reply.finality if finality_matters(text) else None
+        if reply is not self._pending or reply.cancel.cancelled:
+            return
+        verdict = required_wait(p_done, text, self.tt.endpoint.eagerness, p_final)
+        self.log.emit(TurnPrediction, turn=reply.turn, p_done=None if p_done is None else round(p_done, 3),
+                      p_final=None if p_final is None else round(p_final, 4), cue=verdict.cue,
+                      wait_ms=verdict.wait_ms, text=text)
+        self.endpointer.decide(verdict.wait_ms / 1000)
+        if verdict.holding and len(audio) >= self.tt.backchannel_min_turn_s * 16000:
+            self._maybe_backchannel()
+
+    def _maybe_backchannel(self) -> None:
+        """The user is mid-turn and pausing: a short 'mhm' shows the agent is listening."""
+        if self.playout.active or not self.endpointer.paused:
+            return
+        clip = self.backchannels.next(self.clock.now())
+        if clip is not None:
+            self.log.emit(Backchannel, source="agent", text=clip.text)
+            self.playout.play(clip)
+
+    def _recover_from_false_interruption(self, reply: Reply, text: str) -> None:
+        """The overlap was a backchannel or a noise: drop it and resume where the agent stopped."""
+        self.log.emit(Backchannel, source="user", text=text)
+        reply.cancel.cancel("backchannel")
+        self.log.emit(SpeculationCancelled, turn=reply.turn, reason="backchannel")
+        self._pending = None
+        self._utterance = []
+        self.endpointer.reset()
+        self.overlap.resume(self.clock.now())
+
+    async def _partial(self, audio: np.ndarray) -> None:
+        try:
+            tr = await self.transcriber.transcribe(audio, partial=True)
+        except Exception as exc:
+            self.log.emit(ComponentError, component="asr", message=f"{exc.__class__.__name__}: {exc}")
+            return
+        if tr.text:
+            self.log.emit(AsrPartial, text=tr.text, audio_s=round(tr.audio_s, 3))
+            await self.responder.partial(tr.text)
+
+    def _on_reply_finished(self, reply: Reply, heard: str, interrupted: bool) -> None:
+        if not reply.backchannel and reply.user_text:
+            self.responder.heard(reply, heard, interrupted)
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

@@ -1,0 +1,71 @@
+"""User speech over the agent: pause at once, then decide whether it was a bid for the floor.
+
+    onset while audible ──▶ paused ──speech ≥ confirm_s──────────────▶ barge-in (stop, truncate)
+                              └──words transcribed── backchannel/noise ─▶ resume where it paused
+                                                 └── anything else ────▶ barge-in
+An onset while a reply is committed but not yet audible stops it (nothing was heard yet); an onset
+over the agent's own backchannel yields at once. History keeps what the user heard either way
+(`Playout.stop` reports it). The words decide only while the overlap is unresolved: a confirmed
+barge-in is never undone.
+"""
+
+from __future__ import annotations
+
+from parley.audio.frame import FRAME_SECONDS
+from parley.duplex.backchannel import is_backchannel
+from parley.duplex.playout import Playout
+
+
+class OverlapPolicy:
+    def __init__(self, playout: Playout, *, enabled: bool, confirm_s: float) -> None:
+        self.playout = playout
+        self.enabled = enabled
+        self.confirm_s = confirm_s
+        self.onset: float | None = None  # onset of user speech that paused the agent, unresolved
+        self.speech_s = 0.0  # how long that speech lasted before its first pause
+
+    @property
+    def pending(self) -> bool:
+        return self.onset is not None
+
+    def speech_started(self, t: float, now: float) -> None:
+        p = self.playout
+        if p.active and p.reply.backchannel:
+            p.stop("yield", now)  # never talk over the user's onset
+        elif not self.enabled or not p.active:
+            return
+        elif p.audible:
+            p.pause(now)  # quiet at once; barge-in or backchannel is decided below
+            self.onset = t
+        elif not p.speaking:
+            p.stop("barge_in", now)  # committed, not yet audible
+
+    def speech_paused(self, t: float) -> None:
+        if self.onset is not None:
+            self.speech_s = t - self.onset
+
+    def frame(self, t: float, speaking: bool, now: float) -> None:
+        """Speech that has lasted `confirm_s` is a barge-in before it is even transcribed."""
+        if self.onset is not None and speaking and t + FRAME_SECONDS - self.onset >= self.confirm_s:
+            self.barge_in(now)
+
+    def is_backchannel(self, text: str) -> bool:
+        """The transcribed overlap: True = resume the paused reply (the caller calls `resume`)."""
+        return is_backchannel(text, speech_s=self.speech_s)
+
+    def barge_in(self, now: float) -> None:
+        """The user wants the floor: the paused reply ends here, history keeps what was heard."""
+        self.onset = None
+        if self.playout.active:
+            self.playout.stop("barge_in", now)
+
+    def resume(self, now: float) -> None:
+        """The overlap was a backchannel or a noise: the agent goes on where it stopped."""
+        self.onset = None
+        self.playout.resume(now)
+
+    def turn_ended(self, now: float) -> None:
+        """A new user turn was committed: a reply still playing is superseded (or was barged in on)."""
+        if self.playout.active:
+            self.playout.stop("barge_in" if self.onset is not None else "superseded", now)
+        self.onset = None

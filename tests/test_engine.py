@@ -1,0 +1,89 @@
+"""The duplex engine's overlap policy with fake components (no models), on a virtual clock:
+an onset over the agent pauses it at once; a backchannel-sized overlap resumes it; a long one stops
+it and the responder hears only what was played."""
+
+import asyncio
+
+import numpy as np
+
+from parley.audio.frame import SAMPLE_RATE
+from parley.clock import VirtualClock
+from parley.config import AgentConfig
+from parley.cpu import CpuGate
+from parley.duplex.engine import DuplexEngine
+from parley.duplex.fakes import EnergyVAD, ScriptedASR, ScriptedResponder, ToneTTS
+from parley.duplex.voice import Voice
+from parley.events import EventLog
+from parley.transports.loopback import LoopbackChannel, UserLine
+
+REPLY = "Returns are free within thirty days of delivery, and the refund reaches your card in five days."
+
+
+def _speech(seconds: float) -> np.ndarray:
+    rng = np.random.default_rng(int(seconds * 1000))
+    return (0.1 * rng.standard_normal(int(seconds * SAMPLE_RATE))).astype(np.float32)
+
+
+def _words(seconds: float, prompt: str | None) -> str:
+    if prompt is not None:  # transcribed as an overlap
+        return "Mhm." if seconds < 1.0 else "Wait, what about exchanges?"
+    return "Tell me about returns." if seconds > 1.5 else "Wait, what about exchanges?"
+
+
+def _run(overlap_s: float):
+    cfg = AgentConfig()
+    cfg.turn_taking.endpoint.predict = False  # a fixed silence ends the turn: no turn model
+    cfg.turn_taking.echo_guard = False
+    cfg.turn_taking.agent_backchannels = False
+
+    async def go():
+        clock = VirtualClock()
+        await clock.start()
+        log = EventLog("s", clock_now=clock.now)
+        responder = ScriptedResponder(REPLY)
+        engine = DuplexEngine(cfg, clock, log, responder, vad=EnergyVAD(), asr=ScriptedASR(_words),
+                              voice=Voice(ToneTTS(), clock, log, CpuGate()))
+        await engine.start()
+        lines = [UserLine("Tell me about returns.", _speech(2.0)),
+                 UserLine("overlap", _speech(overlap_s), after_agent_starts_s=1.0)]
+        try:
+            await LoopbackChannel(engine, clock, log, lines, reply_timeout_s=20).run()
+        finally:
+            await engine.close()
+            await clock.stop()
+        return log, responder
+
+    return asyncio.run(go())
+
+
+def _onset_over_agent(log):
+    started = log.of("agent_audio_started")[0].t
+    return [e.t for e in log.of("user_speech_started") if e.t > started][0]
+
+
+def test_a_backchannel_sized_overlap_pauses_the_agent_and_resumes_it():
+    log, responder = _run(0.5)
+    onset = _onset_over_agent(log)
+    paused, resumed = log.of("agent_audio_paused"), log.of("agent_audio_resumed")
+    assert paused and 0 <= paused[0].t - onset < 0.1  # quiet within a few frames of the onset
+    assert resumed and resumed[0].t > paused[0].t
+    assert [e.text for e in log.of("backchannel") if e.source == "user"] == ["Mhm."]
+    assert not [e for e in log.of("agent_audio_stopped") if e.reason == "barge_in"]
+    assert responder.heard_log == [(1, REPLY, False)]  # the whole reply was heard, once, no new turn
+
+
+def test_a_long_overlap_is_a_barge_in_and_history_keeps_only_what_was_heard():
+    log, responder = _run(1.5)
+    onset = _onset_over_agent(log)
+    assert 0 <= log.of("agent_audio_paused")[0].t - onset < 0.1
+    stops = [e for e in log.of("agent_audio_stopped") if e.reason == "barge_in"]
+    assert len(stops) == 1 and 0.5 <= stops[0].t - onset <= 0.7  # confirmed at 600 ms, before any ASR
+    assert not log.of("agent_audio_resumed")
+    turn, heard, interrupted = responder.heard_log[0]
+    assert interrupted and heard and REPLY.startswith(heard) and len(heard) < len(REPLY)
+    assert [t for t, _, _ in responder.heard_log] == [1, 2]  # the barge-in was answered as a turn
+
+
+def test_partials_reach_the_responder_while_the_user_speaks():
+    log, responder = _run(0.5)
+    assert responder.partials and responder.partials == [e.text for e in log.of("asr_partial")]

@@ -1,0 +1,38 @@
+"""The hybrid talker's opener: right for the moment, and never a claim the caller did not make."""
+
+import pytest
+
+from parley.dialogue import talker
+from parley.dialogue.memory import extract
+
+CALLERS = [
+    ("Hi there.", "Hello."),
+    ("Can you tell me if the blue jacket comes in medium?", None),
+    ("Is my refund approved yet?", None),
+    ("I'd like to change my delivery address please.", None),
+    ("Thank you so much, that's all I needed.", "You're welcome."),
+    ("Okay bye.", "Goodbye."),
+    ("Yes, that's right.", "Thank you."),
+    ("No.", "Thank you."),
+    ("My parcel arrived damaged yesterday.", "I see."),
+    ("My order number is 4 7 1 9 2.", "Order number 4 7 1 9 2."),
+    ("The confirmation code is K 7 Q 4 2, when does it expire?", "Confirmation code K 7 Q 4 2, let me check."),
+]
+
+
+@pytest.mark.parametrize("caller,expected", CALLERS)
+def test_the_opener_fits_the_turn_and_claims_nothing(caller, expected):
+    line = talker.opener(3, caller, extract(caller, 1, []))
+    if expected is not None:
+        assert line == expected
+    else:  # a question or a request gets a holding line: never "sure", "okay" or "yes"
+        assert line in talker.HOLDING
+    assert talker.unsupported(line, caller) == []
+
+
+def test_unsupported_catches_what_the_caller_did_not_say():
+    assert talker.unsupported("Yes, your refund of 40 dollars is on its way.", "Where is my refund?") == \
+        ["Yes", "40", "dollars"]
+    assert talker.unsupported("Order number 4 7 1 9 3.", "my order number is four seven one nine two") == ["3"]
+    assert talker.unsupported("Thanks, Maria.", "Hello, this is Sam.") == ["Maria"]
+    assert talker.unsupported("Order number 4 7 1 9 2.", "my order number is four seven one nine two") == []
