@@ -1,14 +1,17 @@
-"""Real-time latency of the cascade over ≥ 20 spoken turns, with a per-stage breakdown.
+"""Real-time latency over ≥ 20 spoken turns, per architecture side by side, with a per-stage breakdown.
 
-Latency = true end of the user's audio → first agent sample played (wall clock, RealClock). Stages,
-all from the event log:
+Latency = true end of the user's audio → first agent sample played (wall clock, RealClock);
+content = → first sample of the answer itself (a hybrid's opener excluded; for the cascade the
+same as latency). Architectures run one after the other in this process, on the same lines, so
+their ratio is measured on one machine in one run. Stages, all from the event log:
   endpoint_wait    true end of user audio → end of turn decided
   asr_tail         speculation start (first silence) → final transcript
   llm_first_token  LLM request → first token
   first_clause     LLM request → first clause complete (text)
   tts_first_chunk  synthesis time of the first clause
 
-Usage: python benchmarks/latency.py [--llm quality|fast] [--turns N] [--no-finality] [--json FILE] [--out DIR]
+Usage: python benchmarks/latency.py [--arch cascade[,hybrid]] [--llm quality|fast] [--turns N] [--no-finality]
+                                    [--json FILE] [--out DIR]
 """
 
 from __future__ import annotations
@@ -58,36 +61,63 @@ def pct(values, q):
     return float(np.percentile(values, q)) if values else float("nan")
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--llm", default="quality", choices=["quality", "fast"])
-    ap.add_argument("--turns", type=int, default=len(LINES))
-    ap.add_argument("--no-finality", action="store_true",
-                    help="end of turn without the chat model's finality (endpoint.finality = false)")
-    ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
-    ap.add_argument("--out", default=None, help="also write the conversation's artefacts (events, wav, transcript) here")
-    args = ap.parse_args()
+STAGES = ["endpoint_wait", "asr_tail", "llm_first_token", "first_clause", "tts_first_chunk"]
 
+
+def content_latencies(res) -> list[float]:
+    """Per turn: true end of the user's line → first sample of the answer (after any opener), in ms."""
+    audio = {e.turn: e.t for e in res.log.of("agent_audio_started")}
+    content = {e.turn: e.t for e in res.log.of("agent_content_started")}
+    return [r.latency_ms + (content[r.turn] - audio[r.turn]) * 1000 if r.turn in content else r.latency_ms
+            for r in res.records if r.latency_ms is not None]
+
+
+def run(arch: str, args) -> dict:
     cfg = AgentConfig()
     cfg.llm.model = args.llm
     cfg.turn_taking.endpoint.finality = not args.no_finality
     lines = [UserLine(t, speak_as_user(t)) for t in LINES[: args.turns]]
     wall = time.time()
-    res = asyncio.run(run_conversation(cfg, lines, out_dir=Path(args.out) if args.out else None))
+    out_dir = Path(args.out) / arch if args.out else None
+    res = asyncio.run(run_conversation(cfg, lines, out_dir=out_dir, arch=arch))
     wall = time.time() - wall
-
-    lat = [r.latency_ms for r in res.records if r.latency_ms is not None]
-    stages = ["endpoint_wait", "asr_tail", "llm_first_token", "first_clause", "tts_first_chunk"]
-    rows = {"latency": lat}
-    for s in stages:
+    rows = {"latency": [r.latency_ms for r in res.records if r.latency_ms is not None],
+            "content": content_latencies(res)}
+    for s in STAGES:
         rows[s] = [r.breakdown_ms[s] for r in res.records if s in r.breakdown_ms]
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}"
-    print(f"cascade, llm={args.llm}, finality={cfg.turn_taking.endpoint.finality}, {len(lat)} turns in real time, {wall:.0f} s wall; machine: {machine}")
+    print(f"\n{arch}, llm={args.llm}, finality={cfg.turn_taking.endpoint.finality}, "
+          f"{len(rows['latency'])} turns in real time, {wall:.0f} s wall")
     print(f"{'stage':<18}{'p50 ms':>10}{'p95 ms':>10}{'n':>5}")
-    out = {"llm": args.llm, "finality": cfg.turn_taking.endpoint.finality, "turns": len(lat), "machine": machine, "stages": {}}
+    stages = {}
     for name, vals in rows.items():
         print(f"{name:<18}{pct(vals, 50):>10.0f}{pct(vals, 95):>10.0f}{len(vals):>5}")
-        out["stages"][name] = {"p50": round(pct(vals, 50), 1), "p95": round(pct(vals, 95), 1), "n": len(vals)}
+        stages[name] = {"p50": round(pct(vals, 50), 1), "p95": round(pct(vals, 95), 1), "n": len(vals)}
+    return {"turns": len(rows["latency"]), "wall_s": round(wall), "stages": stages}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--arch", default="cascade", help="architectures, comma-separated (e.g. cascade,hybrid)")
+    ap.add_argument("--llm", default="quality", choices=["quality", "fast"])
+    ap.add_argument("--turns", type=int, default=len(LINES))
+    ap.add_argument("--no-finality", action="store_true",
+                    help="end of turn without the chat model's finality (endpoint.finality = false)")
+    ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
+    ap.add_argument("--out", default=None, help="also write each conversation's artefacts here, DIR/<arch>/")
+    args = ap.parse_args()
+
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}"
+    print(f"machine: {machine}")
+    out = {"llm": args.llm, "finality": not args.no_finality, "machine": machine, "architectures": {}}
+    for arch in [a.strip() for a in args.arch.split(",") if a.strip()]:
+        out["architectures"][arch] = run(arch, args)
+    archs = out["architectures"]
+    if len(archs) > 1:
+        base, *others = list(archs)
+        for other in others:
+            for metric in ("latency", "content"):
+                a, b = archs[other]["stages"][metric]["p50"], archs[base]["stages"][metric]["p50"]
+                print(f"{other}/{base} {metric} p50: {a / b:.2f}")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(out, fh, indent=2)

@@ -87,3 +87,43 @@ def test_a_long_overlap_is_a_barge_in_and_history_keeps_only_what_was_heard():
 def test_partials_reach_the_responder_while_the_user_speaks():
     log, responder = _run(0.5)
     assert responder.partials and responder.partials == [e.text for e in log.of("asr_partial")]
+
+
+def _reply_with_opener(answer_ready: bool):
+    from parley.components.tts.base import SpeechChunk
+    from parley.duplex.playout import Playout, Reply
+
+    tts, text = ToneTTS(), "Let me check. We open at nine."
+    reply = Reply(turn=1, text=text, committed=True, opener_chunks=1)
+    reply.chunks.append(SpeechChunk(tts.synthesize("Let me check."), "Let me check.", 0, 13))
+    if answer_ready:
+        reply.chunks.append(SpeechChunk(tts.synthesize("We open at nine."), "We open at nine.", 14, len(text)))
+    reply.done = answer_ready
+    log, heard = EventLog("s", clock_now=lambda: 0.0), []
+    playout = Playout(log, lambda r, h, interrupted: heard.append(h))
+    playout.play(reply)
+    return reply, playout, log, heard
+
+
+def test_the_opener_is_skipped_when_the_answer_is_ready_and_heard_text_follows_what_played():
+    reply, playout, log, heard = _reply_with_opener(answer_ready=True)
+    n = len(reply.chunks[1].pcm)
+    first = playout.pull(n, 0.0)
+    assert np.array_equal(first, reply.chunks[1].pcm)  # the answer at once, no opener
+    playout.pull(512, n / SAMPLE_RATE)
+    assert heard == ["We open at nine."]
+
+
+def test_an_answer_arriving_during_the_opener_follows_it_and_marks_the_content():
+    from parley.components.tts.base import SpeechChunk
+
+    reply, playout, log, heard = _reply_with_opener(answer_ready=False)
+    n0 = len(reply.chunks[0].pcm)
+    playout.pull(1000, 0.0)  # the opener starts: the answer is not ready
+    reply.chunks.append(SpeechChunk(ToneTTS().synthesize("We open at nine."), "We open at nine.", 14, len(reply.text)))
+    reply.done = True
+    playout.pull(n0 - 1000 + 512, 1000 / SAMPLE_RATE)
+    content = log.of("agent_content_started")
+    assert len(content) == 1 and abs(content[0].t - n0 / SAMPLE_RATE) < 1e-6
+    playout.stop("barge_in", 2.0)
+    assert heard and heard[0].startswith("Let me check.") and heard[0] != reply.text

@@ -26,7 +26,9 @@ def test_the_opener_plays_first_and_the_thinker_continues_it(fast_cfg, user_spee
         assert opener.source == "talker" and talker.unsupported(opener.text, rec.heard_user) == []
         chunks = _of_turn(log, "tts_chunk", rec.turn)
         assert chunks[0].text == opener.text  # the first audio is the talker's line
-        assert _of_turn(log, "agent_audio_started", rec.turn)[0].t <= chunks[1].t  # it did not wait for the thinker
+        started = _of_turn(log, "agent_audio_started", rec.turn)[0].t
+        assert started <= chunks[1].t  # it did not wait for the thinker
+        assert _of_turn(log, "agent_content_started", rec.turn)[0].t > started  # the answer follows the opener
         assert rec.agent.startswith(opener.text) and len(rec.agent) > len(opener.text) + 5
         assert rec.agent.lower().count(opener.text.lower().rstrip(".")) == 1  # continued, not repeated
 

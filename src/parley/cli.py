@@ -42,6 +42,19 @@ def _config(config: Optional[Path], llm: str, llm_url: Optional[str], llm_model:
     return cfg
 
 
+ARCH_OPTION = "Architecture: cascade, hybrid or cascade-openai (`parley bench` lists all)."
+
+
+def _arch(name: str, cfg: AgentConfig) -> AgentConfig:
+    """The configuration architecture `name` runs with here, or one clear error saying why it cannot."""
+    from parley.architectures import registry
+
+    configured, why = registry.configure(name, cfg)
+    if configured is None:
+        raise ParleyError(f"{why[0].upper()}{why[1:]}.")
+    return configured
+
+
 @app.command()
 def demo(
     out: Path = typer.Option(Path("out/demo"), "--out", help="Directory for conversation.wav, events.jsonl, transcript.md, summary.json."),
@@ -49,15 +62,16 @@ def demo(
     llm_url: Optional[str] = typer.Option(None, "--llm-url", help="Use an OpenAI-compatible endpoint instead, e.g. http://localhost:8000/v1."),
     llm_model: Optional[str] = typer.Option(None, "--llm-model", help="Model name on the endpoint (or a GGUF path for the embedded runtime)."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML config file (see README)."),
+    arch: str = typer.Option("cascade", "--arch", help=ARCH_OPTION),
 ) -> None:
-    """Run the built-in spoken conversation through the cascade in real time."""
+    """Run the built-in spoken conversation through the cascade (or --arch) in real time."""
     from parley.demo import ORDER_NUMBER, recall_ok, run_demo
 
     if llm not in ("quality", "fast"):
         raise ParleyError(f"--llm must be 'quality' or 'fast', not {llm!r}.")
-    cfg = _config(config, llm, llm_url, llm_model)
-    console.print(f"[bold]parley demo[/] — cascade, LLM: {cfg.llm.model}; loading models…")
-    result = asyncio.run(run_demo(cfg, out))
+    cfg = _arch(arch, _config(config, llm, llm_url, llm_model))
+    console.print(f"[bold]parley demo[/] — {arch}, LLM: {cfg.llm.model}; loading models…")
+    result = asyncio.run(run_demo(cfg, out, arch))
     table = Table(title="Turns (latency: end of user audio → first agent audio)")
     table.add_column("#", justify="right")
     table.add_column("user")
@@ -83,19 +97,20 @@ def talk(
     llm_url: Optional[str] = typer.Option(None, "--llm-url", help="OpenAI-compatible endpoint instead of the embedded LLM."),
     llm_model: Optional[str] = typer.Option(None, "--llm-model", help="Model name on the endpoint, or a GGUF path."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML config file."),
+    arch: str = typer.Option("cascade", "--arch", help=ARCH_OPTION),
 ) -> None:
-    """Talk to the cascade: microphone and speaker, or a WAV file with --input."""
-    cfg = _config(config, llm, llm_url, llm_model)
+    """Talk to the cascade (or --arch): microphone and speaker, or a WAV file with --input."""
+    cfg = _arch(arch, _config(config, llm, llm_url, llm_model))
     if input is None:
         from parley.transports.device import run_device_session
 
-        asyncio.run(run_device_session(cfg, out))
+        asyncio.run(run_device_session(cfg, out, arch))
         return
     from parley.runner import run_conversation
     from parley.transports.files import lines_from_wav
 
     lines = lines_from_wav(input)  # validates and converts before any model loads
-    result = asyncio.run(run_conversation(cfg, lines, out_dir=out))
+    result = asyncio.run(run_conversation(cfg, lines, out_dir=out, arch=arch))
     for r in result.records:
         console.print(f"[bold]user:[/] {r.heard_user}")
         console.print(f"[bold]agent:[/] {r.agent}")
@@ -111,21 +126,22 @@ def duplex_check_cmd(
     llm: str = typer.Option("quality", "--llm", help="Embedded LLM: quality or fast."),
     clock: str = typer.Option("virtual", "--clock", help="virtual (fast, compute charged) or real (wall clock)."),
     per_kind: int = typer.Option(10, "--per-kind", help="Cases per situation kind (pause, backchannel, smooth, interruption, monologue)."),
-    export_fdb: Optional[Path] = typer.Option(None, "--export-fdb", help="Also write the cases as Full-Duplex-Bench v1 samples: DIR/cascade/<task>/<n>/."),
+    export_fdb: Optional[Path] = typer.Option(None, "--export-fdb", help="Also write the cases as Full-Duplex-Bench v1 samples: DIR/<arch>/<task>/<n>/."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML config file."),
+    arch: str = typer.Option("cascade", "--arch", help=ARCH_OPTION),
 ) -> None:
-    """Run the built-in duplex situations through the cascade and score turn-taking (parley's and Full-Duplex-Bench's rules)."""
+    """Run the built-in duplex situations through the cascade (or --arch) and score turn-taking (parley's and Full-Duplex-Bench's rules)."""
     from rich.progress import Progress
 
     from parley.bench import duplex_check as dc
 
     if clock not in ("virtual", "real"):
         raise ParleyError(f"--clock must be 'virtual' or 'real', not {clock!r}.")
-    cfg = _config(config, llm, None, None)
+    cfg = _arch(arch, _config(config, llm, None, None))
     with Progress(transient=True) as progress:
         task = progress.add_task("duplex cases", total=5 * per_kind)
         metrics = dc.duplex_check(cfg, out, per_kind=per_kind, clock=clock, echo_all=echo, export_fdb=export_fdb,
-                                  progress=lambda case: progress.advance(task))
+                                  progress=lambda case: progress.advance(task), arch=arch)
     table = Table(title="Turn-taking: parley (event logs) and fdb_* (Full-Duplex-Bench's official rules)")
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -134,7 +150,7 @@ def duplex_check_cmd(
     console.print(table)
     console.print(f"wrote {out}/turn_taking.json")
     if export_fdb is not None:
-        console.print(f"wrote Full-Duplex-Bench samples to {export_fdb}/cascade/")
+        console.print(f"wrote Full-Duplex-Bench samples to {export_fdb}/{arch}/")
 
 
 @app.command()
@@ -199,13 +215,16 @@ def _print_scorecard(card: dict) -> None:
     for a in archs:
         table.add_column(a, justify="right")
     rows = [("latency p50 / p95 ms", lambda c: f"{c['latency']['p50_ms']} / {c['latency']['p95_ms']}"),
+            ("first content p50 / p95 ms", lambda c: f"{c['latency']['content_p50_ms']} / {c['latency']['content_p95_ms']}"),
             ("memory accuracy (n)", lambda c: f"{c['memory']['accuracy']} ({c['memory']['n']})"),
             ("memory by distance 1/3/10/25", lambda c: " / ".join(str(v) for v in c["memory"]["by_distance"].values())),
             ("knowledge accuracy (n)", lambda c: f"{c['knowledge']['accuracy']} ({c['knowledge']['n']})"),
             ("adherence accuracy (n)", lambda c: f"{c['adherence']['accuracy']} ({c['adherence']['n']})"),
             ("pause / smooth / interruption TOR", lambda c: "{pause_tor} / {smooth_tor} / {interruption_tor}".format(**c["turn_taking"])),
             ("FDB pause / smooth / interruption TOR", lambda c: "{fdb_pause_tor} / {fdb_smooth_tor} / {fdb_interruption_tor}".format(**c["turn_taking"])),
-            ("conversations (crashed)", lambda c: f"{c['conversations']} ({c['failures']})")]
+            ("conversations (crashed)", lambda c: f"{c['conversations']} ({c['failures']})"),
+            ("talker lines with claims / lines", lambda c: f"{c['talker']['unsupported']} / {c['talker']['lines']}"
+             if "talker" in c else "–")]
     for label, fn in rows:
         table.add_row(label, *["skipped" if "skipped" in archs[a] else fn(archs[a]) for a in archs])
     console.print(table)

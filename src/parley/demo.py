@@ -40,5 +40,5 @@ def recall_ok(result: ConversationResult) -> bool:
     return False
 
 
-async def run_demo(cfg: AgentConfig, out_dir: Path) -> ConversationResult:
-    return await run_conversation(cfg, demo_lines(), out_dir=out_dir)
+async def run_demo(cfg: AgentConfig, out_dir: Path, arch: str = "cascade") -> ConversationResult:
+    return await run_conversation(cfg, demo_lines(), out_dir=out_dir, arch=arch)

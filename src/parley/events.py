@@ -281,6 +281,14 @@ class AgentAudioStarted(Event):
 
 
 @dataclass(frozen=True)
+class AgentContentStarted(Event):
+    """The first sample of a reply's answer, when an opener was played before it (hybrid); without
+    this event a reply's content starts with its audio."""
+    kind: ClassVar[str] = "agent_content_started"
+    turn: int = 0
+
+
+@dataclass(frozen=True)
 class AgentAudioStopped(Event):
     kind: ClassVar[str] = "agent_audio_stopped"
     turn: int = 0
@@ -357,8 +365,10 @@ class EventLog:
     def subscribe(self, fn: Callable[[Event], None]) -> None:
         self._listeners.append(fn)
 
-    def of(self, *kinds: str) -> list[Event]:
-        return [e for e in self.events if e.kind in kinds]
+    def of(self, *kinds: "str | type[Event]") -> list[Event]:
+        """The events of the given kinds, by kind string or by class (`log.of(AgentTurn)`)."""
+        names = {k if isinstance(k, str) else k.kind for k in kinds}
+        return [e for e in self.events if e.kind in names]
 
     def close(self) -> None:
         if self._fh is not None:

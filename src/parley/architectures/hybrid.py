@@ -2,7 +2,7 @@
 
 - The **talker** owns the floor: the moment the turn ends it says a short line that is right for
   the moment and claims nothing of its own (`dialogue/talker.py`: the caller's value confirmed
-  back, "Let me check that.", "You're welcome."), or the read-back / recall line when there is one.
+  back, "Let me check.", "You're welcome."), or the read-back / recall line when there is one.
   Its fixed lines are synthesized once at start, so the first audio costs no compute.
 - The **thinker** is the cascade's reply path (`CascadeResponder`: memory, knowledge, procedure,
   guards), started speculatively at the first pause like the cascade's; it continues the talker's
@@ -46,6 +46,8 @@ class ThinkerTalker(CascadeResponder):
         finally:
             if said is not None:
                 await said
+        if plan is None:
+            reply.opener_chunks = len(reply.chunks)  # the talker's line holds the floor; what follows answers
         if not final:
             await self._think(reply, splitter, messages)
 

@@ -143,10 +143,10 @@ def build_cases(per_kind: int = 10, *, echo_all: bool = False) -> list[Case]:
     return cases
 
 
-async def run_case(cfg: AgentConfig, case: Case, out_dir: Path | None, clock: str) -> CaseLog:
+async def run_case(cfg: AgentConfig, case: Case, out_dir: Path | None, clock: str, arch: str = "cascade") -> CaseLog:
     clk = VirtualClock() if clock == "virtual" else RealClock()
     res = await run_conversation(
-        cfg, case.lines, clock=clk, out_dir=out_dir / case.name if out_dir else None, session=case.name,
+        cfg, case.lines, clock=clk, out_dir=out_dir / case.name if out_dir else None, session=case.name, arch=arch,
         echo_db=-20.0 if case.echo else None, echo_delay_s=0.03 + 0.03 * (sum(map(ord, case.name)) % 3) / 2,
         reply_timeout_s=8.0, tail_s=1.5,
     )
@@ -154,11 +154,11 @@ async def run_case(cfg: AgentConfig, case: Case, out_dir: Path | None, clock: st
 
 
 def duplex_check(cfg: AgentConfig, out_dir: Path, *, per_kind: int = 10, clock: str = "virtual",
-                 echo_all: bool = False, export_fdb: Path | None = None, progress=None) -> dict:
+                 echo_all: bool = False, export_fdb: Path | None = None, progress=None, arch: str = "cascade") -> dict:
     cases = build_cases(per_kind, echo_all=echo_all)
     logs, samples = [], []
     for case in cases:
-        log = asyncio.run(run_case(cfg, case, out_dir / "cases", clock))
+        log = asyncio.run(run_case(cfg, case, out_dir / "cases", clock, arch))
         logs.append(log)
         kinds = [None] * len(case.lines)
         kinds[log.probes[0][1]] = case.kind
@@ -169,5 +169,5 @@ def duplex_check(cfg: AgentConfig, out_dir: Path, *, per_kind: int = 10, clock: 
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "turn_taking.json").write_text(json.dumps(metrics, indent=2))
     if export_fdb is not None:
-        export_tree(export_fdb, {"cascade": merge(samples)})
+        export_tree(export_fdb, {arch: merge(samples)})
     return metrics

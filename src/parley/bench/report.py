@@ -60,6 +60,10 @@ def scorecard_table(card: dict) -> str:
     for key in ("conversations", "failures", "checks_failed"):
         cells = "".join(f"<td>{_fmt(card['architectures'][a].get(key))}</td>" for a in archs)
         rows.append(f"<tr><td>{key}</td>{cells}</tr>")
+    if any("talker" in card["architectures"][a] for a in archs):
+        cells = "".join(f"<td>{t['unsupported']} / {t['lines']}</td>" if (t := card["architectures"][a].get("talker"))
+                        else "<td>–</td>" for a in archs)
+        rows.append(f"<tr><td>talker lines claiming what the caller did not say</td>{cells}</tr>")
     return f"<table id='scorecard'><tr><th>metric</th>{head}</tr>{''.join(rows)}</table>"
 
 

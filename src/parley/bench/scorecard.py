@@ -2,7 +2,8 @@
 
 - latency: per user turn that expects a reply, true end of the user's audio → first agent audio
   (`p50_ms`, `p95_ms`), and → first audio of the reply itself (`content_p50_ms`: agent
-  backchannels and fillers, emitted as turn 0, do not count as an answer).
+  backchannels, emitted as turn 0, and a hybrid's opener, before `agent_content_started`, do not
+  count as an answer).
 - memory: memory checks passed / judged; recall checks also by distance bucket.
 - knowledge: grounded-answer expectations passed / judged; citations separately.
 - adherence: procedure-step and persona checks passed / judged.
@@ -25,6 +26,7 @@ from parley.bench.fdb_score import fdb_scores
 from parley.bench.judge import Check, judge
 from parley.bench.scenario import Scenario
 from parley.bench.turn_metrics import CaseLog, line_windows, turn_taking
+from parley.dialogue.talker import unsupported
 from parley.events import Event
 
 # recall distance d (turns between the fact and the question) → bucket: [1, 3), [3, 10), [10, 25), [25, ∞)
@@ -61,12 +63,13 @@ class Conversation:
 def turn_latencies(scenario: Scenario, events: list[Event]) -> tuple[list[float], list[float]]:
     """(to first agent audio, to first reply audio) in ms, one pair per turn that got a reply."""
     audio = sorted((e.t, e.turn) for e in events if e.kind == "agent_audio_started")
+    answers = {e.turn: e.t for e in events if e.kind == "agent_content_started"}  # after an opener
     first, content = [], []
     for i, (sim, until) in enumerate(line_windows(events)):
         if i >= len(scenario.turns) or scenario.turns[i].kind == "backchannel":
             continue
         window = [(t, turn) for t, turn in audio if sim.end - 0.05 <= t < until]
-        replies = [t for t, turn in window if turn > 0]
+        replies = [answers.get(turn, t) for t, turn in window if turn > 0]
         if replies:
             content.append(max(0.0, replies[0] - sim.end) * 1000)
             first.append(max(0.0, window[0][0] - sim.end) * 1000)
@@ -114,7 +117,22 @@ def architecture_card(convs: list[Conversation]) -> dict:
         "failures": sum(1 for conv in convs if conv.error),
         "checks_failed": sum(1 for c in checks if not c.passed),
         "internal_spoken": sum(1 for c in checks if c.kind == "internal"),  # replies that spoke a marker
+        **talker_claims(convs),
     }
+
+
+def talker_claims(convs: list[Conversation]) -> dict:
+    """A hybrid's talker lines checked against what the caller said in that turn
+    (`dialogue/talker.unsupported`): `{}` for an architecture without a talker."""
+    lines, bad = 0, []
+    for conv in convs:
+        heard = {e.turn: e.text for e in conv.events if e.kind == "asr_final"}
+        for e in conv.events:
+            if e.kind == "opener" and e.source == "talker":
+                lines += 1
+                if claims := unsupported(e.text, heard.get(e.turn, "")):
+                    bad.append({"conversation": conv.key, "turn": e.turn, "line": e.text, "claims": claims})
+    return {"talker": {"lines": lines, "unsupported": len(bad), "examples": bad[:10]}} if lines else {}
 
 
 def _grouped(convs: list[Conversation], attr: str) -> dict[str, dict]:

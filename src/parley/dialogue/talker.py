@@ -4,10 +4,10 @@ A hybrid's talker holds the floor while the thinker (the quality LLM) prepares t
 says must never be a claim of its own — no number, name, price, policy or yes/no the caller did not
 say — because it speaks before anything was looked up. So the opener is chosen, not generated:
 - the caller gave a value → it is confirmed back ("Order number 4 7 1 9 2.");
-- the caller asked something or asked for something → a holding line ("Let me check that.");
+- the caller asked something or asked for something → a holding line ("Let me check.");
   never "sure" or "okay", which would answer a yes/no question or grant a request;
 - a greeting, thanks, a goodbye or a plain statement → an acknowledgement ("Hello.", "You're
-  welcome.", "I see.").
+  welcome.", "Got it.").
 The fixed lines are few, so they are synthesized once at start and cost no compute when due. The
 thinker continues the opener (it is the prefix of its reply), so the two join without repetition.
 """
@@ -21,9 +21,10 @@ from parley.dialogue.readback import spoken
 from parley.dialogue import recall
 from parley.textnorm import digits_of
 
-HOLDING = ("Let me check that.", "One moment, let me look.", "Let me see.")
+_NAMES = ("name", "first name")  # said back as a name, not as a labelled value
+HOLDING = ("Let me look.", "Let's see.", "Let me check.")  # short: the answer waits for them to end
 ACKS = {"greeting": "Hello.", "thanks": "You're welcome.", "goodbye": "Goodbye.", "answer": "Thank you.",
-        "statement": "I see."}
+        "statement": "Got it."}  # understood, not agreed
 ALL_LINES = (*HOLDING, *ACKS.values())
 
 _GREETING = re.compile(r"^\W*(hi|hello|hey|good (morning|afternoon|evening))\b[\w\s,']{0,20}[.!]?\s*$", re.I)
@@ -54,7 +55,9 @@ def opener(turn: int, text: str, facts: list[Fact]) -> str:
     """The line the talker says for the caller's `text`; `facts` are the values it gave."""
     kind = act(text)
     if facts:  # a statement's value stands alone, so the thinker goes on to what comes next
-        said = ", ".join(f"{recall.label(f)} {spoken(f)}" for f in facts[:2])
+        said = ", ".join(f.text.title() if f.kind in _NAMES else f"{recall.label(f)} {spoken(f)}" for f in facts[:2])
+        if facts[0].kind in _NAMES:
+            return f"Thank you, {said}."
         return f"{said[0].upper()}{said[1:]}{', let me check.' if kind == 'asks' else '.'}"
     if kind == "asks":
         return HOLDING[turn % len(HOLDING)]

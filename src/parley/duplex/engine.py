@@ -34,16 +34,16 @@ from parley.components.asr.stream import StreamingTranscriber
 from parley.config import AgentConfig
 from parley.duplex.backchannel import ASR_PROMPT, AgentBackchannels
 from parley.duplex.echo import EchoGuard
-from parley.duplex.end_of_turn import finality_matters, required_wait
 from parley.duplex.endpointing import EndpointEvent, Signal, SilenceEndpointer
 from parley.duplex.floor import Floor
+from parley.duplex.judge import TurnJudge
 from parley.duplex.overlap import OverlapPolicy
 from parley.duplex.playout import Playout, Reply
 from parley.duplex.voice import Voice
 from parley.errors import ParleyError
 from parley.events import (
     AsrFinal, AsrPartial, Backchannel, ComponentError, EventLog, SpeculationCancelled, SpeculationStarted,
-    TurnEndPredicted, TurnPrediction, UserSpeechStarted, UserSpeechStopped,
+    TurnEndPredicted, UserSpeechStarted, UserSpeechStopped,
 )
 
 
@@ -85,7 +85,7 @@ class DuplexEngine:
         self.vad = vad
         self.asr = asr
         self.voice = voice
-        self.turn_detector = turn if tt.endpoint.predict else None
+        self.judge = TurnJudge(turn, clock, log, tt.endpoint.eagerness) if turn is not None and tt.endpoint.predict else None
         self.endpointer = SilenceEndpointer(tt.vad, tt.endpoint)
         self.playout = Playout(log, self._on_reply_finished)
         self.overlap = OverlapPolicy(self.playout, enabled=tt.barge_in, confirm_s=tt.barge_in_confirm_ms / 1000)
@@ -94,7 +94,6 @@ class DuplexEngine:
         self.backchannels = AgentBackchannels(tt.backchannel_min_interval_s)
         self._played = np.zeros(FRAME_SAMPLES, dtype=np.float32)  # agent audio of the current input window
         self._asr_exec = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
-        self._turn_exec = ThreadPoolExecutor(max_workers=1, thread_name_prefix="turn")
         self.transcriber = StreamingTranscriber(asr, clock, self._asr_exec, cfg.asr.partial_interval_s)
         self._preroll: deque[np.ndarray] = deque(maxlen=max(1, round(tt.vad.preroll_ms / 1000 / FRAME_SECONDS)))
         self._utterance: list[np.ndarray] = []
@@ -114,8 +113,8 @@ class DuplexEngine:
         await self.responder.start()
         await self.voice.synthesize("Hello.")
         await self.clock.compute(self._asr_exec, self.asr.transcribe, np.zeros(16000, dtype=np.float32))
-        if self.turn_detector is not None:
-            await self.clock.compute(self._turn_exec, self.turn_detector.predict, np.zeros(16000, dtype=np.float32))
+        if self.judge is not None:
+            await self.judge.warm()
         if self.tt.agent_backchannels:
             await self.backchannels.prepare(self.voice.synthesize)
 
@@ -125,8 +124,9 @@ class DuplexEngine:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        for ex in (self._asr_exec, self._turn_exec):
-            ex.shutdown(wait=True, cancel_futures=True)
+        self._asr_exec.shutdown(wait=True, cancel_futures=True)
+        if self.judge is not None:
+            self.judge.close()
         self.voice.close()
         await self.responder.close()
 
@@ -173,7 +173,7 @@ class DuplexEngine:
         self.log.emit(UserSpeechStopped, t=ev.t, noticed=self.clock.now())
         self.overlap.speech_paused(ev.t)
         audio = self._speculate()
-        if self.turn_detector is not None:
+        if self.judge is not None:
             self._spawn(self._judge_turn(self._pending, audio))
 
     def _on_resumed(self, ev: EndpointEvent) -> None:
@@ -199,7 +199,7 @@ class DuplexEngine:
         self.responder.preparing()
         loop = asyncio.get_running_loop()
         reply = Reply(turn=self._turns, transcript=loop.create_future(), finality=loop.create_future())
-        if self.turn_detector is None or not self.tt.endpoint.finality:
+        if self.judge is None or not self.tt.endpoint.finality:
             reply.finality.set_result(None)  # nobody waits for it
         self._pending = reply
         self.log.emit(SpeculationStarted, turn=reply.turn)
@@ -238,22 +238,9 @@ class DuplexEngine:
                     fut.set_result("" if fut is reply.transcript else None)
 
     async def _judge_turn(self, reply: Reply, audio: np.ndarray) -> None:
-        """Smart Turn on the audio, the words' finality and cues in the final transcript → how long
-        this pause may last. The reply cannot play before the transcript anyway; the words'
-        finality is waited for only where it can change the verdict."""
-        try:
-            p_done = await self.clock.compute(self._turn_exec, self.turn_detector.predict, audio)
-        except Exception as exc:
-            self.log.emit(ComponentError, component="turn", message=f"{exc.__class__.__name__}: {exc}")
-            p_done = None
-        text = await reply.transcript
-        p_final = await reply.finality if finality_matters(text) else None
-        if reply is not self._pending or reply.cancel.cancelled:
+        verdict = await self.judge.verdict(reply, audio, lambda: reply is self._pending)
+        if verdict is None:
             return
-        verdict = required_wait(p_done, text, self.tt.endpoint.eagerness, p_final)
-        self.log.emit(TurnPrediction, turn=reply.turn, p_done=None if p_done is None else round(p_done, 3),
-                      p_final=None if p_final is None else round(p_final, 4), cue=verdict.cue,
-                      wait_ms=verdict.wait_ms, text=text)
         self.endpointer.decide(verdict.wait_ms / 1000)
         if verdict.holding and len(audio) >= self.tt.backchannel_min_turn_s * 16000:
             self._maybe_backchannel()

@@ -18,7 +18,9 @@ import numpy as np
 from parley.audio.frame import SAMPLE_RATE
 from parley.cancel import CancelToken
 from parley.components.tts.base import SpeechChunk
-from parley.events import AgentAudioPaused, AgentAudioResumed, AgentAudioStarted, AgentAudioStopped, EventLog
+from parley.events import (
+    AgentAudioPaused, AgentAudioResumed, AgentAudioStarted, AgentAudioStopped, AgentContentStarted, EventLog,
+)
 
 
 @dataclass
@@ -34,6 +36,7 @@ class Reply:
     finality: asyncio.Future | None = None  # resolves to the chat model's P(finished utterance), or None
     backchannel: bool = False    # an agent backchannel ("mhm"): played, never a turn or history
     stage: str = "asr"           # the component preparing it now (named in a ComponentError)
+    opener_chunks: int = 0       # leading chunks that hold the floor without answering (a hybrid's talker line)
 
     @property
     def empty(self) -> bool:
@@ -53,6 +56,7 @@ class Playout:
         self._chunk = 0
         self._offset = 0
         self._started = False
+        self._from = 0
         self.paused = False
         self._fade: np.ndarray | None = None  # the tail to ramp down at the start of the next frame
 
@@ -71,7 +75,11 @@ class Playout:
         return self.speaking and not self.paused
 
     def play(self, reply: Reply) -> None:
-        self.reply, self._chunk, self._offset, self._started, self.paused = reply, 0, 0, False, False
+        """Start `reply`. An opener is skipped when the answer after it is already synthesized: it
+        was there to hold the floor while the answer was prepared, and now nothing needs holding."""
+        skip = reply.opener_chunks if 0 < reply.opener_chunks < len(reply.chunks) else 0
+        self.reply, self._chunk, self._offset, self._started, self.paused = reply, skip, 0, False, False
+        self._from = reply.chunks[skip].start if skip else 0  # first character the user can hear
 
     def _upcoming(self, n: int) -> np.ndarray:
         r = self.reply
@@ -112,6 +120,8 @@ class Playout:
             if not self._started:
                 self._started = True
                 self.log.emit(AgentAudioStarted, t=t + filled / SAMPLE_RATE, turn=r.turn)
+            if self._offset == 0 and self._chunk == r.opener_chunks > 0 and self._from == 0:
+                self.log.emit(AgentContentStarted, t=t + filled / SAMPLE_RATE, turn=r.turn)
             out[filled:filled + take] = pcm[self._offset:self._offset + take]
             filled += take
             self._offset += take
@@ -129,6 +139,7 @@ class Playout:
         if r is None or not r.chunks:
             return ""
         end = r.chunks[self._chunk - 1].end if self._chunk > 0 else 0
+        end = max(end, self._from)
         if self._chunk < len(r.chunks) and self._offset > 0:
             c = r.chunks[self._chunk]
             frac = self._offset / max(1, len(c.pcm))
@@ -136,7 +147,7 @@ class Playout:
             n_words = int(frac * len(words))
             if n_words:
                 end = c.start + len(" ".join(words[:n_words]))
-        return r.text[:end].strip()
+        return r.text[self._from:end].strip()
 
     def stop(self, reason: str, t: float) -> None:
         """Stop now (barge-in or cancel): the next pulled frame is silence."""

@@ -21,6 +21,15 @@ from parley.duplex.playout import Reply
 from parley.events import EventLog, TtsChunk
 
 
+TAIL_S = 0.08  # silence kept after a pre-synthesized line: a short breath before what follows
+_QUIET = 0.02  # of the clip's peak: below this a sample is silence
+
+
+def trim_tail(pcm: np.ndarray) -> np.ndarray:
+    loud = np.flatnonzero(np.abs(pcm) > _QUIET * np.abs(pcm).max()) if len(pcm) else []
+    return pcm if len(loud) == 0 else pcm[: min(len(pcm), loud[-1] + 1 + int(TAIL_S * 16000))]
+
+
 class Voice:
     def __init__(self, tts: TTS, clock: Clock, log: EventLog, gate: CpuGate) -> None:
         self.tts = tts
@@ -31,9 +40,10 @@ class Voice:
         self._clips: dict[str, np.ndarray] = {}  # lines said often, synthesized once at start
 
     async def prepare(self, lines: tuple[str, ...]) -> None:
-        """Synthesize `lines` now so that saying one later costs no compute."""
+        """Synthesize `lines` now so that saying one later costs no compute. Their trailing silence
+        is cut short: what follows a line (an answer) should not wait for it."""
         for line in lines:
-            self._clips[line] = await self.synthesize(line)
+            self._clips[line] = trim_tail(await self.synthesize(line))
 
     async def synthesize(self, text: str) -> np.ndarray:
         if text in self._clips:

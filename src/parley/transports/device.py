@@ -34,7 +34,7 @@ def _check_devices():
     return sd
 
 
-async def run_device_session(cfg: AgentConfig, out_dir: Path | None = None) -> None:
+async def run_device_session(cfg: AgentConfig, out_dir: Path | None = None, arch: str = "cascade") -> None:
     """Talk to the agent through the machine's microphone and speaker until Ctrl-C; the session's
     artefacts (recording included) go to `out_dir`."""
     import asyncio
@@ -48,7 +48,7 @@ async def run_device_session(cfg: AgentConfig, out_dir: Path | None = None) -> N
 
     sd = _check_devices()
     clock = RealClock()
-    async with Session(cfg, clock=clock, out_dir=out_dir, name="talk") as session:
+    async with Session(cfg, arch=arch, clock=clock, out_dir=out_dir, name="talk") as session:
         agent = session.agent
         session.recorder.origin = clock.now()
         loop = asyncio.get_running_loop()

@@ -1,0 +1,52 @@
+"""Judging one pause: Smart Turn on the audio, the words' finality and cues in the transcript →
+how long this pause may last (`end_of_turn.required_wait`).
+
+The reply cannot play before the transcript anyway, so the judge waits for it; the chat model's
+view of the words' finality (resolved by the responder on the reply's own prompt) is waited for
+only where it can change the verdict (`end_of_turn.finality_matters`).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
+
+import numpy as np
+
+from parley.clock import Clock
+from parley.duplex.end_of_turn import TurnVerdict, finality_matters, required_wait
+from parley.duplex.playout import Reply
+from parley.events import ComponentError, EventLog, TurnPrediction
+
+
+class TurnJudge:
+    def __init__(self, detector, clock: Clock, log: EventLog, eagerness: str) -> None:
+        self.detector = detector  # Smart Turn: predict(pcm) -> P(done)
+        self.clock = clock
+        self.log = log
+        self.eagerness = eagerness
+        self._exec = ThreadPoolExecutor(max_workers=1, thread_name_prefix="turn")
+
+    async def warm(self) -> None:
+        await self.clock.compute(self._exec, self.detector.predict, np.zeros(16000, dtype=np.float32))
+
+    async def verdict(self, reply: Reply, audio: np.ndarray, current: Callable[[], bool]) -> TurnVerdict | None:
+        """The verdict on the pause `reply` was started at, or None once `current()` says the
+        reply is no longer the one being decided (speech resumed, or the turn already ended)."""
+        try:
+            p_done = await self.clock.compute(self._exec, self.detector.predict, audio)
+        except Exception as exc:
+            self.log.emit(ComponentError, component="turn", message=f"{exc.__class__.__name__}: {exc}")
+            p_done = None
+        text = await reply.transcript
+        p_final = await reply.finality if finality_matters(text) else None
+        if not current() or reply.cancel.cancelled:
+            return None
+        verdict = required_wait(p_done, text, self.eagerness, p_final)
+        self.log.emit(TurnPrediction, turn=reply.turn, p_done=None if p_done is None else round(p_done, 3),
+                      p_final=None if p_final is None else round(p_final, 4), cue=verdict.cue,
+                      wait_ms=verdict.wait_ms, text=text)
+        return verdict
+
+    def close(self) -> None:
+        self._exec.shutdown(wait=True, cancel_futures=True)
