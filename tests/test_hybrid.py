@@ -35,8 +35,9 @@ def test_the_opener_plays_first_and_the_thinker_continues_it(fast_cfg, user_spee
 
 def test_a_barge_in_during_the_opener_cancels_the_thinker(fast_cfg, user_speech):
     fast_cfg.llm.max_tokens = 120
+    long = "Can you explain your return policy to me in detail, step by step?"  # the thinker is still at work
     stop = "Sorry, stop, I meant the opening hours on Sunday."
-    lines = [UserLine(QUESTIONS[0], user_speech(QUESTIONS[0])),
+    lines = [UserLine(long, user_speech(long)),
              UserLine(stop, user_speech(stop), after_agent_starts_s=0.2)]
     res = asyncio.run(run_conversation(fast_cfg, lines, clock=RealClock(), arch="hybrid"))
     log = res.log
