@@ -12,7 +12,7 @@ from pathlib import Path
 from parley.clock import Clock
 from parley.config import AgentConfig
 from parley.session import ConversationResult, Session
-from parley.transports.loopback import LoopbackChannel, UserLine
+from parley.transports.loopback import Loopback, UserLine
 
 __all__ = ["ConversationResult", "run_conversation"]
 
@@ -23,5 +23,5 @@ async def run_conversation(cfg: AgentConfig, lines: list[UserLine], *, clock: Cl
                            **channel_kwargs) -> ConversationResult:
     s = Session(cfg, arch=arch, clock=clock, out_dir=out_dir, name=session, agent_kwargs=agent_kwargs)
     async with s:
-        await LoopbackChannel(s.agent, s.clock, s.log, lines, recorder=s.recorder, **channel_kwargs).run()
+        await Loopback(lines, **channel_kwargs).run(s)
     return s.result

@@ -5,9 +5,11 @@
   back, "Let me check.", "You're welcome."), or the read-back / recall line when there is one.
   Its fixed lines are synthesized once at start, so the first audio costs no compute.
 - The **thinker** is the cascade's reply path (`CascadeResponder`: memory, knowledge, procedure,
-  guards), started speculatively at the first pause like the cascade's; it continues the talker's
-  line (given to the LLM as the start of its own reply), so the two join without repetition, and
-  its clauses are spoken as soon as each is complete.
+  guards). It starts on the partial transcripts while the caller is still speaking — each partial
+  prefills the prompt with the caller's words so far, so at the end of turn only the words that
+  changed remain to prefill — and answers speculatively from the first pause. It continues the
+  talker's line (given to the LLM as the start of its own reply), so the two join without
+  repetition, and its clauses are spoken as soon as each is complete.
 - One `Reply` carries both: a barge-in cancels both, and history holds what was heard of both.
 - Two cores: the thinker's decoding yields while any line is synthesized (`duplex/voice.Voice`
   holds the `CpuGate`), so the talker never waits behind the thinker.
@@ -21,14 +23,36 @@ from parley.architectures.cascade import CascadeAgent, CascadeResponder
 from parley.dialogue import talker
 from parley.duplex.end_of_turn import hold_cue
 from parley.duplex.playout import Reply
-from parley.events import Opener
+from parley.events import ComponentError, Opener
 
 
 class ThinkerTalker(CascadeResponder):
+    _thinking: asyncio.Future | None = None  # the prompt being prefilled on a partial transcript
+
     async def start(self) -> None:
         await super().start()
         if self.cfg.hybrid.opener:
             await self.voice.prepare(talker.ALL_LINES)
+
+    async def close(self) -> None:
+        if self._thinking is not None:
+            self._thinking.cancel()
+            await asyncio.gather(self._thinking, return_exceptions=True)
+        await super().close()
+
+    async def partial(self, text: str) -> None:
+        """Prefill the prompt with the caller's words so far (one prefill at a time: a partial that
+        arrives meanwhile waits for the next); the LLM is idle while the caller speaks."""
+        await super().partial(text)  # retrieval first: its passages are part of the prompt
+        if self._thinking is None or self._thinking.done():
+            reference = self.grounding.prefilled_reference() if self.grounding is not None else None
+            self._thinking = asyncio.ensure_future(self._prefill(self.history.messages(text, reference)))
+
+    async def _prefill(self, messages) -> None:
+        try:
+            await self.llm.warm(messages)
+        except Exception as exc:  # an optimisation: the reply itself still runs, and reports its own failure
+            self.log.emit(ComponentError, component="llm", message=f"prefill on a partial: {exc.__class__.__name__}: {exc}")
 
     async def respond(self, reply: Reply) -> None:
         splitter = self._splitter()

@@ -82,6 +82,10 @@ class Grounding:
         self._prefilled = hits
         self._prefill_task = asyncio.ensure_future(self.llm.warm(self.history.messages(None, passages(hits))))
 
+    def prefilled_reference(self) -> str | None:
+        """The passages prefilled for this utterance so far, as the prompt carries them, or None."""
+        return passages(self._prefilled) if self._prefilled else None
+
     async def reference(self, turn: int, text: str) -> str:
         """Passages for the final transcript: the prefilled ones if its best passage is among them."""
         hits = await self.search(turn, "final", text)

@@ -13,7 +13,8 @@ from typing import Awaitable, Callable
 import numpy as np
 
 from parley.components.tts.base import SpeechChunk
-from parley.duplex.playout import Reply
+from parley.duplex.playout import Playout, Reply
+from parley.events import Backchannel, EventLog
 
 BACKCHANNELS = {
     "mm", "mhm", "mmhmm", "mm-hmm", "hmm", "hm", "uh-huh", "uhhuh", "uh", "huh", "yeah", "yep", "yes", "yup",
@@ -62,11 +63,12 @@ class AgentBackchannels:
         for text in AGENT_BACKCHANNELS:
             self.clips.append((text, await synthesize(text)))
 
-    def next(self, now: float) -> Reply | None:
-        """A clip to play now, or None when there are none or one was said too recently."""
+    def offer(self, playout: Playout, log: EventLog, now: float) -> None:
+        """Play a clip now, unless there are none or one was said too recently."""
         if not self.clips or now - self._last < self.min_interval_s:
-            return None
+            return
         self._last = now
         text, pcm = self.clips[int(now * 1000) % len(self.clips)]
-        return Reply(turn=0, text=text, backchannel=True, committed=True, done=True,
-                     chunks=[SpeechChunk(pcm=pcm, text=text, start=0, end=len(text))])
+        log.emit(Backchannel, source="agent", text=text)
+        playout.play(Reply(turn=0, text=text, backchannel=True, committed=True, done=True,
+                           chunks=[SpeechChunk(pcm=pcm, text=text, start=0, end=len(text))]))

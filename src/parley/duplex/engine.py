@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import traceback
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 import numpy as np
@@ -93,26 +92,19 @@ class DuplexEngine:
         self.floor = Floor(log)
         self.backchannels = AgentBackchannels(tt.backchannel_min_interval_s)
         self._played = np.zeros(FRAME_SAMPLES, dtype=np.float32)  # agent audio of the current input window
-        self._asr_exec = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
-        self.transcriber = StreamingTranscriber(asr, clock, self._asr_exec, cfg.asr.partial_interval_s)
+        self.transcriber = StreamingTranscriber(asr, clock, cfg.asr.partial_interval_s)
         self._preroll: deque[np.ndarray] = deque(maxlen=max(1, round(tt.vad.preroll_ms / 1000 / FRAME_SECONDS)))
         self._utterance: list[np.ndarray] = []
         self._pending: Reply | None = None  # being prepared (speculative), not yet handed to playout
         self._turns = 0
         self._tasks: set[asyncio.Task] = set()
-        self._handlers = {
-            Signal.SPEECH_STARTED: self._on_speech_started,
-            Signal.PAUSED: self._on_paused,
-            Signal.RESUMED: self._on_resumed,
-            Signal.END_OF_TURN: self._on_end_of_turn,
-        }
 
     # --- lifecycle -----------------------------------------------------------------------------
 
     async def start(self) -> None:
         await self.responder.start()
         await self.voice.synthesize("Hello.")
-        await self.clock.compute(self._asr_exec, self.asr.transcribe, np.zeros(16000, dtype=np.float32))
+        await self.transcriber.warm()
         if self.judge is not None:
             await self.judge.warm()
         if self.tt.agent_backchannels:
@@ -124,7 +116,7 @@ class DuplexEngine:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._asr_exec.shutdown(wait=True, cancel_futures=True)
+        self.transcriber.close()
         if self.judge is not None:
             self.judge.close()
         self.voice.close()
@@ -147,7 +139,7 @@ class DuplexEngine:
         else:
             self._preroll.append(pcm)
         for sig in signals:
-            self._handlers[sig.signal](sig)
+            getattr(self, f"_on_{sig.signal.value}")(sig)  # _on_speech_started, _on_paused, …
         self.floor.update(frame.t, user_speaking=self.endpointer.speaking, agent_audible=self.playout.audible,
                           agent_holding=self.overlap.pending)
         self.overlap.frame(frame.t, self.endpointer.speaking, self.clock.now())
@@ -242,17 +234,9 @@ class DuplexEngine:
         if verdict is None:
             return
         self.endpointer.decide(verdict.wait_ms / 1000)
-        if verdict.holding and len(audio) >= self.tt.backchannel_min_turn_s * 16000:
-            self._maybe_backchannel()
-
-    def _maybe_backchannel(self) -> None:
-        """The user is mid-turn and pausing: a short 'mhm' shows the agent is listening."""
-        if self.playout.active or not self.endpointer.paused:
-            return
-        clip = self.backchannels.next(self.clock.now())
-        if clip is not None:
-            self.log.emit(Backchannel, source="agent", text=clip.text)
-            self.playout.play(clip)
+        if verdict.holding and len(audio) >= self.tt.backchannel_min_turn_s * 16000 \
+                and not self.playout.active and self.endpointer.paused:
+            self.backchannels.offer(self.playout, self.log, self.clock.now())  # the user is mid-turn and pausing
 
     def _recover_from_false_interruption(self, reply: Reply, text: str) -> None:
         """The overlap was a backchannel or a noise: drop it and resume where the agent stopped."""

@@ -37,19 +37,29 @@ def _check_devices():
 async def run_device_session(cfg: AgentConfig, out_dir: Path | None = None, arch: str = "cascade") -> None:
     """Talk to the agent through the machine's microphone and speaker until Ctrl-C; the session's
     artefacts (recording included) go to `out_dir`."""
-    import asyncio
-    import queue
-
-    import numpy as np
-
-    from parley.audio.frame import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame
     from parley.clock import RealClock
     from parley.session import Session
 
-    sd = _check_devices()
-    clock = RealClock()
-    async with Session(cfg, arch=arch, clock=clock, out_dir=out_dir, name="talk") as session:
-        agent = session.agent
+    transport = DeviceTransport()  # fails with one sentence before any model loads
+    async with Session(cfg, arch=arch, clock=RealClock(), out_dir=out_dir, name="talk") as session:
+        await transport.run(session)
+
+
+class DeviceTransport:
+    """The sound card as a `Transport`: 32 ms frames both ways, on the session's (real) clock."""
+
+    def __init__(self) -> None:
+        self.sd = _check_devices()
+
+    async def run(self, session) -> None:
+        import asyncio
+        import queue
+
+        import numpy as np
+
+        from parley.audio.frame import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame
+
+        agent, clock = session.agent, session.clock
         session.recorder.origin = clock.now()
         loop = asyncio.get_running_loop()
         inbox: asyncio.Queue = asyncio.Queue()
@@ -65,8 +75,8 @@ async def run_device_session(cfg: AgentConfig, out_dir: Path | None = None, arch
                 outdata.fill(0)
 
         print("Listening — speak; Ctrl-C to stop.")
-        with sd.Stream(samplerate=SAMPLE_RATE, blocksize=FRAME_SAMPLES, channels=1, dtype="float32",
-                       callback=on_audio):
+        with self.sd.Stream(samplerate=SAMPLE_RATE, blocksize=FRAME_SAMPLES, channels=1, dtype="float32",
+                            callback=on_audio):
             while True:
                 t, pcm = await inbox.get()
                 pcm = np.asarray(pcm, dtype=np.float32)

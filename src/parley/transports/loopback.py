@@ -178,6 +178,18 @@ class LoopbackChannel:
                 break
 
 
+class Loopback:
+    """The loopback line as a `Transport`: the scripted `lines` played into a session's agent."""
+
+    def __init__(self, lines: list[UserLine], **options) -> None:
+        self.lines = lines
+        self.options = options  # LoopbackChannel's: gaps, timeouts, echo, the caller's line
+
+    async def run(self, session) -> None:
+        await LoopbackChannel(session.agent, session.clock, session.log, self.lines, recorder=session.recorder,
+                              **self.options).run()
+
+
 class _Tail:
     """The last `n` samples of a stream, sliceable (oldest first)."""
 

@@ -8,7 +8,7 @@ so re-decoding growing audio is cheap enough for partials but saves nothing on t
 
 from __future__ import annotations
 
-from concurrent.futures import Executor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,13 +26,21 @@ class Transcript:
 
 
 class StreamingTranscriber:
-    def __init__(self, asr: ASR, clock: Clock, executor: Executor, partial_interval_s: float = 1.0) -> None:
+    """One utterance stream over `asr`, on its own worker thread."""
+
+    def __init__(self, asr: ASR, clock: Clock, partial_interval_s: float = 1.0) -> None:
         self.asr = asr
         self.clock = clock
-        self.executor = executor
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
         self.partial_interval_s = partial_interval_s
         self._busy = False
         self._last_partial_len = 0
+
+    async def warm(self) -> None:
+        await self.clock.compute(self.executor, self.asr.transcribe, np.zeros(SAMPLE_RATE, dtype=np.float32))
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
 
     def reset(self) -> None:
         self._last_partial_len = 0
