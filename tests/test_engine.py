@@ -127,3 +127,39 @@ def test_an_answer_arriving_during_the_opener_follows_it_and_marks_the_content()
     assert len(content) == 1 and abs(content[0].t - n0 / SAMPLE_RATE) < 1e-6
     playout.stop("barge_in", 2.0)
     assert heard and heard[0].startswith("Let me check.") and heard[0] != reply.text
+
+
+def test_the_thinker_prefills_the_callers_partial_words_one_prefill_at_a_time():
+    from parley.architectures.hybrid import ThinkerTalker
+
+    class RecordingLLM:
+        name = "recording"
+
+        def __init__(self):
+            self.warmed = []
+
+        async def warm(self, messages):
+            self.warmed.append(messages[-1]["content"])
+            await asyncio.sleep(0.01)
+
+    async def go():
+        from parley.clock import RealClock
+
+        clock = RealClock()
+        await clock.start()
+        log = EventLog("s", clock_now=clock.now)
+        llm = RecordingLLM()
+        cfg = AgentConfig()
+        cfg.hybrid.opener = False
+        thinker = ThinkerTalker(cfg, clock, log, llm=llm, voice=Voice(ToneTTS(), clock, log, CpuGate()), documents=[])
+        await thinker.partial("I would like to")
+        await thinker.partial("I would like to change")  # arrives while the first prefill runs: skipped
+        await asyncio.sleep(0.05)
+        await thinker.partial("I would like to change my address")
+        await asyncio.sleep(0.05)
+        await thinker.close()
+        await clock.stop()
+        return llm.warmed
+
+    warmed = asyncio.run(go())
+    assert warmed == ["I would like to", "I would like to change my address"]
