@@ -37,3 +37,20 @@ def test_unsupported_catches_what_the_caller_did_not_say():
     assert talker.unsupported("Order number 4 7 1 9 3.", "my order number is four seven one nine two") == ["3"]
     assert talker.unsupported("Thanks, Maria.", "Hello, this is Sam.") == ["Maria"]
     assert talker.unsupported("Order number 4 7 1 9 2.", "my order number is four seven one nine two") == []
+
+
+def _through(drop, deltas):
+    return "".join(drop(d) for d in [*deltas, ""])
+
+
+def test_the_thinkers_own_acknowledgement_is_dropped_and_answers_are_kept():
+    assert _through(talker.DropLeadingAck("Got it."), ["I see", ". Your parcel ", "left today."]) == "Your parcel left today."
+    assert _through(talker.DropLeadingAck("Let me check."), ["Let me check that for you. ", "We open at nine."]) == \
+        "We open at nine."
+    assert _through(talker.DropLeadingAck("Let me look."), ["Yes, you can ", "exchange them."]) == "Yes, you can exchange them."
+    assert _through(talker.DropLeadingAck("Let me look."), ["Of course! ", "Returns are free."]) == "Of course! Returns are free."
+    assert _through(talker.DropLeadingAck("Order number 4 7 1 9 2."), ["Order number 47192. ", "It ships today."]) != \
+        "It ships today."  # digits written differently: not the same words, kept rather than guessed
+    assert _through(talker.DropLeadingAck("Got it."), ["Okay."]) == ""
+    assert _through(talker.DropLeadingAck("Got it."), ["The price is 3.5 dollars. ", "Anything else?"]) == \
+        "The price is 3.5 dollars. Anything else?"

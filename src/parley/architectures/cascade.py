@@ -16,6 +16,7 @@ oldest turns are summarised in idle time (`dialogue/summary.RollingSummary`).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from parley.clock import Clock
 from parley.components import registry
@@ -115,19 +116,21 @@ class CascadeResponder:
         for clause in clauses + (splitter.flush() if final else []):
             await self._deliver(reply, splitter.text, clause)
 
-    async def _think(self, reply: Reply, splitter: ClauseSplitter, messages: list[Message]) -> None:
-        """The LLM's reply, continuing whatever `splitter` already holds (it was said: the model
-        continues it instead of repeating it)."""
+    async def _think(self, reply: Reply, splitter: ClauseSplitter, messages: list[Message],
+                     lead: Callable[[str], str] | None = None) -> None:
+        """The LLM's reply, after whatever `splitter` already holds; `lead` may rewrite the stream's
+        start (a hybrid drops an acknowledgement its talker already said) and gets "" at the end."""
         reply.stage = "llm"
         self.log.emit(LlmRequest, turn=reply.turn, messages=len(messages))
         tokens = 0
         complete = False  # the gate ended the reply: nothing after it is spoken
         gen = reply.cancel.child()  # ends the LLM stream alone when the reply is complete
-        async for delta in self.llm.stream(messages, cancel=gen, prefix=splitter.text.strip()):
+        async for delta in self.llm.stream(messages, cancel=gen):
             if tokens == 0:
                 self.log.emit(LlmFirstToken, turn=reply.turn)
-                delta = delta.lstrip() if splitter.text.endswith(" ") else delta
             tokens += 1
+            if lead is not None:
+                delta = lead(delta)
             for clause in splitter.feed(delta):
                 reply.stage = "tts"
                 if not await self._deliver(reply, splitter.text, clause):
@@ -140,8 +143,9 @@ class CascadeResponder:
             if gen.cancelled:
                 break
         if not complete and not reply.cancel.cancelled:
+            held = splitter.feed(lead("")) if lead is not None else []
             reply.text = splitter.text
-            for clause in splitter.flush():
+            for clause in held + splitter.flush():
                 reply.stage = "tts"
                 if not await self._deliver(reply, splitter.text, clause):
                     break

@@ -5,11 +5,11 @@
   back, "Let me check.", "You're welcome."), or the read-back / recall line when there is one.
   Its fixed lines are synthesized once at start, so the first audio costs no compute.
 - The **thinker** is the cascade's reply path (`CascadeResponder`: memory, knowledge, procedure,
-  guards). It starts on the partial transcripts while the caller is still speaking — each partial
-  prefills the prompt with the caller's words so far, so at the end of turn only the words that
-  changed remain to prefill — and answers speculatively from the first pause. It continues the
-  talker's line (given to the LLM as the start of its own reply), so the two join without
-  repetition, and its clauses are spoken as soon as each is complete.
+  guards), with exactly the cascade's prompt. It starts on the partial transcripts while the caller
+  is still speaking — each partial prefills the prompt with the caller's words so far, so at the
+  end of turn only the words that changed remain to prefill — and answers speculatively from the
+  first pause. Its clauses are spoken as soon as each is complete, after the talker's line; a
+  first sentence that only acknowledges or repeats that line is dropped (`talker.DropLeadingAck`).
 - One `Reply` carries both: a barge-in cancels both, and history holds what was heard of both.
 - Two cores: the thinker's decoding yields while any line is synthesized (`duplex/voice.Voice`
   holds the `CpuGate`), so the talker never waits behind the thinker.
@@ -73,7 +73,7 @@ class ThinkerTalker(CascadeResponder):
         if plan is None:
             reply.opener_chunks = len(reply.chunks)  # the talker's line holds the floor; what follows answers
         if not final:
-            await self._think(reply, splitter, messages)
+            await self._think(reply, splitter, messages, talker.DropLeadingAck(line) if line else None)
 
 
 class HybridAgent(CascadeAgent):

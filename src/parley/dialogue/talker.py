@@ -8,8 +8,14 @@ say — because it speaks before anything was looked up. So the opener is chosen
   never "sure" or "okay", which would answer a yes/no question or grant a request;
 - a greeting, thanks, a goodbye or a plain statement → an acknowledgement ("Hello.", "You're
   welcome.", "Got it.").
-The fixed lines are few, so they are synthesized once at start and cost no compute when due. The
-thinker continues the opener (it is the prefix of its reply), so the two join without repetition.
+The fixed lines are few, so they are synthesized once at start and cost no compute when due.
+
+The thinker answers from exactly the prompt the cascade would use — giving it the opener as the
+start of its own reply steered the small model (measured: memory recall 0.724 against the
+cascade's 0.828 on the same 29 checks, "Let me look. Can you tell me your city?") — so the join is
+made on its output instead: a first sentence that only acknowledges ("I see.", "Got it.", "Let me
+check that for you.") or repeats the opener is dropped (`DropLeadingAck`). Answers ("Yes,", "Of
+course!") are kept.
 """
 
 from __future__ import annotations
@@ -85,3 +91,37 @@ def unsupported(line: str, caller: str) -> list[str]:
         if name.lower() not in allowed:
             out.append(name)
     return out
+
+
+_ACK = re.compile(r"^(i see|i understand|understood|got it|okay|ok|alright|all right|right|noted|hello|hi( there)?"
+                  r"|let me (check|look|see)\b[^.!?]*|let's see|one (moment|sec(ond)?)( please)?|hmm+|mhm)\W*$", re.I)
+_SENTENCE_END = re.compile(r"[.!?](?=\s)")
+_HOLD_CHARS = 80  # a first sentence longer than this is an answer, not an acknowledgement
+
+
+class DropLeadingAck:
+    """A filter on the thinker's token stream (`CascadeResponder._think`'s `lead`): it holds the
+    first sentence back until it is complete and drops it when it only acknowledges or repeats
+    the talker's `opener`; "" marks the end of the stream."""
+
+    def __init__(self, opener: str) -> None:
+        self.opener = _words(opener)
+        self._held = ""
+        self._passed = False
+
+    def __call__(self, delta: str) -> str:
+        if self._passed:
+            return delta
+        self._held += delta
+        end = _SENTENCE_END.search(self._held)
+        if end is None and delta and len(self._held) < _HOLD_CHARS:
+            return ""
+        self._passed = True
+        first, rest = (self._held[:end.end()], self._held[end.end():]) if end else (self._held, "")
+        if _ACK.match(first.strip()) or (_words(first) and _words(first) == self.opener):
+            return rest.lstrip()
+        return self._held
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", text.lower())

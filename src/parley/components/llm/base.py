@@ -11,12 +11,11 @@ class Message(TypedDict):
 
 
 class ChatModel(Protocol):
-    """Streams reply text for a chat; stops promptly when `cancel` is set. With `prefix`, the reply
-    continues the agent's own words already spoken (a hybrid's opener): only the rest is streamed."""
+    """Streams reply text for a chat; stops promptly when `cancel` is set."""
 
     name: str
 
-    def stream(self, messages: list[Message], *, cancel: CancelToken, prefix: str = "") -> AsyncIterator[str]: ...
+    def stream(self, messages: list[Message], *, cancel: CancelToken) -> AsyncIterator[str]: ...
 
     async def warm(self, messages: list[Message]) -> None:
         """Prefill a stable prefix (the system prompt) so the next turn does not pay for it."""

@@ -30,7 +30,6 @@ from parley.cpu import CpuGate
 from parley.errors import ModelUnavailableError
 
 _TRAILING_PUNCT = re.compile(r"[\s.,!?;:…\-]+$")
-_MIN_CONTINUATION_TOKENS = 3
 
 
 class LlamaEngine:
@@ -63,45 +62,22 @@ class LlamaEngine:
     def ready(self) -> None:
         self._loading.result()
 
-    def generate(self, messages: list[Message], *, max_tokens: int, temperature: float,
-                 prefix: str = "") -> Iterator[str]:
-        """Blocking token stream; run it on `self.executor`. With `prefix`, the reply continues text
-        the agent has already said (a hybrid's opener) instead of starting afresh."""
+    def generate(self, messages: list[Message], *, max_tokens: int, temperature: float) -> Iterator[str]:
+        """Blocking token stream; run it on `self.executor`."""
         self.ready()
-        sampling = dict(max_tokens=max_tokens, temperature=temperature, top_p=0.9, repeat_penalty=1.1,
-                        seed=0)  # seed per request: the same prompt gets the same reply, whatever ran before it
-        if prefix:
-            prompt = self._formatter()(messages=messages).prompt + prefix
-            tokens = self._llm.tokenize(prompt.encode(), add_bos=False, special=True)
-            stream = self._llm.create_completion(tokens, stream=True, stop=["<|im_end|>", "<|endoftext|>"],
-                                                 logits_processor=self._continue(len(tokens)), **sampling)
-            text = lambda chunk: chunk["choices"][0].get("text")  # noqa: E731
-        else:
-            stream = self._llm.create_chat_completion(messages=messages, stream=True, **sampling)
-            text = lambda chunk: chunk["choices"][0]["delta"].get("content")  # noqa: E731
+        stream = self._llm.create_chat_completion(
+            messages=messages, stream=True, max_tokens=max_tokens, temperature=temperature,
+            top_p=0.9, repeat_penalty=1.1,
+            seed=0,  # per request: the same prompt gets the same reply, whatever ran before it
+        )
         try:
             for chunk in stream:
                 self.gate.wait()
-                delta = text(chunk)
+                delta = chunk["choices"][0]["delta"].get("content")
                 if delta:
                     yield delta
         finally:
             stream.close()
-
-    def _continue(self, n_prompt: int):
-        """A line ending in a full stop reads to the model as a finished turn; the continuation of a
-        spoken opener must still say something, so its first words cannot end the turn."""
-        from llama_cpp import LogitsProcessorList
-
-        ends = [t for t in (self._llm.token_eos(), *self._llm.tokenize(b"<|im_end|><|endoftext|>", add_bos=False,
-                                                                           special=True)) if t >= 0]
-
-        def ban_end(input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
-            if len(input_ids) < n_prompt + _MIN_CONTINUATION_TOKENS:
-                scores[ends] = -np.inf
-            return scores
-
-        return LogitsProcessorList([ban_end])
 
     def _formatter(self):
         """The GGUF's own chat template (the one create_chat_completion renders)."""
@@ -195,9 +171,8 @@ class LlamaChatModel:
         self.max_tokens = max_tokens
         self.temperature = temperature
 
-    def stream(self, messages: list[Message], *, cancel: CancelToken, prefix: str = "") -> AsyncIterator[str]:
-        gen = lambda: self.engine.generate(messages, max_tokens=self.max_tokens,  # noqa: E731
-                                           temperature=self.temperature, prefix=prefix)
+    def stream(self, messages: list[Message], *, cancel: CancelToken) -> AsyncIterator[str]:
+        gen = lambda: self.engine.generate(messages, max_tokens=self.max_tokens, temperature=self.temperature)  # noqa: E731
         return self.clock.stream(self.engine.executor, gen, cancel)
 
     async def warm(self, messages: list[Message]) -> None:

@@ -87,9 +87,7 @@ class OpenAIChatModel:
                 "start the server or point --llm-url at a running one."
             ) from None
 
-    def stream(self, messages: list[Message], *, cancel: CancelToken, prefix: str = "") -> AsyncIterator[str]:
-        if prefix:  # a final assistant message is continued by servers that support it (vLLM, llama.cpp)
-            messages = [*messages, {"role": "assistant", "content": prefix}]
+    def stream(self, messages: list[Message], *, cancel: CancelToken) -> AsyncIterator[str]:
         return self.clock.stream(self._executor, lambda: self._generate(messages, self.max_tokens), cancel)
 
     async def warm(self, messages: list[Message]) -> None:
