@@ -16,6 +16,7 @@ CALLERS = [
     ("No.", "Thank you."),
     ("My parcel arrived damaged yesterday.", "Got it."),
     ("My name is Daniel Brooks.", "Thank you, Daniel Brooks."),
+    ("My appointment is on June twelfth.", "June 12th."),
     ("My order number is 4 7 1 9 2.", "Order number 4 7 1 9 2."),
     ("The confirmation code is K 7 Q 4 2, when does it expire?", "Confirmation code K 7 Q 4 2, let me check."),
 ]

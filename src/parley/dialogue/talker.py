@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from parley.dialogue.memory import Fact
+from parley.dialogue.memory import Fact, extract
 from parley.dialogue.readback import spoken
 from parley.dialogue import recall
 from parley.textnorm import digits_of
@@ -61,7 +61,7 @@ def opener(turn: int, text: str, facts: list[Fact]) -> str:
     """The line the talker says for the caller's `text`; `facts` are the values it gave."""
     kind = act(text)
     if facts:  # a statement's value stands alone, so the thinker goes on to what comes next
-        said = ", ".join(f.text.title() if f.kind in _NAMES else f"{recall.label(f)} {spoken(f)}" for f in facts[:2])
+        said = ", ".join(_value(f) for f in facts[:2])
         if facts[0].kind in _NAMES:
             return f"Thank you, {said}."
         return f"{said[0].upper()}{said[1:]}{', let me check.' if kind == 'asks' else '.'}"
@@ -70,15 +70,27 @@ def opener(turn: int, text: str, facts: list[Fact]) -> str:
     return ACKS[kind]
 
 
+def _value(fact: Fact) -> str:
+    """A value said back: a name as a name, a date, time or address as itself, anything else with
+    what it is ("order number 4 7 1 9 2")."""
+    if fact.kind in _NAMES:
+        return fact.text.title()
+    if fact.kind in ("date", "time", "address"):
+        return spoken(fact)
+    return f"{recall.label(fact)} {spoken(fact)}"
+
+
 _CLAIM = re.compile(r"\d+|\b(zero|one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|yes|no|sure|"
                     r"okay|of course|certainly|free|dollars?|euros?|pounds?|refund\w*|policy)\b|[$£€]", re.I)
 
 
 def unsupported(line: str, caller: str) -> list[str]:
-    """What `line` claims that neither the caller's words nor the fixed openers contain: digits,
-    number words, yes/no, prices, policy words, and capitalised names. Empty = safe."""
-    allowed = f" {caller} {' '.join(ALL_LINES)} ".lower()
-    caller_chars = re.sub(r"[^a-z0-9]", "", digits_of(caller.lower()))
+    """What `line` claims that neither the caller's words (as said, or as the values they name:
+    "June twelfth" → 2026-06-12) nor the fixed openers contain: digits, number words, yes/no,
+    prices, policy words, and capitalised names. Empty = safe."""
+    values = " ".join(f.text for f in extract(caller, 0, []))
+    allowed = f" {caller} {values} {' '.join(ALL_LINES)} ".lower()
+    caller_chars = re.sub(r"[^a-z0-9]", "", digits_of(f"{caller} {values}".lower()))
     out = []
     for m in _CLAIM.finditer(line):
         word = m.group(0).lower()
