@@ -55,3 +55,10 @@ def test_the_thinkers_own_acknowledgement_is_dropped_and_answers_are_kept():
     assert _through(talker.DropLeadingAck("Got it."), ["Okay."]) == ""
     assert _through(talker.DropLeadingAck("Got it."), ["The price is 3.5 dollars. ", "Anything else?"]) == \
         "The price is 3.5 dollars. Anything else?"
+
+
+def test_an_answer_is_released_as_soon_as_it_cannot_be_an_acknowledgement():
+    drop = talker.DropLeadingAck("Let me check.")
+    assert drop("Daniel") == "Daniel"  # no acknowledgement starts so: nothing is held back
+    drop = talker.DropLeadingAck("Got it.")
+    assert drop("I") == "" and drop("'m sorry") == "I'm sorry"

@@ -105,19 +105,24 @@ def unsupported(line: str, caller: str) -> list[str]:
     return out
 
 
-_ACK = re.compile(r"^(i see|i understand|understood|got it|okay|ok|alright|all right|right|noted|hello|hi( there)?"
-                  r"|let me (check|look|see)\b[^.!?]*|let's see|one (moment|sec(ond)?)( please)?|hmm+|mhm)\W*$", re.I)
+# acknowledgements and holding phrases a thinker may open with: said already by the talker
+_ACKS = [p.split() for p in (
+    "i see", "i understand", "understood", "got it", "okay", "ok", "alright", "all right", "right", "noted",
+    "hello", "hi", "hi there", "let's see", "let me see", "let me look", "let me look into that",
+    "let me look into that for you", "let me check", "let me check that", "let me check that for you",
+    "let me check on that", "let me check on that for you", "one moment", "one moment please", "one second",
+    "one sec", "hmm", "mhm")]
 _SENTENCE_END = re.compile(r"[.!?](?=\s)")
-_HOLD_CHARS = 80  # a first sentence longer than this is an answer, not an acknowledgement
 
 
 class DropLeadingAck:
     """A filter on the thinker's token stream (`CascadeResponder._think`'s `lead`): it holds the
-    first sentence back until it is complete and drops it when it only acknowledges or repeats
-    the talker's `opener`; "" marks the end of the stream."""
+    stream back only while its first sentence could still be an acknowledgement or the talker's
+    `opener` again — a word that starts none of them releases it at once, so an answer's first
+    clause is not delayed — and drops that sentence when it is one; "" marks the end of the stream."""
 
     def __init__(self, opener: str) -> None:
-        self.opener = _words(opener)
+        self.phrases = [*_ACKS, _words(opener)]
         self._held = ""
         self._passed = False
 
@@ -126,13 +131,23 @@ class DropLeadingAck:
             return delta
         self._held += delta
         end = _SENTENCE_END.search(self._held)
-        if end is None and delta and len(self._held) < _HOLD_CHARS:
-            return ""
+        first = self._held[:end.end()] if end else self._held
+        words = _words(first)
+        if end is None and delta:
+            if self._could_be_ack(words, complete=bool(re.search(r"[\s,;:]$", self._held))):
+                return ""  # still undecided: hold
         self._passed = True
-        first, rest = (self._held[:end.end()], self._held[end.end():]) if end else (self._held, "")
-        if _ACK.match(first.strip()) or (_words(first) and _words(first) == self.opener):
-            return rest.lstrip()
+        if (end is not None or not delta) and words in self.phrases:
+            return self._held[len(first):].lstrip()
         return self._held
+
+    def _could_be_ack(self, words: list[str], complete: bool) -> bool:
+        """`words` (the last one perhaps cut mid-word unless `complete`) begin some phrase."""
+        if not words:
+            return True
+        done, last = (words, None) if complete else (words[:-1], words[-1])
+        return any(p[:len(done)] == done and (last is None or (len(p) > len(done) and p[len(done)].startswith(last)))
+                   for p in self.phrases)
 
 
 def _words(text: str) -> list[str]:
