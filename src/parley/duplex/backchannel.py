@@ -8,7 +8,6 @@ bracketed sound — said while the agent speaks must not end the agent's turn. A
 from __future__ import annotations
 
 import re
-from typing import Awaitable, Callable
 
 import numpy as np
 
@@ -51,17 +50,17 @@ AGENT_BACKCHANNELS = ("Mhm.", "Right.", "Okay.")
 
 
 class AgentBackchannels:
-    """The agent's own 'mhm' at a pause where the user is not done; pre-synthesized, because a
-    backchannel must cost no compute when it is due, and rate-limited."""
+    """The agent's own 'mhm' at a pause where the user is not done; pre-synthesized by the agent's
+    `Voice` (a backchannel must cost no compute when it is due), and rate-limited."""
 
     def __init__(self, min_interval_s: float) -> None:
         self.min_interval_s = min_interval_s
         self.clips: list[tuple[str, np.ndarray]] = []
         self._last = -1e9
 
-    async def prepare(self, synthesize: Callable[[str], Awaitable[np.ndarray]]) -> None:
-        for text in AGENT_BACKCHANNELS:
-            self.clips.append((text, await synthesize(text)))
+    async def prepare(self, voice) -> None:
+        await voice.prepare(AGENT_BACKCHANNELS)
+        self.clips = [(text, voice.clip(text)) for text in AGENT_BACKCHANNELS]
 
     def offer(self, playout: Playout, log: EventLog, now: float) -> None:
         """Play a clip now, unless there are none or one was said too recently."""

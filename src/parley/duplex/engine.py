@@ -108,7 +108,7 @@ class DuplexEngine:
         if self.judge is not None:
             await self.judge.warm()
         if self.tt.agent_backchannels:
-            await self.backchannels.prepare(self.voice.synthesize)
+            await self.backchannels.prepare(self.voice)
 
     async def close(self) -> None:
         if self._pending is not None:

@@ -45,6 +45,10 @@ class Voice:
         for line in lines:
             self._clips[line] = trim_tail(await self.synthesize(line))
 
+    def clip(self, line: str) -> np.ndarray:
+        """A line synthesized by `prepare`."""
+        return self._clips[line]
+
     async def synthesize(self, text: str) -> np.ndarray:
         if text in self._clips:
             return self._clips[text]
