@@ -26,7 +26,7 @@ models_app = typer.Typer(no_args_is_help=True, help="Prepare and inspect the emb
 app.add_typer(models_app, name="models")
 kb_app = typer.Typer(no_args_is_help=True, help="The knowledge base: add documents, search them.")
 app.add_typer(kb_app, name="kb")
-KB_DIR = Path(os.environ.get("PARLEY_KB", ".parley/kb"))
+KB_DIR = Path(os.environ.get("PARLEY_KB") or ".parley/kb")
 console = Console()
 err = Console(stderr=True)
 
@@ -40,6 +40,13 @@ def _config(config: Optional[Path], llm: str, llm_url: Optional[str], llm_model:
     else:
         cfg.llm.model = llm_model or llm
     return cfg
+
+
+def _out_dir(path: Path) -> Path:
+    """An output folder that can be written, checked before any model loads."""
+    if path.exists() and not path.is_dir():
+        raise ParleyError(f"--out {path} is a file, not a folder; give a folder for the artefacts.")
+    return path
 
 
 ARCH_OPTION = "Architecture: cascade, hybrid or cascade-openai (`parley bench` lists all)."
@@ -69,6 +76,7 @@ def demo(
 
     if llm not in ("quality", "fast"):
         raise ParleyError(f"--llm must be 'quality' or 'fast', not {llm!r}.")
+    _out_dir(out)
     cfg = _arch(arch, _config(config, llm, llm_url, llm_model))
     console.print(f"[bold]parley demo[/] — {arch}, LLM: {cfg.llm.model}; loading models…")
     result = asyncio.run(run_demo(cfg, out, arch))
@@ -100,6 +108,7 @@ def talk(
     arch: str = typer.Option("cascade", "--arch", help=ARCH_OPTION),
 ) -> None:
     """Talk to the cascade (or --arch): microphone and speaker, or a WAV file with --input."""
+    _out_dir(out)
     cfg = _arch(arch, _config(config, llm, llm_url, llm_model))
     if input is None:
         from parley.transports.device import run_device_session
@@ -137,6 +146,7 @@ def duplex_check_cmd(
 
     if clock not in ("virtual", "real"):
         raise ParleyError(f"--clock must be 'virtual' or 'real', not {clock!r}.")
+    _out_dir(out)
     cfg = _arch(arch, _config(config, llm, None, None))
     with Progress(transient=True) as progress:
         task = progress.add_task("duplex cases", total=5 * per_kind)
@@ -177,6 +187,7 @@ def bench(
         raise ParleyError(f"--clock must be 'virtual' or 'real', not {clock!r}.")
     if jobs < 1:
         raise ParleyError("--jobs must be at least 1.")
+    _out_dir(out)
     voice_list = parse_voices(voices) if voices is not None else None
     condition_list = parse_conditions(conditions) if conditions is not None else None
     suites = [s.strip() for s in suite.split(",") if s.strip()]
@@ -276,7 +287,7 @@ def budget(
     from parley.dialogue.knowledge import read_document
     from parley.dialogue.persona import DEFAULT_PERSONA
 
-    if minutes <= 0 or knowledge_tokens < 0:
+    if not 0 < minutes < 10_000 or knowledge_tokens < 0:  # also refuses nan and inf
         raise ParleyError("--minutes must be positive and --knowledge-tokens not negative.")
     cfg = load_config(config)
     text = read_document(persona)[1] if persona is not None else DEFAULT_PERSONA
@@ -299,17 +310,31 @@ def budget(
 def kb_add(
     path: Path = typer.Argument(..., help="A Markdown, text, HTML or PDF file, or a folder of them."),
     kb: Path = typer.Option(KB_DIR, "--kb", help="Knowledge-base folder (default: $PARLEY_KB or .parley/kb)."),
+    screen: bool = typer.Option(True, "--screen/--no-screen", help="Leave out paragraphs the chat model reads as orders to the assistant (prompt injection)."),
 ) -> None:
-    """Index documents: new and changed files are (re)chunked and embedded, removed ones dropped."""
+    """Index documents: new and changed files are (re)chunked, screened and embedded, removed ones dropped."""
     import time
 
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
     from parley.dialogue.knowledge import KnowledgeBase
+    from parley.dialogue.screen import screener
 
     t0 = time.perf_counter()
-    stats = KnowledgeBase(kb).add(path)
+    base = KnowledgeBase(kb)  # a damaged index is reported before any model loads
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("indexing", total=None)
+        stats = base.add(path, screen=screener(AgentConfig().llm) if screen else None,
+                         progress=lambda done, total, f: bar.update(task, completed=done, total=total,
+                                                                    description=escape(f.name)))
     dt = time.perf_counter() - t0
     console.print(f"{kb}: {stats['added']} added, {stats['updated']} updated, {stats['unchanged']} unchanged, "
                   f"{stats['removed']} removed; {stats['chunks'] or 'no new'} chunks in the index ({dt:.1f} s)")
+    if stats["quarantined"]:
+        console.print(f"[yellow]{stats['quarantined']} paragraph(s) left out[/]: they read as orders to the "
+                      f"assistant (listed under \"quarantined\" in {kb}/manifest.json)")
+
 
 
 @kb_app.command("search")
@@ -352,8 +377,19 @@ def main() -> None:
     try:
         app()
     except ParleyError as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)  # one line, greppable
-        sys.exit(1)
+        _fail(str(exc))
+    except OSError as exc:  # a path the user gave that cannot be used: say which, and why
+        if exc.filename is None:
+            raise
+        what = f"{exc.filename} → {exc.filename2}" if exc.filename2 else str(exc.filename)
+        _fail(f"{what}: {exc.strerror or exc.__class__.__name__}; check the path and its permissions.")
+    except KeyboardInterrupt:
+        _fail("interrupted; what was finished is saved.", code=130)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[red]error:[/] {escape(message)}", soft_wrap=True)  # one line, greppable
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -47,9 +47,9 @@ class EndpointConfig(_Strict):
 
 
 class ASRConfig(_Strict):
-    window_s: int = Field(10, description="Whisper encodes the audio + 3 s, at least this many seconds, instead of 30 s (~4x less encoder time).")
-    partial_interval_s: float = Field(1.0, description="Re-transcribe the growing utterance this often while the user speaks.")
-    threads: int = Field(2, description="CTranslate2 CPU threads.")
+    window_s: int = Field(10, ge=1, le=30, description="Whisper encodes the audio + 3 s, at least this many seconds, instead of 30 s (~4x less encoder time).")
+    partial_interval_s: float = Field(1.0, gt=0, le=60, description="Re-transcribe the growing utterance this often while the user speaks.")
+    threads: int = Field(2, ge=1, le=256, description="CTranslate2 CPU threads.")
 
 
 class LLMConfig(_Strict):
@@ -57,36 +57,59 @@ class LLMConfig(_Strict):
     model: str = Field("quality", description="For llama: 'quality' (Qwen2.5 1.5B), 'fast' (0.5B) or a GGUF path. For openai: the served model name.")
     url: str | None = Field(None, description="Base URL of an OpenAI-compatible endpoint, e.g. http://localhost:8000/v1.")
     api_key: str | None = Field(None, description="API key for the endpoint (or set OPENAI_API_KEY).")
-    n_ctx: int = Field(8192, description="Context window for the embedded model, in tokens (Qwen2.5 supports 32k).")
-    threads: int = Field(2, description="llama.cpp threads.")
-    max_tokens: int = Field(120, description="Longest reply, in tokens; spoken replies should be short.")
-    temperature: float = Field(0.2, description="Sampling temperature.")
+    n_ctx: int = Field(8192, ge=1024, le=131072, description="Context window for the embedded model, in tokens (Qwen2.5 supports 32k).")
+    threads: int = Field(2, ge=1, le=256, description="llama.cpp threads.")
+    max_tokens: int = Field(120, ge=1, le=4096, description="Longest reply, in tokens; spoken replies should be short.")
+    temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature.")
+    allow_plain_http: bool = Field(
+        False, description="Send the API key over plain http to a host that is not this machine (it can be read on the way).")
+
 
 
 class TTSConfig(_Strict):
-    length_scale: float = Field(1.0, description="Piper speaking rate (> 1 is slower).")
+    length_scale: float = Field(1.0, gt=0.2, lt=5, description="Piper speaking rate (> 1 is slower).")
     first_clause_min_words: int = Field(3, description="Words before a comma may release the first clause (latency).")
     clause_min_words: int = Field(6, description="Words before a comma may release a later clause (prosody).")
     first_clause_max_words: int = Field(
         4, description="Cut the first clause after this many words even without punctuation (0 = never)."
     )
-    threads: int = Field(2, description="onnxruntime threads for Piper.")
+    threads: int = Field(2, ge=1, le=256, description="onnxruntime threads for Piper.")
 
 
 class KnowledgeConfig(_Strict):
     documents: list[str] = Field([], description="Small documents put whole in the system prompt (prefilled once).")
     path: str | None = Field(None, description="Knowledge-base folder (built with `parley kb add`); none = no retrieval.")
-    top_k: int = Field(2, description="Passages given to the LLM with each user turn.")
+    screen: bool = Field(True, description="Have the chat model screen documents for orders to the assistant "
+                         "and leave those paragraphs out (dialogue/screen.py); false = the phrase filter alone.")
+    top_k: int = Field(2, ge=1, le=20, description="Passages given to the LLM with each user turn.")
+
+
+def secure_url(url: str) -> bool:
+    """https, or plain http to this machine: where a key in a header cannot be read on the way."""
+    from urllib.parse import urlparse
+
+    u = urlparse(url)
+    return u.scheme == "https" or (u.hostname or "") in ("localhost", "127.0.0.1", "::1")
+
+
+SECRET_KEYS = ("api_key",)
+
+
+def redacted(data):
+    """A config dump with its secrets replaced, for logs and event files."""
+    if isinstance(data, dict):
+        return {k: ("***" if k in SECRET_KEYS and v else redacted(v)) for k, v in data.items()}
+    if isinstance(data, list):
+        return [redacted(v) for v in data]
+    return data
 
 
 def check_regex(patterns: list[str]) -> list[str]:
-    """Validator: every pattern compiles (a scenario or config typo is caught before anything runs)."""
-    for p in patterns:
-        try:
-            re.compile(p)
-        except re.error as exc:
-            raise ValueError(f"not a valid regular expression {p!r}: {exc}") from None
-    return patterns
+    """Validator: every pattern compiles and does not backtrack without end (a scenario or config typo
+    is caught before anything runs; `patterns.py`)."""
+    from parley.patterns import validate
+
+    return [validate(p) for p in patterns]
 
 
 READBACK = Literal["email", "spelled", "code", "number", "date", "time", "address"]
@@ -176,13 +199,22 @@ class AgentConfig(_Strict):
 _TURN_TAKING_KEYS = tuple(TurnTakingConfig.model_fields)
 
 
+MAX_CONFIG_BYTES = 1_000_000
+
+
 def load_config(path: Path | None) -> AgentConfig:
     if path is None:
         return AgentConfig()
     try:
+        if Path(path).stat().st_size > MAX_CONFIG_BYTES:
+            raise ParleyError(f"Config file {path} is larger than {MAX_CONFIG_BYTES} bytes; a config holds "
+                              "settings: put long texts in documents and name them in [knowledge].")
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ParleyError(f"Config file {path} does not exist; check the path.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ParleyError(f"Config file {path} cannot be read ({getattr(exc, 'strerror', None) or exc}); "
+                          "check it is a UTF-8 text file you may read.") from None
     except tomllib.TOMLDecodeError as exc:
         raise ParleyError(f"Config file {path} is not valid TOML ({exc}); fix the syntax.") from None
     try:

@@ -161,6 +161,16 @@ class LimitBreached(Event):
 
 
 @dataclass(frozen=True)
+class DocumentScreened(Event):
+    """Paragraphs of a knowledge document left out of the prompt because the chat model read them
+    as orders to the assistant (`dialogue/screen.py`)."""
+    kind: ClassVar[str] = "document_screened"
+    title: str = ""
+    paragraphs: int = 0
+    quarantined: list = field(default_factory=list)  # the paragraphs left out (first 200 characters)
+
+
+@dataclass(frozen=True)
 class Retrieval(Event):
     """Knowledge-base passages found for a transcript: `stage` partial (before the end of turn) or
     final; `turn` is the reply that used them (0 for a partial)."""

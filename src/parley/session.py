@@ -16,7 +16,7 @@ from pathlib import Path
 
 from parley.audio.recorder import ConversationRecorder
 from parley.clock import Clock, RealClock
-from parley.config import AgentConfig
+from parley.config import AgentConfig, redacted
 from parley.events import EventLog, SessionEnded, SessionStarted
 from parley.transcript import TurnRecord, markdown, summary, turns
 
@@ -48,7 +48,7 @@ class Session:
         try:
             self.agent = build(self.arch, self.cfg, self.clock, self.log, **self._agent_kwargs)
             await self.agent.start()
-            self.log.emit(SessionStarted, architecture=self.agent.name, config=self.cfg.model_dump(mode="json"))
+            self.log.emit(SessionStarted, architecture=self.agent.name, config=redacted(self.cfg.model_dump(mode="json")))
         except BaseException:
             await self._close()
             raise

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from parley import patterns as user_patterns
+
 _MARKDOWN = re.compile(r"[*_`#>|~]+")
 _LIST_BULLET = re.compile(r"^\s*(?:[-•]|\d+[.)])\s+", re.MULTILINE)
 _URL = re.compile(r"https?://\S+")
@@ -119,4 +121,4 @@ def mentions(pattern: str, text: str) -> bool:
     texts = (text, digits_of(text), unspell(text))
     plain = re.escape(pattern).replace("\\ ", " ") == pattern  # no regex syntax: normalize it too
     patterns = (pattern, digits_of(pattern)) if plain else (pattern,)
-    return any(re.search(p, t, re.IGNORECASE) for p in patterns for t in texts)
+    return any(user_patterns.search(p, t) for p in patterns for t in texts)

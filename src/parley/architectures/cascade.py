@@ -42,6 +42,7 @@ class CascadeResponder:
         self.log = log
         self.llm = llm
         self.voice = voice
+        self.documents = documents
         self.conversation = Conversation(cfg, documents, log)
         self.history = self.conversation.history
         self.memory = RollingSummary(self.history, llm, clock, log)
@@ -53,6 +54,10 @@ class CascadeResponder:
                                        llm, self.history)
 
     async def start(self) -> None:
+        if self.documents and self.cfg.knowledge.screen:  # before the prompt is prefilled: screening evicts it
+            from parley.dialogue.screen import screen_documents
+
+            self.conversation.use_documents(await screen_documents(self.llm, self.documents, self.log))
         await self.llm.warm(self.history.messages())  # the system prompt prefilled into the KV cache
         if self.grounding is not None:
             await self.grounding.warm()

@@ -6,6 +6,7 @@ Reading converts any rate and channel count to parley's 16 kHz mono float32; 8/1
 
 from __future__ import annotations
 
+import warnings
 import wave
 from pathlib import Path
 
@@ -38,7 +39,14 @@ def read_wav(path: str | Path, rate: int = SAMPLE_RATE, *, mono: bool = True) ->
     if p.stat().st_size == 0:
         raise AudioFileError(f"{p} is empty; give a WAV file with audio in it.")
     try:
-        src_rate, data = wavfile.read(p)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", wavfile.WavFileWarning)  # e.g. "Reached EOF prematurely"
+            src_rate, data = wavfile.read(p)
+    except wavfile.WavFileWarning as exc:
+        raise AudioFileError(
+            f"{p} is damaged ({exc}); its header promises more audio than the file holds. "
+            "Re-export it, e.g. `ffmpeg -i in.wav -ar 16000 -ac 1 out.wav`."
+        ) from None
     except Exception as exc:  # scipy raises ValueError/struct.error/EOFError on junk
         raise AudioFileError(
             f"{p} is not a readable WAV file ({exc.__class__.__name__}: {exc}); "
@@ -50,6 +58,10 @@ def read_wav(path: str | Path, rate: int = SAMPLE_RATE, *, mono: bool = True) ->
         pcm = _to_float(data)
     except AudioFileError as exc:
         raise AudioFileError(f"{p}: {exc}; convert it to 16-bit PCM WAV.") from None
+    if not np.isfinite(pcm).all():
+        bad = int((~np.isfinite(pcm)).sum())
+        raise AudioFileError(f"{p} holds {bad} sample(s) that are not numbers (NaN or infinity); "
+                             "the file is corrupt: re-export it as 16-bit PCM WAV.")
     if mono or pcm.ndim == 1:
         return resample(to_mono(pcm), int(src_rate), rate)
     return np.stack([resample(pcm[:, c], int(src_rate), rate) for c in range(pcm.shape[1])], axis=1)

@@ -13,6 +13,9 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import regex
+
+from parley import patterns as user_patterns
 from parley.bench.scenario import Scenario
 from parley.bench.turn_metrics import user_lines
 from parley.errors import ParleyError
@@ -103,7 +106,8 @@ def judge(scenario: Scenario, events: list[Event]) -> list[Check]:
             problems = []
             if pc.max_words is not None and len(heard.split()) > pc.max_words:
                 problems.append(f"more than {pc.max_words} words")
-            problems += [f"matches {p!r}" for p in pc.forbid if re.search(p, heard, re.IGNORECASE | re.MULTILINE)]
+            problems += [f"matches {p!r}" for p in pc.forbid
+                         if user_patterns.search(user_patterns.compile(p, user_patterns.FLAGS | regex.MULTILINE), heard)]
             checks.append(Check(n, "adherence", "persona", "; ".join(problems) or "persona rules", heard, not problems))
     checks += internal_checks(events)
     return checks

@@ -74,10 +74,12 @@ def scenario_config(cfg: AgentConfig, scenario: Scenario, workdir: Path | None =
     paths = scenario.knowledge_paths()
     if scenario.retrieval and paths:
         from parley.dialogue.knowledge import KnowledgeBase
+        from parley.dialogue.screen import screener
 
         kb = KnowledgeBase((workdir or Path.cwd()) / "kb")
+        screen = screener(cfg.llm) if cfg.knowledge.screen else None
         for p in paths:
-            kb.add(p)
+            kb.add(p, screen=screen)
         cfg.knowledge.path = str(kb.folder)
     else:
         cfg.knowledge.documents = [str(p) for p in paths]
@@ -113,6 +115,23 @@ class Job:
     config: dict
     voice: str = "joe"
     condition: str = "clean"
+    fingerprint: str = ""  # what produced the conversation: a resumed run reuses only an identical one
+
+
+def fingerprint(arch: str, config: dict, scenario: Scenario, voice: str, condition: str, clock: str) -> str:
+    """A digest of everything a finished conversation depends on: the agent's configuration, the
+    scenario file and its documents, the caller's voice and line, the clock, parley's version and
+    the LLM's weights."""
+    import hashlib
+
+    from parley import __version__
+    from parley.components.llm.weights import MODELS
+
+    weights = MODELS[config["llm"]["model"]].sha256 if config["llm"]["model"] in MODELS else config["llm"]["model"]
+    files = [scenario.path, *scenario.knowledge_paths()]
+    parts = [arch, json.dumps(config, sort_keys=True), *(hashlib.sha256(f.read_bytes()).hexdigest() for f in files),
+             voice, condition, clock, __version__, weights]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 
 def run_job(job: Job) -> dict:
@@ -127,7 +146,7 @@ def run_job(job: Job) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     w0 = time.perf_counter()
     result = {"architecture": job.arch, "scenario": Path(job.scenario_path).stem, "voice": job.voice,
-              "condition": job.condition, "status": "ok", "error": None}
+              "condition": job.condition, "status": "ok", "error": None, "fingerprint": job.fingerprint}
     try:
         scenario = load_scenario(Path(job.scenario_path))
         result["scenario"] = scenario.id
@@ -165,9 +184,11 @@ def _fresh_agent_voice(cfg: AgentConfig):
     return registry.piper.__wrapped__(cfg.tts.length_scale, threads=cfg.tts.threads)
 
 
-def _finished(conv_dir: Path) -> bool:
+def _finished(conv_dir: Path, fingerprint: str) -> bool:
+    """Finished, by the same configuration, scenario, voice, line and models as this run asks for."""
     try:
-        return json.loads((conv_dir / "result.json").read_text())["status"] == "ok"
+        result = json.loads((conv_dir / "result.json").read_text())
+        return result["status"] == "ok" and result.get("fingerprint") == fingerprint
     except (OSError, ValueError, KeyError):
         return False
 
@@ -204,9 +225,14 @@ def run_bench(suites: list[str], archs: list[str], out: Path, *, base: AgentConf
             skipped[arch] = reason
         else:
             configs[arch] = cfg
-    todo = [Job(arch, str(r.scenario.path), str(out / arch / r.key), clock, cfg.model_dump(mode="json"),
-                r.voice, r.condition)
-            for arch, cfg in configs.items() for r in runs if not _finished(out / arch / r.key)]
+    jobs_all = []
+    for arch, cfg in configs.items():
+        dump = cfg.model_dump(mode="json")
+        for r in runs:
+            fp = fingerprint(arch, dump, r.scenario, r.voice, r.condition, clock)
+            jobs_all.append(Job(arch, str(r.scenario.path), str(out / arch / r.key), clock, dump, r.voice,
+                                r.condition, fp))
+    todo = [j for j in jobs_all if not _finished(Path(j.out_dir), j.fingerprint)]
     reused = len(configs) * len(runs) - len(todo)
     if on_start:
         on_start(len(todo))

@@ -178,6 +178,10 @@ class Scenario(_Model):
         base = self.path.parent if self.path else Path.cwd()
         return [(base / k).resolve() for k in self.knowledge]
 
+    def folder(self) -> Path:
+        """The folder its knowledge paths must stay inside (symlinks resolved)."""
+        return (self.path.parent if self.path else Path.cwd()).resolve()
+
 
 # --- loading with line numbers -------------------------------------------------------------------
 
@@ -210,15 +214,35 @@ def _human_loc(loc: tuple) -> str:
     return "".join(parts) or "(top level)"
 
 
+MAX_BYTES = 1_000_000  # a 30-turn scenario is ~5 KB
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without anchors and aliases: a 300-byte "billion laughs" document expands to gigabytes,
+    and a scenario has no need for them."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "YAML aliases (*name) are not allowed in scenarios; "
+                                              "write the value out", event.start_mark)
+        return super().compose_node(parent, index)
+
+
 def load_scenario(path: Path) -> Scenario:
     path = Path(path)
     try:
+        if path.stat().st_size > MAX_BYTES:
+            raise ScenarioError(f"{path}: {path.stat().st_size} bytes is too large for a scenario "
+                                f"(at most {MAX_BYTES}); split it into several files.")
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read the scenario ({exc.strerror}).") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not UTF-8 text; save the scenario as UTF-8.") from None
     try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_NoAliasLoader)
+        data = yaml.load(text, Loader=_NoAliasLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
@@ -235,7 +259,10 @@ def load_scenario(path: Path) -> Scenario:
         more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
         raise ScenarioError(f"{path}:{_line_of(lines, loc)}: {_human_loc(loc)}: {msg}{more}") from None
     scenario.path = path
-    for k in scenario.knowledge_paths():
+    for name, k in zip(scenario.knowledge, scenario.knowledge_paths()):
+        if not k.is_relative_to(scenario.folder()):
+            raise ScenarioError(f"{path}:{_line_of(lines, ('knowledge',))}: knowledge: {name} is outside the "
+                                f"scenario's folder {scenario.folder()}; copy the document next to the scenario.")
         if not k.exists():
             raise ScenarioError(f"{path}:{_line_of(lines, ('knowledge',))}: knowledge: {k} does not exist.")
     return scenario

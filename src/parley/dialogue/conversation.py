@@ -18,21 +18,28 @@ from parley.dialogue import recall
 from parley.dialogue.readback import Plan, ReadBack, spoken
 from parley.dialogue.reply_gate import ReplyGate, Verdict
 from parley.events import (
-    AgentTurn, EventLog, FactStored, LimitBreached, ProcedureGuard, ProcedureStepDone, ReadBack as ReadBackEvent,
+    AgentTurn, ComponentError, EventLog, FactStored, LimitBreached, ProcedureGuard, ProcedureStepDone,
+    ReadBack as ReadBackEvent,
 )
+from parley.patterns import PatternTimeout
 
 
 class Conversation:
     def __init__(self, cfg: AgentConfig, documents: list[tuple[str, str]], log: EventLog) -> None:
         persona = cfg.persona or DEFAULT_PERSONA
+        self._prompt = lambda docs: system_prompt(persona, procedure_lines(cfg.procedure), docs)
         self.log = log
         # ~3 characters a token keeps history, system prompt and reply inside the model's window
-        self.history = History(system_prompt(persona, procedure_lines(cfg.procedure), documents),
+        self.history = History(self._prompt(documents),
                                max_chars=3 * (cfg.llm.n_ctx - cfg.llm.max_tokens))
         self.procedure = ProcedureTracker(cfg.procedure)
         self.limits = LimitGuard(active_limits(persona, cfg.limits, cfg.persona_limits))
         self.gate = ReplyGate(self.procedure, cfg.max_reply_words, self.limits)
         self.readback = ReadBack(cfg.readback)
+
+    def use_documents(self, documents: list[tuple[str, str]]) -> None:
+        """Replace the reference documents in the system prompt (before the first turn: screened)."""
+        self.history.system = self._prompt(documents)
 
     def read_back(self, turn: int, text: str, cue: str | None) -> Plan | None:
         """The read-back or ask-again line reply `turn` starts with (`readback.py`), or the caller's
@@ -49,8 +56,13 @@ class Conversation:
         return plan
 
     def check(self, turn: int, text: str, clause: Clause, caller_turn: str) -> Verdict:
-        """The reply gate's verdict on the next clause, its interventions logged."""
-        verdict = self.gate.check(text, clause, caller_turn)
+        """The reply gate's verdict on the next clause, its interventions logged. A configured pattern
+        that overruns its time limit is logged and the clause goes unchecked: the call goes on."""
+        try:
+            verdict = self.gate.check(text, clause, caller_turn)
+        except PatternTimeout as exc:
+            self.log.emit(ComponentError, component="pattern", message=str(exc))
+            return Verdict(text, clause, True)
         if verdict.breach is not None:
             self.log.emit(LimitBreached, turn=turn, limit=verdict.breach.limit, dropped=clause.text,
                           said=verdict.clause.text)
@@ -74,5 +86,10 @@ class Conversation:
             self.readback.heard(turn)
         self.limits.heard_from_caller(user)
         self.log.emit(AgentTurn, turn=turn, user=user, agent=agent, interrupted=interrupted)
-        for step, in_order in self.procedure.observe(turn, agent):
+        try:
+            done = self.procedure.observe(turn, agent)
+        except PatternTimeout as exc:
+            self.log.emit(ComponentError, component="pattern", message=str(exc))
+            done = []
+        for step, in_order in done:
             self.log.emit(ProcedureStepDone, turn=turn, step=step, in_order=in_order)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -167,6 +168,14 @@ def _split_long(para: str, max_chars: int) -> list[str]:
         return [para]
     out, cur = [], ""
     for sentence in re.split(r"(?<=[.!?])\s+", para):
+        while len(sentence) > max_chars:  # a line with no sentence end: cut at the last space
+            cut = sentence.rfind(" ", 0, max_chars)
+            cut = cut if cut > max_chars // 2 else max_chars
+            if cur:
+                out.append(cur)
+                cur = ""
+            out.append(sentence[:cut])
+            sentence = sentence[cut:].lstrip()
         if cur and len(cur) + len(sentence) + 1 > max_chars:
             out.append(cur)
             cur = ""
@@ -177,6 +186,21 @@ def _split_long(para: str, max_chars: int) -> list[str]:
 
 
 # --- the index -------------------------------------------------------------------------------------
+
+def _documents_under(folder: Path) -> list[Path]:
+    """Supported files under `folder`, following no symlinked folder twice (a link loop ends, not hangs)."""
+    out, seen = [], set()
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen:
+            dirnames[:] = []
+            continue
+        seen.add(real)
+        dirnames.sort()
+        out += [Path(dirpath) / n for n in sorted(filenames) if Path(n).suffix.lower() in SUFFIXES
+                and (Path(dirpath) / n).is_file()]
+    return out
+
 
 def _tokenize(texts: list[str]):
     import bm25s
@@ -213,7 +237,7 @@ class KnowledgeBase:
                 self.chunks = [Chunk(**json.loads(line)) for line in fh if line.strip()]
             self.vectors = np.load(self.folder / "vectors.npy")
             self._bm25 = bm25s.BM25.load(str(self.folder / "bm25")) if self.chunks else None
-        except (OSError, ValueError, KeyError) as exc:
+        except Exception as exc:  # whatever the damage (truncated arrays, bad JSON, a broken pickle)
             raise ParleyError(f"the knowledge base in {self.folder} is damaged ({exc.__class__.__name__}); "
                               "delete the folder and add the documents again.") from None
         if len(self.vectors) != len(self.chunks):
@@ -230,52 +254,71 @@ class KnowledgeBase:
             self._bm25.save(str(self.folder / "bm25"))
 
     # updates
-    def add(self, path: Path) -> dict[str, int]:
-        """Index a file or every supported file under a folder; returns counts of what changed."""
+    def add(self, path: Path, *, screen=None, progress=None) -> dict[str, int]:
+        """Index a file or every supported file under a folder; returns counts of what changed.
+        `screen(text) -> screen.Screened` leaves out paragraphs that order the assistant about;
+        `progress(done_bytes, total_bytes, file)` is called per file. Stopped midway (Ctrl-C), the
+        files finished so far are saved."""
         path = Path(path)
         if not path.exists():
             raise ParleyError(f"{path}: no such file or folder.")
-        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.suffix.lower() in SUFFIXES)
         if path.is_file() and path.suffix.lower() not in SUFFIXES:
             raise ParleyError(f"{path}: parley reads {', '.join(sorted(SUFFIXES))} files; convert it to one of those.")
+        files = [path] if path.is_file() else _documents_under(path)
         seen = {str(f.resolve()) for f in files}
         root = str(path.resolve()) if path.is_dir() else None
-        stats = {"added": 0, "updated": 0, "unchanged": 0, "removed": 0, "chunks": 0}
+        stats = {"added": 0, "updated": 0, "unchanged": 0, "removed": 0, "chunks": 0, "quarantined": 0}
+        changed: set[str] = set()
         new_chunks: list[tuple[str, str, str]] = []
-        changed_sources: set[str] = set()
-        for f in files:
-            key = str(f.resolve())
-            data = f.read_bytes()
-            digest = hashlib.sha256(data).hexdigest()
-            old = self.manifest.get(key)
-            if old and old["sha256"] == digest:
-                stats["unchanged"] += 1
-                continue
-            title, text = read_document(f, data)
-            stats["updated" if old else "added"] += 1
-            changed_sources.add(key)
-            self.manifest[key] = {"sha256": digest, "title": title}
-            new_chunks += [(key, title, t) for t in chunk_text(title, text)]
-        if root is not None:  # files that disappeared from an indexed folder drop out
-            for key in [k for k in self.manifest if k.startswith(root + "/") and k not in seen]:
-                del self.manifest[key]
-                changed_sources.add(key)
-                stats["removed"] += 1
-        if not changed_sources:
-            return stats
-        keep = [i for i, c in enumerate(self.chunks) if c.source not in changed_sources]
-        vectors = self.embedder.embed([t for _, _, t in new_chunks]) if new_chunks else np.zeros((0, 384), np.float32)
+        vectors: list[np.ndarray] = []
+        total, done = sum(f.stat().st_size for f in files), 0
+        try:
+            for f in files:
+                key = str(f.resolve())
+                data = f.read_bytes()
+                done += len(data)
+                digest = hashlib.sha256(data).hexdigest()
+                old = self.manifest.get(key)
+                if old and old["sha256"] == digest and old.get("screened") == (screen is not None):
+                    stats["unchanged"] += 1
+                else:
+                    title, text = read_document(f, data)
+                    entry = {"sha256": digest, "title": title, "screened": screen is not None}
+                    if screen is not None:
+                        screened = screen(text)
+                        text = screened.text
+                        entry["quarantined"] = [q[:200] for q in screened.quarantined]
+                        stats["quarantined"] += len(screened.quarantined)
+                    pieces = chunk_text(title, text)
+                    vectors.append(self.embedder.embed(pieces) if pieces else np.zeros((0, 384), np.float32))
+                    new_chunks += [(key, title, t) for t in pieces]
+                    stats["updated" if old else "added"] += 1
+                    changed.add(key)
+                    self.manifest[key] = entry
+                if progress is not None:
+                    progress(done, total, f)
+            if root is not None:  # files that disappeared from an indexed folder drop out
+                for key in [k for k in self.manifest if k.startswith(root + "/") and k not in seen]:
+                    del self.manifest[key]
+                    changed.add(key)
+                    stats["removed"] += 1
+        finally:  # what was finished is kept, also when stopped
+            if changed:
+                self._commit(changed, new_chunks, vectors)
+        stats["chunks"] = len(self.chunks) if changed else 0
+        return stats
+
+    def _commit(self, changed: set[str], new_chunks: list[tuple[str, str, str]], vectors: list[np.ndarray]) -> None:
+        keep = [i for i, c in enumerate(self.chunks) if c.source not in changed]
         self.chunks = [self.chunks[i] for i in keep] + [Chunk(0, s, ti, t) for s, ti, t in new_chunks]
         for i, c in enumerate(self.chunks):
             c.id = i
-        self.vectors = np.concatenate([self.vectors[keep], vectors]).astype(np.float32)
+        self.vectors = np.concatenate([self.vectors[keep], *vectors]).astype(np.float32)
         per_source = Counter(c.source for c in self.chunks)
         for key, entry in self.manifest.items():
             entry["chunks"] = per_source[key]
         self._reindex()
         self._save()
-        stats["chunks"] = len(self.chunks)
-        return stats
 
     def _reindex(self) -> None:
         import bm25s

@@ -20,6 +20,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import regex
+
+from parley import patterns as user_patterns
 from parley.config import Limit
 from parley.textnorm import digits_of
 
@@ -99,7 +102,7 @@ class Breach:
 @dataclass
 class ActiveLimit:
     id: str
-    forbid: list[re.Pattern]
+    forbid: list[regex.Pattern]
     say: str
     topic: re.Pattern | None = None
     protected: list[str] = field(default_factory=list)  # values from the persona the caller may not hear
@@ -112,10 +115,10 @@ def active_limits(persona: str, configured: list[Limit], builtins: bool = True) 
         for name, b in BUILTIN.items():
             if re.search(b.trigger, persona, re.IGNORECASE):
                 protected = _protected(persona) if name == "other_customers" else []
-                out.append(ActiveLimit(name, [re.compile(p, re.IGNORECASE) for p in b.forbid], b.say,
+                out.append(ActiveLimit(name, [user_patterns.compile(p) for p in b.forbid], b.say,
                                        re.compile(b.topic, re.IGNORECASE), protected))
     for lim in configured:
-        out.append(ActiveLimit(lim.id, [re.compile(p, re.IGNORECASE) for p in lim.forbid],
+        out.append(ActiveLimit(lim.id, [user_patterns.compile(p) for p in lim.forbid],
                                lim.say or "I'm sorry, I can't help with that."))
     return out
 
@@ -145,9 +148,9 @@ class LimitGuard:
         return None
 
 
-def _ends_in(pattern: re.Pattern, text: str, start: int) -> bool:
+def _ends_in(pattern: regex.Pattern, text: str, start: int) -> bool:
     """A match that reaches into the clause starting at `start` (earlier clauses are already said)."""
-    return any(m.end() > start for m in pattern.finditer(text))
+    return any(m.end() > start for m in user_patterns.finditer(pattern, text))
 
 
 def _says(value: str, text: str) -> bool:

