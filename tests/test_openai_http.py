@@ -3,6 +3,7 @@
 import asyncio
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -17,6 +18,7 @@ WORDS = ["Your", " order", " number", " is", " 4", "7", "1", "9", "2", "."]
 
 class Handler(BaseHTTPRequestHandler):
     requests: list = []
+    flaky_left = 0  # model "flaky": this many 503s before answering
 
     def log_message(self, *args):
         pass
@@ -33,6 +35,19 @@ class Handler(BaseHTTPRequestHandler):
             self.send_response(404)
             self.end_headers()
             self.wfile.write(b'{"error": "model not found"}')
+            return
+        if body["model"] == "flaky" and Handler.flaky_left > 0:
+            Handler.flaky_left -= 1
+            self.send_response(503)
+            self.end_headers()
+            return
+        if body["model"] == "hang":
+            time.sleep(2.0)
+        if body["model"] == "garbage":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            self.wfile.write(b"data: <html>Bad gateway</html>\n\ndata: {\"choices\": 7}\n\ndata: [DONE]\n\n")
             return
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
@@ -84,6 +99,44 @@ def test_http_error_is_a_clear_endpoint_error(server):
     model = OpenAIChatModel(server, "missing", RealClock())
     with pytest.raises(EndpointError, match="HTTP 404"):
         collect(model)
+
+
+def test_a_refused_request_is_retried_before_the_first_token(server):
+    Handler.flaky_left = 2
+    model = OpenAIChatModel(server, "flaky", RealClock())
+    assert "".join(collect(model)) == "".join(WORDS)
+    assert Handler.flaky_left == 0
+
+
+def test_garbage_and_hangs_are_endpoint_errors_that_name_the_cause(server):
+    with pytest.raises(EndpointError, match="no reply text.*2 unreadable"):
+        collect(OpenAIChatModel(server, "garbage", RealClock()))
+    t0 = time.perf_counter()
+    with pytest.raises(EndpointError, match="ReadTimeout"):
+        collect(OpenAIChatModel(server, "hang", RealClock(), timeout_s=0.3))
+    assert time.perf_counter() - t0 < 4.0  # three tries, backing off, then a sentence: no hang
+
+
+@pytest.mark.slow
+def test_a_failing_endpoint_is_said_and_reported_and_nothing_is_lost(server, tmp_path, user_speech):
+    """The agent says its fallback line instead of silence, the CLI names the real cause and exits 1,
+    and the call's artefacts are written."""
+    import subprocess
+    import sys
+
+    from parley.audio.wavio import write_wav
+
+    write_wav(tmp_path / "in.wav", user_speech("What time do you open tomorrow?"))
+    proc = subprocess.run([sys.executable, "-m", "parley.cli", "talk", "--input", str(tmp_path / "in.wav"),
+                           "--llm-url", server, "--llm-model", "garbage", "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "no reply text" in " ".join(proc.stderr.split())
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert (tmp_path / "out" / "conversation.wav").exists()
+    transcript = (tmp_path / "out" / "transcript.md").read_text()
+    assert "having trouble" in transcript, transcript
+    assert summary
 
 
 @pytest.mark.slow

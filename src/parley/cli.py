@@ -26,6 +26,8 @@ models_app = typer.Typer(no_args_is_help=True, help="Prepare and inspect the emb
 app.add_typer(models_app, name="models")
 kb_app = typer.Typer(no_args_is_help=True, help="The knowledge base: add documents, search them.")
 app.add_typer(kb_app, name="kb")
+sessions_app = typer.Typer(no_args_is_help=True, help="Sessions on disk: list, show, repair after a kill, export.")
+app.add_typer(sessions_app, name="sessions")
 KB_DIR = Path(os.environ.get("PARLEY_KB") or ".parley/kb")
 console = Console()
 err = Console(stderr=True)
@@ -115,6 +117,7 @@ def talk(
 
         asyncio.run(run_device_session(cfg, out, arch))
         return
+    from parley.events import ComponentError
     from parley.runner import run_conversation
     from parley.transports.files import lines_from_wav
 
@@ -123,9 +126,13 @@ def talk(
     for r in result.records:
         console.print(f"[bold]user:[/] {r.heard_user}")
         console.print(f"[bold]agent:[/] {r.agent}")
-    if not result.records:
+    errors = result.log.of(ComponentError)
+    if not result.records and not errors:
         console.print("no reply: the agent heard no speech in the file")
     console.print(f"wrote {out}/conversation.wav, events.jsonl, transcript.md, summary.json")
+    if errors:
+        raise ParleyError(f"{len(errors)} component failure(s) during the call, the first in {errors[0].component}: "
+                          f"{errors[0].message}")
 
 
 @app.command("duplex-check")
@@ -361,6 +368,69 @@ def kb_search(
         console.print(escape(h.chunk.text), soft_wrap=True)
 
 
+@sessions_app.command("list")
+def sessions_list(
+    folder: Path = typer.Argument(Path("out"), help="Where sessions were written (searched at any depth)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Every session under FOLDER: architecture, turns, length, and whether it ended cleanly."""
+    import json
+
+    from parley.sessions import find
+
+    found = find(folder)
+    if as_json:
+        print(json.dumps([s.to_dict() for s in found], indent=2))
+        return
+    table = Table(title=f"Sessions under {folder}")
+    for col in ("session", "architecture", "turns", "seconds", "state"):
+        table.add_column(col, justify="right" if col in ("turns", "seconds") else "left")
+    for s in found:
+        state = "[green]complete[/]" if s.state == "complete" else f"[yellow]{s.state}[/]" \
+            if s.state == "repaired" else f"[red]{s.state}[/]"
+        table.add_row(escape(str(s.folder)), s.architecture, str(s.turns), f"{s.seconds:g}", state)
+    console.print(table)
+    if any(s.state == "interrupted" for s in found):
+        console.print("interrupted sessions lack transcript, summary or recording: `parley sessions repair FOLDER`")
+
+
+@sessions_app.command("show")
+def sessions_show(folder: Path = typer.Argument(..., help="A session folder (holding events.jsonl).")) -> None:
+    """The session's turns: what the caller said, what the agent heard and said, and how fast."""
+    from parley.sessions import records
+
+    for r in records(folder):
+        console.print(f"[bold]user:[/] {escape(r.user)}")
+        if r.heard_user and r.heard_user.strip().lower() != r.user.strip().lower():
+            console.print(f"  [dim]heard: {escape(r.heard_user)}[/]")
+        lat = f" ({r.latency_ms:.0f} ms)" if r.latency_ms is not None else ""
+        console.print(f"[bold]agent{lat}:[/] {escape(r.agent)}" + (" [interrupted]" if r.interrupted else ""))
+
+
+@sessions_app.command("repair")
+def sessions_repair(folder: Path = typer.Argument(..., help="A session folder, or a folder of sessions.")) -> None:
+    """Rebuild transcript.md, summary.json and conversation.wav from events.jsonl and audio.journal
+    (after a crash or kill -9)."""
+    from parley.sessions import find, repair
+
+    todo = [s.folder for s in find(folder) if s.state == "interrupted"]
+    for f in todo:
+        console.print(f"{escape(str(f))}: wrote {', '.join(repair(f))}")
+    if not todo:
+        console.print(f"nothing to repair under {escape(str(folder))}")
+
+
+@sessions_app.command("export")
+def sessions_export(
+    folder: Path = typer.Argument(..., help="A session folder."),
+    to: Path = typer.Option(Path("."), "--to", help="A .zip file, or a folder to write SESSION.zip in."),
+) -> None:
+    """One zip with the session's artefacts (repaired first if it was interrupted)."""
+    from parley.sessions import export
+
+    console.print(f"wrote {export(folder, to)}")
+
+
 @models_app.command("prepare")
 def models_prepare(
     which: list[str] = typer.Argument(None, help="Models to assemble: quality, fast (default: both)."),
@@ -374,6 +444,11 @@ def models_prepare(
 
 
 def main() -> None:
+    import signal
+
+    # `kill` (SIGTERM) ends a session like Ctrl-C: the running conversation is cancelled, closes its
+    # agent and writes every artefact (asyncio turns SIGINT into a cancellation of the main task)
+    signal.signal(signal.SIGTERM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
     try:
         app()
     except ParleyError as exc:
@@ -383,8 +458,10 @@ def main() -> None:
             raise
         what = f"{exc.filename} → {exc.filename2}" if exc.filename2 else str(exc.filename)
         _fail(f"{what}: {exc.strerror or exc.__class__.__name__}; check the path and its permissions.")
-    except KeyboardInterrupt:
-        _fail("interrupted; what was finished is saved.", code=130)
+    except (KeyboardInterrupt, SystemExit) as exc:  # typer turns Ctrl-C into exit code 130
+        if isinstance(exc, SystemExit) and exc.code != 130:
+            raise
+        _fail("interrupted; the session's artefacts are written (`parley sessions list`).", code=130)
 
 
 def _fail(message: str, code: int = 1) -> None:

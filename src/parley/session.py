@@ -20,6 +20,8 @@ from parley.config import AgentConfig, redacted
 from parley.events import EventLog, SessionEnded, SessionStarted
 from parley.transcript import TurnRecord, markdown, summary, turns
 
+JOURNAL = "audio.journal"  # the recording as it happens; becomes conversation.wav at the end
+
 
 @dataclass
 class ConversationResult:
@@ -36,7 +38,7 @@ class Session:
         self.clock = clock or RealClock()
         self.name = name or uuid.uuid4().hex[:12]
         self.log = EventLog(self.name, out_dir / "events.jsonl" if out_dir else None, clock_now=self.clock.now)
-        self.recorder = ConversationRecorder()
+        self.recorder = ConversationRecorder(journal=out_dir / JOURNAL if out_dir else None)
         self._agent_kwargs = agent_kwargs or {}
         self.agent = None
         self.result: ConversationResult | None = None
@@ -74,7 +76,10 @@ class Session:
 
 def write_artefacts(out_dir: Path, recorder: ConversationRecorder, records: list[TurnRecord], summ: dict) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
-    if not recorder.empty:  # a session that failed before any audio has no recording
-        recorder.save(out_dir / "conversation.wav")
     (out_dir / "transcript.md").write_text(markdown(records), encoding="utf-8")
     (out_dir / "summary.json").write_text(json.dumps(summ, indent=2), encoding="utf-8")
+    if not recorder.empty:  # a session that failed before any audio has no recording
+        recorder.save(out_dir / "conversation.wav")
+    recorder.close()
+    if recorder.journal is not None:
+        recorder.journal.unlink(missing_ok=True)  # the WAV holds it now

@@ -121,50 +121,53 @@ class Verdicts:
             pass  # a read-only cache costs a re-screen next time, nothing else
 
 
-def _split(text: str, verdicts: Verdicts | None) -> tuple[list[str], list[float | None]]:
-    blocks = paragraphs(text)
-    return blocks, [verdicts.get(b) if verdicts is not None else None for b in blocks]
-
-
-def _join(blocks: list[str], scores: list[float], verdicts: Verdicts | None) -> Screened:
-    if verdicts is not None:
-        for b, p in zip(blocks, scores):
-            verdicts.put(b, p)
-        verdicts.save()
-    return Screened("\n\n".join(b for b, p in zip(blocks, scores) if p < THRESHOLD),
-                    [b for b, p in zip(blocks, scores) if p >= THRESHOLD])
-
-
-def _regex_verdict(block: str) -> float | None:
-    """1.0 for what the phrase filter already recognises (no model call needed), else None."""
+def _split(text: str, verdicts: Verdicts | None):
+    """Paragraphs; each once the phrase filter (`persona.data_only`) dropped the sentences it knows
+    (free, and it keeps a paragraph's facts around one known phrase); the cached verdicts on those."""
     from parley.dialogue.persona import data_only
 
-    return 1.0 if data_only(block) != block else None
+    blocks = paragraphs(text)
+    cleaned = [data_only(b) for b in blocks]
+    scores = [1.0 if not c else verdicts.get(c) if verdicts is not None else None for c in cleaned]
+    return blocks, cleaned, scores
+
+
+def _join(blocks: list[str], cleaned: list[str], scores: list[float], verdicts: Verdicts | None) -> Screened:
+    if verdicts is not None:
+        for c, p in zip(cleaned, scores):
+            if c:
+                verdicts.put(c, p)
+        verdicts.save()
+    keep, out = [], []
+    for b, c, p in zip(blocks, cleaned, scores):
+        if p >= THRESHOLD:
+            out.append(b)
+            continue
+        keep.append(c)
+        if c != b:  # the sentences the phrase filter dropped
+            out.append(" ".join(s for s in re.split(r"(?<=[.!?])\s+", b) if s not in c))
+    return Screened("\n\n".join(keep), out)
 
 
 def screen_text(text: str, classify, verdicts: Verdicts | None = None, on_paragraph=None) -> Screened:
     """`text` without the paragraphs the chat model reads as orders to the assistant. Blocking:
     `classify(messages, options)` is `LlamaEngine.classify`; `on_paragraph(i, n)` reports progress."""
-    blocks, scores = _split(text, verdicts)
-    for i, b in enumerate(blocks):
+    blocks, cleaned, scores = _split(text, verdicts)
+    for i, c in enumerate(cleaned):
         if scores[i] is None:
-            scores[i] = _regex_verdict(b)
-        if scores[i] is None:
-            scores[i] = classify(prompt(b), ("yes", "no"))[0]
+            scores[i] = classify(prompt(c), ("yes", "no"))[0]
         if on_paragraph is not None:
             on_paragraph(i + 1, len(blocks))
-    return _join(blocks, scores, verdicts)
+    return _join(blocks, cleaned, scores, verdicts)
 
 
 async def screen_async(text: str, classify, verdicts: Verdicts | None = None) -> Screened:
     """`screen_text` for a session: `classify` is a chat model's async `classify`."""
-    blocks, scores = _split(text, verdicts)
-    for i, b in enumerate(blocks):
+    blocks, cleaned, scores = _split(text, verdicts)
+    for i, c in enumerate(cleaned):
         if scores[i] is None:
-            scores[i] = _regex_verdict(b)
-        if scores[i] is None:
-            scores[i] = (await classify(prompt(b), ("yes", "no")))[0]
-    return _join(blocks, scores, verdicts)
+            scores[i] = (await classify(prompt(c), ("yes", "no")))[0]
+    return _join(blocks, cleaned, scores, verdicts)
 
 
 async def screen_documents(llm, documents: list[tuple[str, str]], log) -> list[tuple[str, str]]:

@@ -30,6 +30,7 @@ from parley.audio.frame import FRAME_SAMPLES, FRAME_SECONDS, AudioFrame
 from parley.clock import Clock
 from parley.components.asr.base import ASR
 from parley.components.asr.stream import StreamingTranscriber
+from parley.components.tts.clauses import Clause
 from parley.config import AgentConfig
 from parley.duplex.backchannel import ASR_PROMPT, AgentBackchannels
 from parley.duplex.echo import EchoGuard
@@ -44,6 +45,10 @@ from parley.events import (
     AsrFinal, AsrPartial, Backchannel, ComponentError, EventLog, SpeculationCancelled, SpeculationStarted,
     TurnEndPredicted, UserSpeechStarted, UserSpeechStopped,
 )
+
+# Said when a reply fails before any of it was spoken (an endpoint down, a model error): the caller
+# hears that something went wrong instead of silence. Synthesized at start, so a broken TTS says it too.
+FALLBACK_LINE = "Sorry, I'm having trouble answering right now. Could you say that again?"
 
 
 class Responder(Protocol):
@@ -109,6 +114,7 @@ class DuplexEngine:
             await self.judge.warm()
         if self.tt.agent_backchannels:
             await self.backchannels.prepare(self.voice)
+        await self.voice.prepare((FALLBACK_LINE,))
 
     async def close(self) -> None:
         if self._pending is not None:
@@ -220,14 +226,23 @@ class DuplexEngine:
             raise
         except ParleyError as exc:
             self.log.emit(ComponentError, component=reply.stage, message=str(exc))
+            await self._fallback(reply)
         except Exception as exc:  # a failing component must not kill the session
             self.log.emit(ComponentError, component=reply.stage, message=f"{exc.__class__.__name__}: {exc}")
             traceback.print_exc()
+            await self._fallback(reply)
         finally:
             reply.done = True
             for fut in (reply.transcript, reply.finality):
                 if not fut.done():
                     fut.set_result("" if fut is reply.transcript else None)
+
+    async def _fallback(self, reply: Reply) -> None:
+        """A reply that failed before saying anything says FALLBACK_LINE instead of nothing."""
+        if reply.cancel.cancelled or reply.chunks:
+            return
+        reply.text = FALLBACK_LINE
+        await self.voice.speak(reply, Clause(FALLBACK_LINE, 0, len(FALLBACK_LINE)))
 
     async def _judge_turn(self, reply: Reply, audio: np.ndarray) -> None:
         verdict = await self.judge.verdict(reply, audio, lambda: reply is self._pending)

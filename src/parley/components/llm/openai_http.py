@@ -8,6 +8,7 @@ Server-Sent Events, one `data: {json}` line per delta (`choices[0].delta.content
 from __future__ import annotations
 
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import AsyncIterator, Callable, Iterator
 
@@ -15,6 +16,9 @@ from parley.cancel import CancelToken
 from parley.clock import Clock
 from parley.components.llm.base import Message
 from parley.errors import EndpointError
+
+RETRIES = 2  # a refused or timed-out request, before any token, is tried again
+BACKOFF_S = 0.25  # then 0.5 s
 
 
 class OpenAIChatModel:
@@ -49,38 +53,57 @@ class OpenAIChatModel:
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="llm-http")
 
     def _generate(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
+        """The reply's text deltas. A refused connection, a timeout or a 5xx/429 before the first
+        token is retried (RETRIES times, backing off); an error after it, or a stream with no text in
+        it, raises EndpointError naming the cause."""
         import httpx
 
         body = {"model": self.model, "messages": messages, "stream": True,
                 "max_tokens": max_tokens, "temperature": self.temperature}
         url = f"{self.base_url}/chat/completions"
-        try:
-            with self._client.stream("POST", url, json=body) as resp:
-                if resp.status_code >= 400:
-                    resp.read()
+        for attempt in range(RETRIES + 1):
+            yielded, junk = False, 0
+            try:
+                with self._client.stream("POST", url, json=body) as resp:
+                    if resp.status_code >= 400:
+                        resp.read()
+                        error = EndpointError(
+                            f"The LLM endpoint {url} answered HTTP {resp.status_code} ({resp.text[:200].strip()}); "
+                            "check the model name and API key.")
+                        if resp.status_code in (429, 500, 502, 503, 504) and attempt < RETRIES:
+                            time.sleep(BACKOFF_S * 2 ** attempt)
+                            continue
+                        raise error
+                    for line in resp.iter_lines():
+                        if not line.startswith("data:"):
+                            continue
+                        data = line[5:].strip()
+                        if data == "[DONE]":
+                            break
+                        try:
+                            choices = json.loads(data).get("choices") or [{}]
+                            delta = (choices[0].get("delta") or {}).get("content")
+                        except (ValueError, AttributeError, IndexError, TypeError):
+                            junk += 1
+                            continue
+                        if delta:
+                            yielded = True
+                            yield delta
+                if not yielded:
+                    raise EndpointError(f"The LLM endpoint {url} sent no reply text"
+                                        + (f" ({junk} unreadable event(s))" if junk else "")
+                                        + "; check that it serves OpenAI-style chat completions.")
+                return
+            except (httpx.ConnectError, httpx.TimeoutException) as exc:
+                if yielded or attempt == RETRIES:
                     raise EndpointError(
-                        f"The LLM endpoint {url} answered HTTP {resp.status_code} ({resp.text[:200].strip()}); "
-                        "check the model name and API key."
-                    )
-                for line in resp.iter_lines():
-                    if not line.startswith("data:"):
-                        continue
-                    data = line[5:].strip()
-                    if data == "[DONE]":
-                        return
-                    try:
-                        payload = json.loads(data)
-                    except ValueError:
-                        continue
-                    choices = payload.get("choices") or [{}]
-                    delta = (choices[0].get("delta") or {}).get("content")
-                    if delta:
-                        yield delta
-        except httpx.HTTPError as exc:
-            raise EndpointError(
-                f"Could not reach the LLM endpoint at {self.base_url} ({exc.__class__.__name__}); "
-                "start the server or point --llm-url at a running one."
-            ) from None
+                        f"Could not reach the LLM endpoint at {self.base_url} ({exc.__class__.__name__}); "
+                        "start the server or point --llm-url at a running one.") from None
+                time.sleep(BACKOFF_S * 2 ** attempt)
+            except httpx.HTTPError as exc:
+                raise EndpointError(
+                    f"The LLM endpoint at {self.base_url} failed mid-reply ({exc.__class__.__name__}); "
+                    "check the server.") from None
 
     def check(self) -> None:
         """Fail fast with a clear sentence when the endpoint is unreachable."""
