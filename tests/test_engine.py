@@ -163,3 +163,47 @@ def test_the_thinker_prefills_the_callers_partial_words_one_prefill_at_a_time():
 
     warmed = asyncio.run(go())
     assert warmed == ["I would like to", "I would like to change my address"]
+
+
+def test_a_long_turn_is_transcribed_in_segments_with_a_bounded_buffer():
+    """A 70 s turn without a pause long enough to end it: the ASR never decodes much more than
+    COMMIT_S at once, the head segments are committed as `asr_segment`, and the final transcript
+    holds every segment's words in order."""
+    from parley.components.asr.stream import COMMIT_S
+
+    decoded: list[float] = []
+
+    def words(seconds: float, prompt: str | None) -> str:
+        decoded.append(seconds)
+        return f"[{len(decoded)}]"
+
+    cfg = AgentConfig()
+    cfg.turn_taking.endpoint.predict = False
+    cfg.turn_taking.echo_guard = False
+    cfg.turn_taking.agent_backchannels = False
+    # speech with a short gap every 5 s (breaths, under the end-of-turn silence)
+    parts = []
+    for _ in range(14):
+        parts += [_speech(4.8), np.zeros(int(0.2 * SAMPLE_RATE), np.float32)]
+    speech = np.concatenate(parts)
+
+    async def go():
+        clock = VirtualClock()
+        await clock.start()
+        log = EventLog("s", clock_now=clock.now)
+        engine = DuplexEngine(cfg, clock, log, ScriptedResponder("Okay."), vad=EnergyVAD(), asr=ScriptedASR(words),
+                              voice=Voice(ToneTTS(), clock, log, CpuGate()))
+        await engine.start()
+        try:
+            await LoopbackChannel(engine, clock, log, [UserLine("long", speech)], reply_timeout_s=20).run()
+        finally:
+            await engine.close()
+            await clock.stop()
+        return log
+
+    log = asyncio.run(go())
+    segments = log.of("asr_segment")
+    assert len(segments) >= 2
+    assert max(decoded[1:]) <= COMMIT_S + 3.5  # warm-up aside, no decode of the whole 70 s
+    final = log.of("asr_final")[-1].text
+    assert final.startswith(" ".join(s.text for s in segments))

@@ -107,6 +107,16 @@ class AsrPartial(Event):
 
 
 @dataclass(frozen=True)
+class AsrSegment(Event):
+    """The head of a long turn transcribed for good (`components/asr/stream.py`): later transcripts
+    start with it and the audio buffer drops it."""
+    kind: ClassVar[str] = "asr_segment"
+    text: str = ""
+    audio_s: float = 0.0
+    compute_ms: float = 0.0
+
+
+@dataclass(frozen=True)
 class ProcedureStepDone(Event):
     """A procedure step the user heard the agent do; `in_order` is false when a step it requires
     had not been done yet (a skipped gate)."""

@@ -42,13 +42,15 @@ from parley.duplex.playout import Playout, Reply
 from parley.duplex.voice import Voice
 from parley.errors import ParleyError
 from parley.events import (
-    AsrFinal, AsrPartial, Backchannel, ComponentError, EventLog, SpeculationCancelled, SpeculationStarted,
+    AsrFinal, AsrPartial, AsrSegment, Backchannel, ComponentError, EventLog, SpeculationCancelled, SpeculationStarted,
     TurnEndPredicted, UserSpeechStarted, UserSpeechStopped,
 )
 
 # Said when a reply fails before any of it was spoken (an endpoint down, a model error): the caller
 # hears that something went wrong instead of silence. Synthesized at start, so a broken TTS says it too.
 FALLBACK_LINE = "Sorry, I'm having trouble answering right now. Could you say that again?"
+COMMIT_LOOK_S = 3.0  # a long turn's head is cut at the quietest frame of its last 3 s
+JUDGE_CONTEXT_S = 8  # Smart Turn reads the last 8 s of a turn
 
 
 class Responder(Protocol):
@@ -99,6 +101,7 @@ class DuplexEngine:
         self._played = np.zeros(FRAME_SAMPLES, dtype=np.float32)  # agent audio of the current input window
         self.transcriber = StreamingTranscriber(asr, clock, cfg.asr.partial_interval_s)
         self._preroll: deque[np.ndarray] = deque(maxlen=max(1, round(tt.vad.preroll_ms / 1000 / FRAME_SECONDS)))
+        self._context = np.zeros(0, dtype=np.float32)  # the end of a long turn's committed audio, for the judge
         self._utterance: list[np.ndarray] = []
         self._pending: Reply | None = None  # being prepared (speculative), not yet handed to playout
         self._turns = 0
@@ -149,7 +152,9 @@ class DuplexEngine:
         self.floor.update(frame.t, user_speaking=self.endpointer.speaking, agent_audible=self.playout.audible,
                           agent_holding=self.overlap.pending)
         self.overlap.frame(frame.t, self.endpointer.speaking, self.clock.now())
-        if self.endpointer.speaking and self.transcriber.wants_partial(len(self._utterance) * FRAME_SAMPLES):
+        if self.endpointer.in_turn and self.transcriber.wants_commit(len(self._utterance) * FRAME_SAMPLES):
+            self._commit_head()
+        elif self.endpointer.speaking and self.transcriber.wants_partial(len(self._utterance) * FRAME_SAMPLES):
             self._spawn(self._partial(np.concatenate(self._utterance)))
 
     def pull_audio(self, n: int, t: float) -> np.ndarray:
@@ -159,7 +164,27 @@ class DuplexEngine:
 
     # --- endpointing signals -------------------------------------------------------------------
 
+    def _commit_head(self) -> None:
+        """Hand the head of a long turn to the transcriber for good, cut at the quietest frame of
+        its last COMMIT_LOOK_S (between words, not inside one), and drop it from the buffer."""
+        look = min(len(self._utterance) - 1, round(COMMIT_LOOK_S / FRAME_SECONDS))
+        energy = [float(np.mean(f * f)) for f in self._utterance[-look:]]
+        cut = len(self._utterance) - look + int(np.argmin(energy)) + 1
+        head = np.concatenate(self._utterance[:cut])
+        self._utterance = self._utterance[cut:]
+        self._context = head[-JUDGE_CONTEXT_S * 16000:]
+        self._spawn(self._commit(head))
+
+    async def _commit(self, head: np.ndarray) -> None:
+        try:
+            tr = await self.transcriber.commit(head)
+        except Exception as exc:
+            self.log.emit(ComponentError, component="asr", message=f"{exc.__class__.__name__}: {exc}")
+            return
+        self.log.emit(AsrSegment, text=tr.text, audio_s=round(tr.audio_s, 3), compute_ms=round(tr.compute_s * 1000, 1))
+
     def _on_speech_started(self, ev: EndpointEvent) -> None:
+        self._context = np.zeros(0, dtype=np.float32)
         self._utterance = list(self._preroll)
         self._preroll.clear()
         self.transcriber.reset()
@@ -171,8 +196,9 @@ class DuplexEngine:
         self.log.emit(UserSpeechStopped, t=ev.t, noticed=self.clock.now())
         self.overlap.speech_paused(ev.t)
         audio = self._speculate()
-        if self.judge is not None:
-            self._spawn(self._judge_turn(self._pending, audio))
+        if self.judge is not None:  # the turn's end, with what a long turn already committed before it
+            heard = np.concatenate([self._context, audio])[-JUDGE_CONTEXT_S * 16000:] if len(self._context) else audio
+            self._spawn(self._judge_turn(self._pending, heard))
 
     def _on_resumed(self, ev: EndpointEvent) -> None:
         if self._pending is not None:

@@ -4,6 +4,12 @@ While the user speaks, the utterance is re-transcribed at most every `partial_in
 the ASR worker is idle, so partials never queue up behind each other); at end of speech the whole
 utterance is transcribed once more for the final text. Whisper's encoder cost is fixed per call,
 so re-decoding growing audio is cheap enough for partials but saves nothing on the final.
+
+A long turn is transcribed in segments: once COMMIT_S of audio is waiting, the engine hands its head
+(cut at a quiet frame) to `commit`, whose text is kept and prefixes every later transcript. Partials
+and the final pass then decode at most ~COMMIT_S of audio whatever the turn's length (a 5-minute
+telling re-decoded whole took 4-6 s a partial and 12 s for the final), and the engine's buffer stays
+bounded.
 """
 
 from __future__ import annotations
@@ -25,6 +31,9 @@ class Transcript:
     compute_s: float
 
 
+COMMIT_S = 24.0  # uncommitted audio that makes a segment of a long turn final
+
+
 class StreamingTranscriber:
     """One utterance stream over `asr`, on its own worker thread."""
 
@@ -35,6 +44,8 @@ class StreamingTranscriber:
         self.partial_interval_s = partial_interval_s
         self._busy = False
         self._last_partial_len = 0
+        self._committed: list[str] = []  # texts of this utterance's committed segments
+        self._utterance = 0  # which utterance a commit in flight belongs to
 
     async def warm(self) -> None:
         await self.clock.compute(self.executor, self.asr.transcribe, np.zeros(SAMPLE_RATE, dtype=np.float32))
@@ -44,10 +55,28 @@ class StreamingTranscriber:
 
     def reset(self) -> None:
         self._last_partial_len = 0
+        self._committed = []
+        self._utterance += 1
 
     def wants_partial(self, n_samples: int) -> bool:
         due = n_samples - self._last_partial_len >= self.partial_interval_s * SAMPLE_RATE
         return due and not self._busy
+
+    def wants_commit(self, n_samples: int) -> bool:
+        return n_samples >= COMMIT_S * SAMPLE_RATE and not self._busy
+
+    async def commit(self, pcm: np.ndarray) -> Transcript:
+        """Transcribe a finished head segment of the utterance; its text prefixes later transcripts."""
+        utterance, self._busy = self._utterance, True
+        self._last_partial_len = 0  # partials count from the new head of the buffer
+        t0 = self.clock.now()
+        try:
+            text = await self.clock.compute(self.executor, self.asr.transcribe, pcm, None)
+        finally:
+            self._busy = False
+        if utterance == self._utterance and text:
+            self._committed.append(text)
+        return Transcript(text=text, audio_s=len(pcm) / SAMPLE_RATE, compute_s=self.clock.now() - t0)
 
     def _final(self, pcm: np.ndarray, prompt: str | None) -> str:
         """The final pass: an ASR that can re-decode an announced spelling letters only does so."""
@@ -65,4 +94,5 @@ class StreamingTranscriber:
                                             pcm, prompt)
         finally:
             self._busy = False
+        text = " ".join([*self._committed, text]).strip() if text else " ".join(self._committed)
         return Transcript(text=text, audio_s=len(pcm) / SAMPLE_RATE, compute_s=self.clock.now() - t0)
