@@ -10,15 +10,20 @@ their ratio is measured on one machine in one run. Stages, all from the event lo
   first_clause     LLM request → first clause complete (text)
   tts_first_chunk  synthesis time of the first clause
 
+With `--compete N` each architecture runs twice, alone and then beside N CPU-bound processes (a
+busy loop each, the load of another program on the box), and the p95 ratio is printed.
+
 Usage: python benchmarks/latency.py [--arch cascade[,hybrid]] [--llm quality|fast] [--turns N] [--no-finality]
-                                    [--json FILE] [--out DIR]
+                                    [--compete N] [--json FILE] [--out DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import multiprocessing
 import os
 import platform
 import time
@@ -95,6 +100,24 @@ def run(arch: str, args) -> dict:
     return {"turns": len(rows["latency"]), "wall_s": round(wall), "stages": stages}
 
 
+def _spin() -> None:
+    while True:
+        pass
+
+
+@contextlib.contextmanager
+def busy(n: int):
+    """`n` processes that keep one core each busy, as another program on the box would."""
+    procs = [multiprocessing.get_context("spawn").Process(target=_spin, daemon=True) for _ in range(n)]
+    for p in procs:
+        p.start()
+    try:
+        yield
+    finally:
+        for p in procs:
+            p.kill()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--arch", default="cascade", help="architectures, comma-separated (e.g. cascade,hybrid)")
@@ -102,6 +125,7 @@ def main() -> None:
     ap.add_argument("--turns", type=int, default=len(LINES))
     ap.add_argument("--no-finality", action="store_true",
                     help="end of turn without the chat model's finality (endpoint.finality = false)")
+    ap.add_argument("--compete", type=int, default=0, help="also run beside N busy CPU-bound processes")
     ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
     ap.add_argument("--out", default=None, help="also write each conversation's artefacts here, DIR/<arch>/")
     args = ap.parse_args()
@@ -111,6 +135,12 @@ def main() -> None:
     out = {"llm": args.llm, "finality": not args.no_finality, "machine": machine, "architectures": {}}
     for arch in [a.strip() for a in args.arch.split(",") if a.strip()]:
         out["architectures"][arch] = run(arch, args)
+        if args.compete:
+            with busy(args.compete):
+                contended = out["architectures"][f"{arch}+{args.compete}busy"] = run(arch, args)
+            alone = out["architectures"][arch]["stages"]["latency"]["p95"]
+            print(f"{arch}: p95 beside {args.compete} busy process(es) / alone: "
+                  f"{contended['stages']['latency']['p95'] / alone:.2f}")
     archs = out["architectures"]
     if len(archs) > 1:
         base, *others = list(archs)

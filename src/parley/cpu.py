@@ -37,3 +37,16 @@ class CpuGate:
     def wait(self, timeout: float = 5.0) -> None:
         """Block a background worker until no one holds the gate (bounded, so nothing deadlocks)."""
         self._open.wait(timeout)
+
+
+def ort_options(threads: int):
+    """onnxruntime session options for parley's models: `threads` intra-op threads that sleep when
+    idle instead of spinning (a spinning pool steals the other models' and other programs' cores)."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    opts.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    return opts

@@ -68,11 +68,24 @@ def resolve_gguf(model: str) -> Path:
     return path
 
 
-@lru_cache(maxsize=2)
+MIN_CTX = 8192
+_ENGINES: dict[tuple[str, int], object] = {}
+
+
 def llama_engine(model: str, n_ctx: int, threads: int):
+    """One engine per model and thread count, with the largest window any session asked for (at
+    least MIN_CTX). A session with a smaller `llm.n_ctx` keeps to it through its history budget, so
+    scenarios with different windows share one copy of the weights: each copy of the 1.5B model is
+    ~1.1 GB of RAM, and a bench worker that kept one per window grew to 6.6 GB."""
     from parley.components.llm.llama import LlamaEngine
 
-    return LlamaEngine(resolve_gguf(model), n_ctx=n_ctx, n_threads=threads, gate=cpu_gate())
+    engine = _ENGINES.get((model, threads))
+    if engine is None or engine.n_ctx < n_ctx:
+        if engine is not None:
+            engine.close()
+        engine = LlamaEngine(resolve_gguf(model), n_ctx=max(n_ctx, MIN_CTX), n_threads=threads, gate=cpu_gate())
+        _ENGINES[(model, threads)] = engine
+    return engine
 
 
 def chat_model(cfg: LLMConfig, clock: Clock):

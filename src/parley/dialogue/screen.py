@@ -54,13 +54,27 @@ def prompt(text: str) -> list[Message]:
     return messages + [{"role": "user", "content": f"<<<\n{text.strip()}\n>>>"}]
 
 
+def _table_rows(block: str) -> list[str] | None:
+    """A Markdown table's header and each of its rows as units of their own, or None. A table is a
+    list of records: judged whole, one hostile row among benign ones read as benign (0.40 against
+    0.76 for the row alone)."""
+    lines = [ln.strip() for ln in block.splitlines() if ln.strip()]
+    rows = [ln for ln in lines if ln.startswith("|")]
+    if len(rows) < 3 or len(rows) < len(lines):
+        return None
+    return ["\n".join(rows[:2])] + [r for r in rows[2:] if not re.fullmatch(r"[|\-:\s]+", r)]
+
+
 def paragraphs(text: str) -> list[str]:
-    """Blank-line separated blocks (a table or a heading with its line stays one block), long ones cut
-    at sentence ends into windows of at most MAX_CHARS."""
+    """Blank-line separated blocks (a heading with its line stays one block; a table is cut into its
+    rows), long ones cut at sentence ends into windows of at most MAX_CHARS."""
     out = []
     for block in re.split(r"\n\s*\n", text):
         block = block.strip()
         if not block:
+            continue
+        if (rows := _table_rows(block)) is not None:
+            out += rows
             continue
         if len(block) <= MAX_CHARS:
             out.append(block)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from parley.cpu import ort_options
 from parley.errors import ModelUnavailableError
 
 MAX_TOKENS = 256  # the model was trained on 256-token inputs; chunks are shorter
@@ -64,9 +65,7 @@ class MiniLMEmbedder:
     def _session(threads: int):
         import onnxruntime as ort
 
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
+        opts = ort_options(threads)
         return ort.InferenceSession(str(_verified_model()), sess_options=opts, providers=["CPUExecutionProvider"])
 
     def embed(self, texts: list[str], batch: int = 16) -> np.ndarray:

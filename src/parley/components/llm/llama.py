@@ -62,6 +62,16 @@ class LlamaEngine:
     def ready(self) -> None:
         self._loading.result()
 
+    def close(self) -> None:
+        """Free the weights and the KV cache (an engine replaced by a bigger window)."""
+        def free() -> None:
+            if self._llm is not None:
+                self._llm.close()
+                self._llm = None
+
+        self.executor.submit(free).result()
+        self.executor.shutdown(wait=True)
+
     def generate(self, messages: list[Message], *, max_tokens: int, temperature: float) -> Iterator[str]:
         """Blocking token stream; run it on `self.executor`."""
         self.ready()

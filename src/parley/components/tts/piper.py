@@ -12,6 +12,7 @@ import numpy as np
 
 from parley.audio.frame import SAMPLE_RATE
 from parley.audio.resample import resample
+from parley.cpu import ort_options
 from parley.errors import ModelUnavailableError
 
 
@@ -30,9 +31,7 @@ class PiperTTS:
             ) from None
         import json
 
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
+        opts = ort_options(threads)
         config = PiperConfig.from_dict(json.loads(joe.config_path().read_text(encoding="utf-8")))
         self._voice = PiperVoice(
             config=config,

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from parley.audio.frame import SAMPLE_RATE
+from parley.cpu import ort_options
 from parley.errors import ModelUnavailableError
 
 WINDOW_S = 8
@@ -36,9 +37,7 @@ class SmartTurn:
         import onnxruntime as ort
         from faster_whisper.feature_extractor import FeatureExtractor
 
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
+        opts = ort_options(threads)
         self._session = ort.InferenceSession(str(model_path()), sess_options=opts, providers=["CPUExecutionProvider"])
         self._features = FeatureExtractor(feature_size=80, sampling_rate=SAMPLE_RATE, hop_length=160,
                                           chunk_length=WINDOW_S, n_fft=400)

@@ -11,6 +11,7 @@ from importlib import resources
 import numpy as np
 
 from parley.audio.frame import FRAME_SAMPLES, SAMPLE_RATE
+from parley.cpu import ort_options
 from parley.errors import ModelUnavailableError
 
 _CONTEXT = 64
@@ -29,9 +30,7 @@ class SileroVAD:
     def __init__(self) -> None:
         import onnxruntime as ort
 
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = 1
-        opts.inter_op_num_threads = 1
+        opts = ort_options(1)
         self._session = ort.InferenceSession(_model_path(), sess_options=opts, providers=["CPUExecutionProvider"])
         self._sr = np.array(SAMPLE_RATE, dtype=np.int64)
         self.reset()
