@@ -207,3 +207,61 @@ def test_a_long_turn_is_transcribed_in_segments_with_a_bounded_buffer():
     assert max(decoded[1:]) <= COMMIT_S + 3.5  # warm-up aside, no decode of the whole 70 s
     final = log.of("asr_final")[-1].text
     assert final.startswith(" ".join(s.text for s in segments))
+
+
+def _run_slow(delay_s: float, fail: bool = False):
+    """One turn whose answer takes `delay_s` of (virtual) compute, or fails."""
+    cfg = AgentConfig()
+    cfg.turn_taking.endpoint.predict = False
+    cfg.turn_taking.echo_guard = False
+    cfg.turn_taking.agent_backchannels = False
+
+    class Slow(ScriptedResponder):
+        clock = None
+
+        async def respond(self, reply):
+            await self.clock.sleep(delay_s)
+            if fail:
+                from parley.errors import EndpointError
+                raise EndpointError("The LLM endpoint answered HTTP 500.")
+            await super().respond(reply)
+
+    async def go():
+        clock = VirtualClock()
+        await clock.start()
+        log = EventLog("s", clock_now=clock.now)
+        responder = Slow(REPLY)
+        responder.clock = clock
+        engine = DuplexEngine(cfg, clock, log, responder, vad=EnergyVAD(), asr=ScriptedASR(_words),
+                              voice=Voice(ToneTTS(), clock, log, CpuGate()))
+        await engine.start()
+        try:
+            await LoopbackChannel(engine, clock, log, [UserLine("Tell me about returns.", _speech(2.0))],
+                                  reply_timeout_s=30).run()
+        finally:
+            await engine.close()
+            await clock.stop()
+        return log, responder
+
+    return asyncio.run(go())
+
+
+def test_a_slow_answer_is_preceded_by_a_holding_line_that_history_does_not_keep():
+    from parley.duplex.engine import HOLD_LINE
+
+    log, responder = _run_slow(5.0)
+    [hold] = [e for e in log.of("opener") if e.source == "hold"]
+    taken = log.of("turn_end_predicted")[0].t
+    assert hold.text == HOLD_LINE and 2.4 <= hold.t - taken <= 2.7
+    assert log.of("agent_audio_started")[0].t < log.of("agent_content_started")[0].t
+    assert responder.heard_log == [(1, REPLY, False)]  # the holding line is not part of what was said
+    log, _ = _run_slow(0.5)
+    assert not log.of("opener")  # a prompt answer needs no holding line
+
+
+def test_a_failed_answer_says_the_fallback_line_instead_of_silence():
+    from parley.duplex.engine import FALLBACK_LINE
+
+    log, responder = _run_slow(0.2, fail=True)
+    assert log.of("error")[0].message.startswith("The LLM endpoint answered HTTP 500")
+    assert responder.heard_log == [(1, FALLBACK_LINE, False)]

@@ -153,6 +153,9 @@ class TurnTakingConfig(_Strict):
     backchannel_min_interval_s: float = Field(6.0, description="At most one agent backchannel this often (sets the rate).")
     backchannel_min_turn_s: float = Field(2.5, description="Only backchannel once the user has spoken this long in the turn.")
     echo_guard: bool = Field(True, description="Cancel the agent's own voice leaking back into the microphone.")
+    hold_after_ms: int = Field(
+        2500, ge=0, description="Once the turn is taken, say a short holding line ('One moment.') if no answer "
+        "has started after this long (slow compute, a slow endpoint); 0 = stay silent.")
 
 
 class HybridConfig(_Strict):

@@ -252,11 +252,12 @@ class TurnEndPredicted(Event):
 
 @dataclass(frozen=True)
 class Opener(Event):
-    """A hybrid's talker line at the start of a reply, said before the thinker's answer."""
+    """A line at the start of a reply, said before the answer: a hybrid's talker line, or the engine's
+    holding line when the answer is slow to come."""
     kind: ClassVar[str] = "opener"
     turn: int = 0
     text: str = ""
-    source: str = "talker"  # talker (dialogue/talker.py) | read_back (the read-back or recall line)
+    source: str = "talker"  # talker (dialogue/talker.py) | read_back (the read-back or recall line) | hold
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from parley.audio.frame import FRAME_SAMPLES, FRAME_SECONDS, AudioFrame
 from parley.clock import Clock
 from parley.components.asr.base import ASR
 from parley.components.asr.stream import StreamingTranscriber
+from parley.components.tts.base import SpeechChunk
 from parley.components.tts.clauses import Clause
 from parley.config import AgentConfig
 from parley.duplex.backchannel import ASR_PROMPT, AgentBackchannels
@@ -42,13 +43,14 @@ from parley.duplex.playout import Playout, Reply
 from parley.duplex.voice import Voice
 from parley.errors import ParleyError
 from parley.events import (
-    AsrFinal, AsrPartial, AsrSegment, Backchannel, ComponentError, EventLog, SpeculationCancelled, SpeculationStarted,
-    TurnEndPredicted, UserSpeechStarted, UserSpeechStopped,
+    AsrFinal, AsrPartial, AsrSegment, Backchannel, ComponentError, EventLog, Opener, SpeculationCancelled,
+    SpeculationStarted, TurnEndPredicted, UserSpeechStarted, UserSpeechStopped,
 )
 
 # Said when a reply fails before any of it was spoken (an endpoint down, a model error): the caller
 # hears that something went wrong instead of silence. Synthesized at start, so a broken TTS says it too.
 FALLBACK_LINE = "Sorry, I'm having trouble answering right now. Could you say that again?"
+HOLD_LINE = "One moment."  # said when the answer is slow (`turn_taking.hold_after_ms`)
 COMMIT_LOOK_S = 3.0  # a long turn's head is cut at the quietest frame of its last 3 s
 JUDGE_CONTEXT_S = 8  # Smart Turn reads the last 8 s of a turn
 
@@ -117,7 +119,7 @@ class DuplexEngine:
             await self.judge.warm()
         if self.tt.agent_backchannels:
             await self.backchannels.prepare(self.voice)
-        await self.voice.prepare((FALLBACK_LINE,))
+        await self.voice.prepare((FALLBACK_LINE, HOLD_LINE))
 
     async def close(self) -> None:
         if self._pending is not None:
@@ -215,6 +217,8 @@ class DuplexEngine:
         self._utterance = []
         self.overlap.turn_ended(self.clock.now())
         self.playout.play(reply)
+        if self.tt.hold_after_ms:
+            self._spawn(self._hold_if_slow(reply))
 
     # --- the reply -----------------------------------------------------------------------------
 
@@ -263,9 +267,19 @@ class DuplexEngine:
                 if not fut.done():
                     fut.set_result("" if fut is reply.transcript else None)
 
+    async def _hold_if_slow(self, reply: Reply) -> None:
+        """Say HOLD_LINE when the taken turn's answer has not started `hold_after_ms` later: silence
+        that long reads as a dropped line. It is a filler, not part of the reply's text or history."""
+        await self.clock.sleep(self.tt.hold_after_ms / 1000)
+        if self.playout.reply is not reply or reply.chunks or reply.done or reply.cancel.cancelled:
+            return
+        reply.chunks.append(SpeechChunk(pcm=self.voice.clip(HOLD_LINE), text="", start=0, end=0))
+        reply.opener_chunks += 1
+        self.log.emit(Opener, turn=reply.turn, text=HOLD_LINE, source="hold")
+
     async def _fallback(self, reply: Reply) -> None:
-        """A reply that failed before saying anything says FALLBACK_LINE instead of nothing."""
-        if reply.cancel.cancelled or reply.chunks:
+        """A reply that failed before its answer began says FALLBACK_LINE instead of nothing."""
+        if reply.cancel.cancelled or len(reply.chunks) > reply.opener_chunks:
             return
         reply.text = FALLBACK_LINE
         await self.voice.speak(reply, Clause(FALLBACK_LINE, 0, len(FALLBACK_LINE)))
