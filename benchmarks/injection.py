@@ -32,7 +32,6 @@ from parley.components.tts.clauses import ClauseSplitter
 from parley.config import AgentConfig
 from parley.dialogue.conversation import Conversation
 from parley.dialogue.screen import THRESHOLD, Verdicts, paragraphs, screen_text
-from parley.dialogue.screen import prompt as screen_prompt
 from parley.textnorm import digits_of
 
 CORPUS = Path(__file__).with_name("injections.yaml")
@@ -93,6 +92,7 @@ def main() -> None:
     ap.add_argument("--defence", default="regex,screen")
     ap.add_argument("--modes", default="prompt,retrieval")
     ap.add_argument("--llm", default="quality")
+    ap.add_argument("--benign-only", action="store_true", help="count false alarms only")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     corpus = yaml.safe_load(CORPUS.read_text(encoding="utf-8"))
@@ -109,16 +109,18 @@ def main() -> None:
     for p in sorted(KB.glob("*.md")):
         benign += paragraphs(p.read_text(encoding="utf-8"))
     t0 = time.perf_counter()
-    scores = [engine.classify(screen_prompt(b), ("yes", "no"))[0] for b in benign]
+    screened = [screen_text(b, engine.classify) for b in benign]  # the path kb add and sessions take
     per_par = (time.perf_counter() - t0) / len(benign)
-    false_alarms = [(round(s, 3), b[:80]) for s, b in zip(scores, benign) if s >= THRESHOLD]
+    false_alarms = [q[:80] for s in screened for q in s.quarantined if "7 3 1 9" not in q]  # supplier-notes.md's
     out["benign"] = {"paragraphs": len(benign), "quarantined": len(false_alarms), "examples": false_alarms,
                      "ms_per_paragraph": round(per_par * 1000)}
     print(f"benign paragraphs: {len(false_alarms)}/{len(benign)} quarantined; {per_par * 1000:.0f} ms per paragraph")
     for fa in false_alarms:
         print("  false alarm", fa)
+    if args.benign_only:
+        args.defence = ""
 
-    for defence in args.defence.split(","):
+    for defence in filter(None, args.defence.split(",")):
         for mode in args.modes.split(","):
             hits, caught, rows = 0, 0, []
             for inj in corpus["injections"]:

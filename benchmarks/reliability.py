@@ -23,9 +23,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -111,60 +109,30 @@ def bad_inputs(tmp: Path) -> list[dict]:
     return out
 
 
-class _Endpoint(BaseHTTPRequestHandler):
-    """An OpenAI-style server misbehaving by model name: refuse, hang, garbage, flaky (503 once), error."""
-    flaky_left = 0
-
-    def log_message(self, *a):
-        pass
-
-    def do_GET(self):
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b'{"data": []}')
-
-    def do_POST(self):
-        model = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["model"]
-        if model == "hang":
-            time.sleep(60)
-        if model == "error" or (model == "flaky" and _Endpoint.flaky_left > 0):
-            _Endpoint.flaky_left -= model == "flaky"
-            self.send_response(500)
-            self.end_headers()
-            self.wfile.write(b'{"error": "internal"}')
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.end_headers()
-        if model == "garbage":
-            self.wfile.write(b"data: <html>502 Bad Gateway</html>\n\ndata: [DONE]\n\n")
-            return
-        for w in ("We", " open", " at", " nine."):
-            self.wfile.write(f"data: {json.dumps({'choices': [{'delta': {'content': w}}]})}\n\n".encode())
-        self.wfile.write(b"data: [DONE]\n\n")
-
-
 def faults(tmp: Path, wav: Path) -> list[dict]:
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Endpoint)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{srv.server_address[1]}/v1"
-    out = []
-    for model, expect in (("garbage", (1,)), ("error", (1,)), ("hang", (1,)), ("flaky", (0,)),
-                          ("refused", (1,))):
-        _Endpoint.flaky_left = 1
-        target = "http://127.0.0.1:9/v1" if model == "refused" else url
-        folder = tmp / f"fault-{model}"
-        rc, text = parley(["talk", "--input", str(wav), "--llm-url", target, "--llm-model", model, "--out", str(folder)],
-                          timeout=300)
-        r = judge(f"endpoint {model}", rc, text, expect)
-        transcript = folder / "transcript.md"
-        if model != "refused" and not (transcript.exists() and "open tomorrow" in transcript.read_text().lower()):
-            r["problems"].append("lost_turn")
-            r["ok"] = False
-        out.append(r)
-        print(f"{'ok ' if r['ok'] else 'BAD'} {r['case']:24s} rc={rc} {r['problems']} {r['said']}", flush=True)
-    srv.shutdown()
-    return out
+    from parley.components.llm.fake_endpoint import FakeEndpoint, serve
+
+    FakeEndpoint.hang_s = 20.0  # past the 5 s read timeout below
+    (tmp / "timeout.toml").write_text("[llm]\ntimeout_s = 5\n")
+    with serve() as url:
+        return [_fault(tmp, wav, url, model, expect, FakeEndpoint) for model, expect in
+                (("garbage", (1,)), ("error", (1,)), ("hang", (1,)), ("flaky", (0,)), ("refused", (1,)))]
+
+
+def _fault(tmp: Path, wav: Path, url: str, model: str, expect: tuple, endpoint) -> dict:
+    """One `parley talk` against the endpoint serving `model`'s fault."""
+    endpoint.flaky_left = 1
+    target = "http://127.0.0.1:9/v1" if model == "refused" else url
+    folder = tmp / f"fault-{model}"
+    rc, text = parley(["talk", "--input", str(wav), "--llm-url", target, "--llm-model", model, "--out", str(folder),
+                       "--config", str(tmp / "timeout.toml")], timeout=300)
+    r = judge(f"endpoint {model}", rc, text, expect)
+    transcript = folder / "transcript.md"
+    if model != "refused" and not (transcript.exists() and "open tomorrow" in transcript.read_text().lower()):
+        r["problems"].append("lost_turn")
+        r["ok"] = False
+    print(f"{'ok ' if r['ok'] else 'BAD'} {r['case']:24s} rc={rc} {r['problems']} {r['said']}", flush=True)
+    return r
 
 
 def kills(tmp: Path, wav: Path, n: int) -> list[dict]:

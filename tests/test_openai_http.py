@@ -2,72 +2,20 @@
 
 import asyncio
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from parley.cancel import CancelToken
 from parley.clock import RealClock
+from parley.components.llm.fake_endpoint import WORDS, FakeEndpoint as Handler, serve
 from parley.components.llm.openai_http import OpenAIChatModel
 from parley.errors import EndpointError
 
-WORDS = ["Your", " order", " number", " is", " 4", "7", "1", "9", "2", "."]
-
-
-class Handler(BaseHTTPRequestHandler):
-    requests: list = []
-    flaky_left = 0  # model "flaky": this many 503s before answering
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b'{"data": []}')
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        Handler.requests.append(body)
-        if body["model"] == "missing":
-            self.send_response(404)
-            self.end_headers()
-            self.wfile.write(b'{"error": "model not found"}')
-            return
-        if body["model"] == "flaky" and Handler.flaky_left > 0:
-            Handler.flaky_left -= 1
-            self.send_response(503)
-            self.end_headers()
-            return
-        if body["model"] == "hang":
-            time.sleep(2.0)
-        if body["model"] == "garbage":
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.end_headers()
-            self.wfile.write(b"data: <html>Bad gateway</html>\n\ndata: {\"choices\": 7}\n\ndata: [DONE]\n\n")
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.end_headers()
-        try:
-            for w in WORDS:
-                chunk = {"choices": [{"delta": {"content": w}}]}
-                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-                self.wfile.flush()
-            self.wfile.write(b"data: [DONE]\n\n")
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client cancelled and closed the stream
-
-
 @pytest.fixture(scope="module")
 def server():
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
-    srv.shutdown()
+    with serve() as url:
+        yield url
 
 
 def collect(model, cancel_after=None):

@@ -61,6 +61,8 @@ class LLMConfig(_Strict):
     threads: int = Field(2, ge=1, le=256, description="llama.cpp threads.")
     max_tokens: int = Field(120, ge=1, le=4096, description="Longest reply, in tokens; spoken replies should be short.")
     temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature.")
+    timeout_s: float = Field(30.0, gt=0, le=600, description="An endpoint silent this long is an error (tried again "
+                             "twice before the first token).")
     allow_plain_http: bool = Field(
         False, description="Send the API key over plain http to a host that is not this machine (it can be read on the way).")
 

@@ -96,7 +96,7 @@ def chat_model(cfg: LLMConfig, clock: Clock):
             raise ModelUnavailableError("The openai LLM backend needs a URL; pass --llm-url http://HOST:PORT/v1.")
         model = OpenAIChatModel(
             cfg.url, cfg.model, clock, api_key=cfg.api_key or os.environ.get("OPENAI_API_KEY"),
-            max_tokens=cfg.max_tokens, temperature=cfg.temperature, allow_plain_http=cfg.allow_plain_http,
+            max_tokens=cfg.max_tokens, temperature=cfg.temperature, allow_plain_http=cfg.allow_plain_http, timeout_s=cfg.timeout_s,
         )
         model.check()
         return model

@@ -21,6 +21,7 @@ from parley.events import (
     AgentTurn, ComponentError, EventLog, FactStored, LimitBreached, ProcedureGuard, ProcedureStepDone,
     ReadBack as ReadBackEvent,
 )
+from parley.errors import ParleyError
 from parley.patterns import PatternTimeout
 
 
@@ -32,6 +33,7 @@ class Conversation:
         # ~3 characters a token keeps history, system prompt and reply inside the model's window
         self.history = History(self._prompt(documents),
                                max_chars=3 * (cfg.llm.n_ctx - cfg.llm.max_tokens))
+        self._check_fits()
         self.procedure = ProcedureTracker(cfg.procedure)
         self.limits = LimitGuard(active_limits(persona, cfg.limits, cfg.persona_limits))
         self.gate = ReplyGate(self.procedure, cfg.max_reply_words, self.limits)
@@ -40,6 +42,16 @@ class Conversation:
     def use_documents(self, documents: list[tuple[str, str]]) -> None:
         """Replace the reference documents in the system prompt (before the first turn: screened)."""
         self.history.system = self._prompt(documents)
+        self._check_fits()
+
+    def _check_fits(self) -> None:
+        """A system prompt that leaves no room for the conversation is a configuration error, said
+        before any model loads (llama.cpp would fail at the first prefill)."""
+        if len(self.history.system) > 0.75 * self.history.max_chars:
+            raise ParleyError(
+                f"The system prompt (persona, procedure, documents) is ~{len(self.history.system) // 3} tokens, "
+                f"too much of the LLM's {self.history.max_chars // 3}-token window; shorten the persona or put "
+                "the documents in a knowledge base (`parley kb add`, [knowledge] path).")
 
     def read_back(self, turn: int, text: str, cue: str | None) -> Plan | None:
         """The read-back or ask-again line reply `turn` starts with (`readback.py`), or the caller's

@@ -155,7 +155,7 @@ def chunk_text(title: str, text: str, max_chars: int = CHUNK_CHARS) -> list[str]
             flush()
             section = heading.group(1).strip()
             continue
-        for piece in _split_long(para, max_chars):
+        for piece in split_long(para, max_chars):
             if len(buf) + len(piece) + 1 > max_chars:
                 flush()
             buf = f"{buf}\n{piece}" if buf else piece
@@ -163,7 +163,8 @@ def chunk_text(title: str, text: str, max_chars: int = CHUNK_CHARS) -> list[str]
     return chunks
 
 
-def _split_long(para: str, max_chars: int) -> list[str]:
+def split_long(para: str, max_chars: int) -> list[str]:
+    """`para` in pieces of at most `max_chars`, cut at sentence ends (a line with none, at spaces)."""
     if len(para) <= max_chars:
         return [para]
     out, cur = [], ""

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from parley.components.llm.base import Message
+from parley.dialogue.knowledge import split_long
 
 VERSION = 2  # bump when the prompt changes: cached verdicts are keyed by it
 THRESHOLD = 0.5  # P(yes) at or above which a paragraph is quarantined: the model's own answer
@@ -76,23 +77,7 @@ def paragraphs(text: str) -> list[str]:
         if (rows := _table_rows(block)) is not None:
             out += rows
             continue
-        if len(block) <= MAX_CHARS:
-            out.append(block)
-            continue
-        window = ""
-        for sentence in re.split(r"(?<=[.!?])\s+|\n", block):
-            while len(sentence) > MAX_CHARS:  # one endless line: cut it where it must be cut
-                if window:
-                    out.append(window)
-                    window = ""
-                out.append(sentence[:MAX_CHARS])
-                sentence = sentence[MAX_CHARS:]
-            if window and len(window) + 1 + len(sentence) > MAX_CHARS:
-                out.append(window)
-                window = ""
-            window = f"{window} {sentence}".strip()
-        if window:
-            out.append(window)
+        out += split_long(block, MAX_CHARS)
     return out
 
 
