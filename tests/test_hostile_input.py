@@ -237,3 +237,33 @@ def test_kb_add_survives_link_loops_long_lines_and_damage(tmp_path):
 class _FakeEmbedder:
     def embed(self, texts):
         return np.ones((len(texts), 384), np.float32) / np.sqrt(384)
+
+
+def test_a_persona_too_big_for_the_window_is_one_sentence(tmp_path):
+    cfg = tmp_path / "big-persona.toml"
+    cfg.write_text('persona = "' + "You are nice. " * 15000 + '"\n', encoding="utf-8")  # ~210 KB
+    assert_clean_failure(parley("demo", "--config", str(cfg), "--out", str(tmp_path / "o")), "system prompt")
+
+
+def test_kb_add_stopped_midway_keeps_the_files_it_finished(tmp_path):
+    from parley.dialogue.knowledge import KnowledgeBase
+    from parley.dialogue.screen import Screened
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name in ("a.md", "b.md", "c.md"):
+        (docs / name).write_text(f"Document {name} says shipping takes four days.", encoding="utf-8")
+    seen = []
+
+    def screen(text):
+        seen.append(text)
+        if len(seen) == 3:
+            raise KeyboardInterrupt  # Ctrl-C while the third file is being indexed
+        return Screened(text, [])
+
+    with pytest.raises(KeyboardInterrupt):
+        KnowledgeBase(tmp_path / "kb", embedder=_FakeEmbedder()).add(docs, screen=screen)
+    kb = KnowledgeBase(tmp_path / "kb", embedder=_FakeEmbedder())
+    assert sorted(c.title.lower() for c in kb.chunks) == ["a", "b"]
+    stats = kb.add(docs, screen=lambda t: Screened(t, []))
+    assert stats["unchanged"] == 2 and stats["added"] == 1

@@ -151,7 +151,7 @@ def _cache_dir() -> Path:
     return cache_dir() / "voices"
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=64)  # a conversation's lines; the disk cache holds the rest (4096 lines were ~800 MB of RAM)
 def _speak_cached(name: str, text: str) -> np.ndarray:
     v = voice(name)
     path = _cache_dir() / name / f"{v.cache_key(text)}.npy"
