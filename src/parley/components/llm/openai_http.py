@@ -49,6 +49,7 @@ class OpenAIChatModel:
         self.max_tokens = max_tokens
         self.temperature = temperature
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.timeout_s = timeout_s
         self._client = httpx.Client(headers=headers, timeout=httpx.Timeout(timeout_s, connect=5.0))
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="llm-http")
 
@@ -96,9 +97,14 @@ class OpenAIChatModel:
                 return
             except (httpx.ConnectError, httpx.TimeoutException) as exc:
                 if yielded or attempt == RETRIES:
+                    if isinstance(exc, httpx.ConnectError):
+                        raise EndpointError(
+                            f"Could not reach the LLM endpoint at {self.base_url} ({exc.__class__.__name__}); "
+                            "start the server or point --llm-url at a running one.") from None
                     raise EndpointError(
-                        f"Could not reach the LLM endpoint at {self.base_url} ({exc.__class__.__name__}); "
-                        "start the server or point --llm-url at a running one.") from None
+                        f"The LLM endpoint at {self.base_url} did not answer within {self.timeout_s:g} s "
+                        f"({exc.__class__.__name__}, {attempt + 1} tries); check the server's load, or raise "
+                        "llm.timeout_s.") from None
                 time.sleep(BACKOFF_S * 2 ** attempt)
             except httpx.HTTPError as exc:
                 raise EndpointError(
