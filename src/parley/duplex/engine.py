@@ -281,8 +281,9 @@ class DuplexEngine:
         """A reply that failed before its answer began says FALLBACK_LINE instead of nothing."""
         if reply.cancel.cancelled or len(reply.chunks) > reply.opener_chunks:
             return
-        reply.text = FALLBACK_LINE
-        await self.voice.speak(reply, Clause(FALLBACK_LINE, 0, len(FALLBACK_LINE)))
+        said = reply.text[:reply.chunks[-1].end].rstrip() if reply.chunks else ""  # an opener, if any
+        reply.text = f"{said} {FALLBACK_LINE}".lstrip()
+        await self.voice.speak(reply, Clause(FALLBACK_LINE, len(reply.text) - len(FALLBACK_LINE), len(reply.text)))
 
     async def _judge_turn(self, reply: Reply, audio: np.ndarray) -> None:
         verdict = await self.judge.verdict(reply, audio, lambda: reply is self._pending)
