@@ -6,6 +6,7 @@ per-session state (the VAD's recurrent state, the clock) lives in the session's 
 
 from __future__ import annotations
 
+import atexit
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -70,6 +71,14 @@ def resolve_gguf(model: str) -> Path:
 
 MIN_CTX = 8192
 _ENGINES: dict[tuple[str, int], object] = {}
+
+
+@atexit.register
+def _close_engines() -> None:
+    """Free the weights while llama_cpp is still whole (its own finalizer fails at interpreter teardown)."""
+    for engine in _ENGINES.values():
+        engine.close()
+    _ENGINES.clear()
 
 
 def llama_engine(model: str, n_ctx: int, threads: int):

@@ -69,7 +69,10 @@ class LlamaEngine:
                 self._llm.close()
                 self._llm = None
 
-        self.executor.submit(free).result()
+        try:
+            self.executor.submit(free).result()
+        except RuntimeError:  # at interpreter exit the worker threads are already gone
+            free()
         self.executor.shutdown(wait=True)
 
     def generate(self, messages: list[Message], *, max_tokens: int, temperature: float) -> Iterator[str]:
