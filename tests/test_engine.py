@@ -247,7 +247,7 @@ def _run_slow(delay_s: float, fail: bool = False):
 
 
 def test_a_slow_answer_is_preceded_by_a_holding_line_that_history_does_not_keep():
-    from parley.duplex.engine import HOLD_LINE
+    from parley.duplex.fillers import HOLD_LINE
 
     log, responder = _run_slow(5.0)
     [hold] = [e for e in log.of("opener") if e.source == "hold"]
@@ -260,7 +260,7 @@ def test_a_slow_answer_is_preceded_by_a_holding_line_that_history_does_not_keep(
 
 
 def test_a_failed_answer_says_the_fallback_line_instead_of_silence():
-    from parley.duplex.engine import FALLBACK_LINE
+    from parley.duplex.fillers import FALLBACK_LINE
 
     log, responder = _run_slow(0.2, fail=True)
     assert log.of("error")[0].message.startswith("The LLM endpoint answered HTTP 500")

@@ -21,38 +21,30 @@ from __future__ import annotations
 
 import asyncio
 import traceback
-from collections import deque
 from typing import Protocol
 
 import numpy as np
 
-from parley.audio.frame import FRAME_SAMPLES, FRAME_SECONDS, AudioFrame
+from parley.audio.frame import FRAME_SAMPLES, AudioFrame
 from parley.clock import Clock
 from parley.components.asr.base import ASR
 from parley.components.asr.stream import StreamingTranscriber
-from parley.components.tts.base import SpeechChunk
-from parley.components.tts.clauses import Clause
 from parley.config import AgentConfig
 from parley.duplex.backchannel import ASR_PROMPT, AgentBackchannels
 from parley.duplex.echo import EchoGuard
 from parley.duplex.endpointing import EndpointEvent, Signal, SilenceEndpointer
+from parley.duplex.fillers import Fillers
 from parley.duplex.floor import Floor
 from parley.duplex.judge import TurnJudge
 from parley.duplex.overlap import OverlapPolicy
 from parley.duplex.playout import Playout, Reply
+from parley.duplex.utterance import Utterance
 from parley.duplex.voice import Voice
 from parley.errors import ParleyError
 from parley.events import (
-    AsrFinal, AsrPartial, AsrSegment, Backchannel, ComponentError, EventLog, Opener, SpeculationCancelled,
+    AsrFinal, AsrPartial, AsrSegment, Backchannel, ComponentError, EventLog, SpeculationCancelled,
     SpeculationStarted, TurnEndPredicted, UserSpeechStarted, UserSpeechStopped,
 )
-
-# Said when a reply fails before any of it was spoken (an endpoint down, a model error): the caller
-# hears that something went wrong instead of silence. Synthesized at start, so a broken TTS says it too.
-FALLBACK_LINE = "Sorry, I'm having trouble answering right now. Could you say that again?"
-HOLD_LINE = "One moment."  # said when the answer is slow (`turn_taking.hold_after_ms`)
-COMMIT_LOOK_S = 3.0  # a long turn's head is cut at the quietest frame of its last 3 s
-JUDGE_CONTEXT_S = 8  # Smart Turn reads the last 8 s of a turn
 
 
 class Responder(Protocol):
@@ -96,15 +88,14 @@ class DuplexEngine:
         self.judge = TurnJudge(turn, clock, log, tt.endpoint.eagerness) if turn is not None and tt.endpoint.predict else None
         self.endpointer = SilenceEndpointer(tt.vad, tt.endpoint)
         self.playout = Playout(log, self._on_reply_finished)
+        self.fillers = Fillers(voice, clock, log, tt.hold_after_ms)
         self.overlap = OverlapPolicy(self.playout, enabled=tt.barge_in, confirm_s=tt.barge_in_confirm_ms / 1000)
         self.echo = EchoGuard() if tt.echo_guard else None
         self.floor = Floor(log)
         self.backchannels = AgentBackchannels(tt.backchannel_min_interval_s)
         self._played = np.zeros(FRAME_SAMPLES, dtype=np.float32)  # agent audio of the current input window
         self.transcriber = StreamingTranscriber(asr, clock, cfg.asr.partial_interval_s)
-        self._preroll: deque[np.ndarray] = deque(maxlen=max(1, round(tt.vad.preroll_ms / 1000 / FRAME_SECONDS)))
-        self._context = np.zeros(0, dtype=np.float32)  # the end of a long turn's committed audio, for the judge
-        self._utterance: list[np.ndarray] = []
+        self.utterance = Utterance(tt.vad.preroll_ms)
         self._pending: Reply | None = None  # being prepared (speculative), not yet handed to playout
         self._turns = 0
         self._tasks: set[asyncio.Task] = set()
@@ -119,7 +110,7 @@ class DuplexEngine:
             await self.judge.warm()
         if self.tt.agent_backchannels:
             await self.backchannels.prepare(self.voice)
-        await self.voice.prepare((FALLBACK_LINE, HOLD_LINE))
+        await self.fillers.prepare()
 
     async def close(self) -> None:
         if self._pending is not None:
@@ -145,19 +136,16 @@ class DuplexEngine:
             pcm, echo_only = self.echo.process(frame.pcm, self._played)
         prob = 0.0 if echo_only else self.vad(pcm)  # 0: the agent hearing itself
         signals = self.endpointer.step(frame.t, prob)
-        if self.endpointer.in_turn or any(s.signal is Signal.END_OF_TURN for s in signals):
-            self._utterance.append(pcm)
-        else:
-            self._preroll.append(pcm)
+        self.utterance.push(pcm, self.endpointer.in_turn or any(s.signal is Signal.END_OF_TURN for s in signals))
         for sig in signals:
             getattr(self, f"_on_{sig.signal.value}")(sig)  # _on_speech_started, _on_paused, …
         self.floor.update(frame.t, user_speaking=self.endpointer.speaking, agent_audible=self.playout.audible,
                           agent_holding=self.overlap.pending)
         self.overlap.frame(frame.t, self.endpointer.speaking, self.clock.now())
-        if self.endpointer.in_turn and self.transcriber.wants_commit(len(self._utterance) * FRAME_SAMPLES):
-            self._commit_head()
-        elif self.endpointer.speaking and self.transcriber.wants_partial(len(self._utterance) * FRAME_SAMPLES):
-            self._spawn(self._partial(np.concatenate(self._utterance)))
+        if self.endpointer.in_turn and self.transcriber.wants_commit(self.utterance.samples):
+            self._spawn(self._commit(self.utterance.take_head()))
+        elif self.endpointer.speaking and self.transcriber.wants_partial(self.utterance.samples):
+            self._spawn(self._partial(self.utterance.audio()))
 
     def pull_audio(self, n: int, t: float) -> np.ndarray:
         out = self.playout.pull(n, t)
@@ -166,18 +154,8 @@ class DuplexEngine:
 
     # --- endpointing signals -------------------------------------------------------------------
 
-    def _commit_head(self) -> None:
-        """Hand the head of a long turn to the transcriber for good, cut at the quietest frame of
-        its last COMMIT_LOOK_S (between words, not inside one), and drop it from the buffer."""
-        look = min(len(self._utterance) - 1, round(COMMIT_LOOK_S / FRAME_SECONDS))
-        energy = [float(np.mean(f * f)) for f in self._utterance[-look:]]
-        cut = len(self._utterance) - look + int(np.argmin(energy)) + 1
-        head = np.concatenate(self._utterance[:cut])
-        self._utterance = self._utterance[cut:]
-        self._context = head[-JUDGE_CONTEXT_S * 16000:]
-        self._spawn(self._commit(head))
-
     async def _commit(self, head: np.ndarray) -> None:
+        """A long turn's head transcribed for good (`components/asr/stream.py`)."""
         try:
             tr = await self.transcriber.commit(head)
         except Exception as exc:
@@ -186,9 +164,7 @@ class DuplexEngine:
         self.log.emit(AsrSegment, text=tr.text, audio_s=round(tr.audio_s, 3), compute_ms=round(tr.compute_s * 1000, 1))
 
     def _on_speech_started(self, ev: EndpointEvent) -> None:
-        self._context = np.zeros(0, dtype=np.float32)
-        self._utterance = list(self._preroll)
-        self._preroll.clear()
+        self.utterance.start()
         self.transcriber.reset()
         self.responder.utterance_started()
         self.log.emit(UserSpeechStarted, t=ev.t)
@@ -199,8 +175,7 @@ class DuplexEngine:
         self.overlap.speech_paused(ev.t)
         audio = self._speculate()
         if self.judge is not None:  # the turn's end, with what a long turn already committed before it
-            heard = np.concatenate([self._context, audio])[-JUDGE_CONTEXT_S * 16000:] if len(self._context) else audio
-            self._spawn(self._judge_turn(self._pending, heard))
+            self._spawn(self._judge_turn(self._pending, self.utterance.heard_end(audio)))
 
     def _on_resumed(self, ev: EndpointEvent) -> None:
         if self._pending is not None:
@@ -214,11 +189,10 @@ class DuplexEngine:
         reply, self._pending = self._pending, None
         reply.committed = True
         self.log.emit(TurnEndPredicted, turn=reply.turn, silence_ms=round(ev.silence_s * 1000, 1))
-        self._utterance = []
+        self.utterance.clear()
         self.overlap.turn_ended(self.clock.now())
         self.playout.play(reply)
-        if self.tt.hold_after_ms:
-            self._spawn(self._hold_if_slow(reply))
+        self._spawn(self.fillers.hold_if_slow(reply, self.playout))
 
     # --- the reply -----------------------------------------------------------------------------
 
@@ -231,7 +205,7 @@ class DuplexEngine:
             reply.finality.set_result(None)  # nobody waits for it
         self._pending = reply
         self.log.emit(SpeculationStarted, turn=reply.turn)
-        audio = np.concatenate(self._utterance) if self._utterance else np.zeros(0, dtype=np.float32)
+        audio = self.utterance.audio()
         self._spawn(self._prepare(reply, audio))
         return audio
 
@@ -256,34 +230,16 @@ class DuplexEngine:
             raise
         except ParleyError as exc:
             self.log.emit(ComponentError, component=reply.stage, message=str(exc))
-            await self._fallback(reply)
+            await self.fillers.fallback(reply)
         except Exception as exc:  # a failing component must not kill the session
             self.log.emit(ComponentError, component=reply.stage, message=f"{exc.__class__.__name__}: {exc}")
             traceback.print_exc()
-            await self._fallback(reply)
+            await self.fillers.fallback(reply)
         finally:
             reply.done = True
             for fut in (reply.transcript, reply.finality):
                 if not fut.done():
                     fut.set_result("" if fut is reply.transcript else None)
-
-    async def _hold_if_slow(self, reply: Reply) -> None:
-        """Say HOLD_LINE when the taken turn's answer has not started `hold_after_ms` later: silence
-        that long reads as a dropped line. It is a filler, not part of the reply's text or history."""
-        await self.clock.sleep(self.tt.hold_after_ms / 1000)
-        if self.playout.reply is not reply or reply.chunks or reply.done or reply.cancel.cancelled:
-            return
-        reply.chunks.append(SpeechChunk(pcm=self.voice.clip(HOLD_LINE), text="", start=0, end=0))
-        reply.opener_chunks += 1
-        self.log.emit(Opener, turn=reply.turn, text=HOLD_LINE, source="hold")
-
-    async def _fallback(self, reply: Reply) -> None:
-        """A reply that failed before its answer began says FALLBACK_LINE instead of nothing."""
-        if reply.cancel.cancelled or len(reply.chunks) > reply.opener_chunks:
-            return
-        said = reply.text[:reply.chunks[-1].end].rstrip() if reply.chunks else ""  # an opener, if any
-        reply.text = f"{said} {FALLBACK_LINE}".lstrip()
-        await self.voice.speak(reply, Clause(FALLBACK_LINE, len(reply.text) - len(FALLBACK_LINE), len(reply.text)))
 
     async def _judge_turn(self, reply: Reply, audio: np.ndarray) -> None:
         verdict = await self.judge.verdict(reply, audio, lambda: reply is self._pending)
@@ -300,7 +256,7 @@ class DuplexEngine:
         reply.cancel.cancel("backchannel")
         self.log.emit(SpeculationCancelled, turn=reply.turn, reason="backchannel")
         self._pending = None
-        self._utterance = []
+        self.utterance.clear()
         self.endpointer.reset()
         self.overlap.resume(self.clock.now())
 

@@ -32,6 +32,15 @@ class Transcript:
 
 
 COMMIT_S = 24.0  # uncommitted audio that makes a segment of a long turn final
+COMMIT_LOOK_S = 3.0  # a long turn's head is cut at the quietest frame of its last 3 s
+
+
+def quiet_cut(frames: list[np.ndarray], look: int) -> int:
+    """How many of `frames` to commit: up to the quietest of the last `look` (between words, not
+    inside one)."""
+    look = min(len(frames) - 1, look)
+    energy = [float(np.mean(f * f)) for f in frames[-look:]]
+    return len(frames) - look + int(np.argmin(energy)) + 1
 
 
 class StreamingTranscriber:
