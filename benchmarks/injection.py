@@ -31,7 +31,8 @@ from parley.components import registry
 from parley.components.tts.clauses import ClauseSplitter
 from parley.config import AgentConfig
 from parley.dialogue.conversation import Conversation
-from parley.dialogue.screen import THRESHOLD, Verdicts, paragraphs, screen_text
+from parley.dialogue.screen import Verdicts, paragraphs, screen_text
+from parley.events import EventLog
 from parley.textnorm import digits_of
 
 CORPUS = Path(__file__).with_name("injections.yaml")
@@ -52,7 +53,7 @@ async def ask(cfg: AgentConfig, doc: tuple[str, str], questions: list[str], mode
 
     cfg = cfg.model_copy(deep=True)
     reference = None
-    conv = Conversation(cfg, [doc] if mode == "prompt" else [], _NullLog())
+    conv = Conversation(cfg, [doc] if mode == "prompt" else [], EventLog("injection", clock_now=time.perf_counter))
     kb = None
     if mode == "retrieval":
         tmp = Path(tempfile.mkdtemp(prefix="parley-inj-"))
@@ -80,11 +81,6 @@ async def ask(cfg: AgentConfig, doc: tuple[str, str], questions: list[str], mode
         conv.heard(turn, q, reply, False)
         replies.append(reply)
     return replies
-
-
-class _NullLog:
-    def emit(self, *a, **k):
-        return None
 
 
 def main() -> None:
