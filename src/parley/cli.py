@@ -49,6 +49,15 @@ def _out_dir(path: Path) -> Path:
     return path
 
 
+def _failures(log) -> None:
+    """Exit 1 naming the first component failure of the call (its artefacts are already written)."""
+    from parley.events import ComponentError
+
+    if errors := log.of(ComponentError):
+        raise ParleyError(f"{len(errors)} component failure(s) during the call, the first in {errors[0].component}: "
+                          f"{errors[0].message}")
+
+
 ARCH_OPTION = "Architecture: cascade, hybrid or cascade-openai (`parley bench` lists all)."
 
 
@@ -95,6 +104,7 @@ def demo(
     ok = recall_ok(result)
     console.print(f"recall of order number {ORDER_NUMBER}: " + ("[green]correct[/]" if ok else "[red]missed[/]"))
     console.print(f"wrote {out}/conversation.wav, events.jsonl, transcript.md, summary.json")
+    _failures(result.log)
 
 
 @app.command()
@@ -124,13 +134,10 @@ def talk(
     for r in result.records:
         console.print(f"[bold]user:[/] {r.heard_user}")
         console.print(f"[bold]agent:[/] {r.agent}")
-    errors = result.log.of(ComponentError)
-    if not result.records and not errors:
+    if not result.records and not result.log.of(ComponentError):
         console.print("no reply: the agent heard no speech in the file")
     console.print(f"wrote {out}/conversation.wav, events.jsonl, transcript.md, summary.json")
-    if errors:
-        raise ParleyError(f"{len(errors)} component failure(s) during the call, the first in {errors[0].component}: "
-                          f"{errors[0].message}")
+    _failures(result.log)
 
 
 @app.command("duplex-check")
