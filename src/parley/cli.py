@@ -1,4 +1,4 @@
-"""`parley` command line: demo, talk, duplex-check, bench, budget, kb, models.
+"""`parley` command line: demo, talk, serve, duplex-check, bench, budget, kb, sessions, models.
 
 Expected failures (bad input, missing models, unreachable endpoints) print one sentence and exit 1;
 anything else is a bug and keeps its traceback.
@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from parley.cli_data import kb_app, sessions_app
+from parley.cli_serve import serve
 from parley.config import AgentConfig, load_config
 from parley.errors import ParleyError
 
@@ -27,6 +28,7 @@ models_app = typer.Typer(no_args_is_help=True, help="Prepare and inspect the emb
 app.add_typer(models_app, name="models")
 app.add_typer(kb_app, name="kb")
 app.add_typer(sessions_app, name="sessions")
+app.command()(serve)
 console = Console()
 err = Console(stderr=True)
 

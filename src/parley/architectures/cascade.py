@@ -67,6 +67,11 @@ class CascadeResponder:
         if self.grounding is not None:
             await self.grounding.close()
 
+    async def instruct(self, persona: str) -> None:
+        """A new persona mid-call: the prompt changes and is prefilled again before the next turn."""
+        self.conversation.use_persona(persona)
+        await self.llm.warm(self.history.messages())
+
     def utterance_started(self) -> None:
         if self.grounding is not None:
             self.grounding.new_utterance()

@@ -27,22 +27,62 @@ from parley.patterns import PatternTimeout
 
 class Conversation:
     def __init__(self, cfg: AgentConfig, documents: list[tuple[str, str]], log: EventLog) -> None:
-        persona = cfg.persona or DEFAULT_PERSONA
-        self._prompt = lambda docs: system_prompt(persona, procedure_lines(cfg.procedure), docs)
+        self.cfg = cfg
+        self.persona = cfg.persona or DEFAULT_PERSONA
+        self.documents = documents
         self.log = log
         # ~3 characters a token keeps history, system prompt and reply inside the model's window
-        self.history = History(self._prompt(documents),
-                               max_chars=3 * (cfg.llm.n_ctx - cfg.llm.max_tokens))
+        self.history = History(self._prompt(), max_chars=3 * (cfg.llm.n_ctx - cfg.llm.max_tokens))
         self._check_fits()
         self.procedure = ProcedureTracker(cfg.procedure)
-        self.limits = LimitGuard(active_limits(persona, cfg.limits, cfg.persona_limits))
+        self.limits = LimitGuard(active_limits(self.persona, cfg.limits, cfg.persona_limits))
         self.gate = ReplyGate(self.procedure, cfg.max_reply_words, self.limits)
         self.readback = ReadBack(cfg.readback)
+        self._exchanges: dict[int, int] = {}  # reply turn → its index in history.turns
+
+    def _prompt(self) -> str:
+        return system_prompt(self.persona, procedure_lines(self.cfg.procedure), self.documents)
 
     def use_documents(self, documents: list[tuple[str, str]]) -> None:
         """Replace the reference documents in the system prompt (before the first turn: screened)."""
-        self.history.system = self._prompt(documents)
+        self.documents = documents
+        self.history.system = self._prompt()
         self._check_fits()
+
+    def use_persona(self, persona: str) -> None:
+        """A new persona mid-call (a Realtime client's `instructions`): the prompt and the limits the
+        persona states change; history, facts and procedure stay."""
+        old = self.persona, self.history.system
+        self.persona = persona.strip() or DEFAULT_PERSONA
+        self.history.system = self._prompt()
+        try:
+            self._check_fits()
+        except ParleyError:
+            self.persona, self.history.system = old
+            raise
+        self.limits = LimitGuard(active_limits(self.persona, self.cfg.limits, self.cfg.persona_limits))
+        self.gate = ReplyGate(self.procedure, self.cfg.max_reply_words, self.limits)
+
+    def reheard(self, turn: int, agent: str) -> bool:
+        """The user heard less of reply `turn` than was played (a client stopped its own playback
+        earlier): history keeps only that. False if the exchange is not in history."""
+        i = self._exchanges.get(turn)
+        if i is None or i >= len(self.history.turns):
+            return False
+        user, before = self.history.turns[i]
+        agent = agent.strip()
+        if agent and len(agent) < len(before):
+            self.history.turns[i] = (user, agent)
+            self.history.interrupted.add(i)
+        return True
+
+    def forget(self, turn: int) -> bool:
+        """Drop exchange `turn` from history (a client deleted the item); False if not there."""
+        i = self._exchanges.pop(turn, None)
+        if i is None or i >= len(self.history.turns):
+            return False
+        self.history.turns[i] = ("", "")  # indices of later exchanges and of folds stay valid
+        return True
 
     def _check_fits(self) -> None:
         """A system prompt that leaves no room for the conversation is a configuration error, said
@@ -89,6 +129,8 @@ class Conversation:
         procedure the steps the reply did."""
         before = list(self.history.facts)
         self.history.add(user, agent, interrupted=interrupted)
+        if agent.strip():
+            self._exchanges[turn] = len(self.history.turns) - 1
         for fact in self.history.facts:
             if fact not in before:
                 gone = [f.text for f in before if f.kind == fact.kind and f not in self.history.facts

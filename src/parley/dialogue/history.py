@@ -129,6 +129,8 @@ class History:
         if dropped or (start and summary):
             msgs.append({"role": "system", "content": note(dropped, summary if start else "")})
         for i, (user, agent) in enumerate(self.turns[start:], start):
+            if not user and not agent:
+                continue  # an exchange the client deleted (`Conversation.forget`)
             msgs.append({"role": "user", "content": user})
             msgs.append({"role": "assistant", "content": agent})
             if i in self.interrupted:

@@ -28,8 +28,9 @@ import numpy as np
 from parley.audio.frame import FRAME_SAMPLES, AudioFrame
 from parley.clock import Clock
 from parley.components.asr.base import ASR
-from parley.components.asr.stream import StreamingTranscriber
-from parley.config import AgentConfig
+from parley.components.asr.stream import StreamingTranscriber, Transcript
+from parley.config import AgentConfig, TurnTakingConfig
+from parley.dialogue.conversation import Conversation
 from parley.duplex.backchannel import ASR_PROMPT, AgentBackchannels
 from parley.duplex.echo import EchoGuard
 from parley.duplex.endpointing import EndpointEvent, Signal, SilenceEndpointer
@@ -49,6 +50,11 @@ from parley.events import (
 
 class Responder(Protocol):
     """What the engine asks for the reply to a user turn."""
+
+    conversation: Conversation  # prompt, history, facts, procedure: what a transport may amend
+
+    async def instruct(self, persona: str) -> None:
+        """Take a new persona mid-call (history and facts stay)."""
 
     async def start(self) -> None:
         """Warm the models so the first turn costs what later turns cost."""
@@ -97,6 +103,8 @@ class DuplexEngine:
         self.transcriber = StreamingTranscriber(asr, clock, cfg.asr.partial_interval_s)
         self.utterance = Utterance(tt.vad.preroll_ms)
         self._pending: Reply | None = None  # being prepared (speculative), not yet handed to playout
+        self._use_judge = self.judge is not None  # False while a client asked for plain silence timeouts
+        self.listening = True  # False: turns are decided outside (a Realtime client's commit), not by the VAD
         self._turns = 0
         self._tasks: set[asyncio.Task] = set()
 
@@ -134,7 +142,7 @@ class DuplexEngine:
         pcm, echo_only = frame.pcm, False
         if self.echo is not None:
             pcm, echo_only = self.echo.process(frame.pcm, self._played)
-        prob = 0.0 if echo_only else self.vad(pcm)  # 0: the agent hearing itself
+        prob = 0.0 if echo_only or not self.listening else self.vad(pcm)  # 0: the agent hearing itself
         signals = self.endpointer.step(frame.t, prob)
         self.utterance.push(pcm, self.endpointer.in_turn or any(s.signal is Signal.END_OF_TURN for s in signals))
         for sig in signals:
@@ -174,7 +182,7 @@ class DuplexEngine:
         self.log.emit(UserSpeechStopped, t=ev.t, noticed=self.clock.now())
         self.overlap.speech_paused(ev.t)
         audio = self._speculate()
-        if self.judge is not None:  # the turn's end, with what a long turn already committed before it
+        if self._use_judge:  # the turn's end, with what a long turn already committed before it
             self._spawn(self._judge_turn(self._pending, self.utterance.heard_end(audio)))
 
     def _on_resumed(self, ev: EndpointEvent) -> None:
@@ -186,32 +194,83 @@ class DuplexEngine:
     def _on_end_of_turn(self, ev: EndpointEvent) -> None:
         if self._pending is None:
             self._speculate()
+        self._take_turn(ev.silence_s)
+
+    def _take_turn(self, silence_s: float) -> None:
         reply, self._pending = self._pending, None
         reply.committed = True
-        self.log.emit(TurnEndPredicted, turn=reply.turn, silence_ms=round(ev.silence_s * 1000, 1))
+        self.log.emit(TurnEndPredicted, turn=reply.turn, silence_ms=round(silence_s * 1000, 1))
         self.utterance.clear()
         self.overlap.turn_ended(self.clock.now())
         self.playout.play(reply)
         self._spawn(self.fillers.hold_if_slow(reply, self.playout))
 
+    # --- turns decided by the transport (a Realtime client with turn detection off) ---------------
+
+    def listen(self, on: bool) -> None:
+        """Let the VAD decide turns (on), or leave them to `respond_now` (off)."""
+        if on != self.listening:
+            self.listening = on
+            self.endpointer.reset()
+            self.utterance.clear()
+
+    def retune(self, tt: TurnTakingConfig) -> None:
+        """New turn-taking settings mid-call (a Realtime client's `turn_detection`); the end-of-turn
+        model comes back only if the agent was built with one."""
+        self.tt = tt
+        self.endpointer.vad, self.endpointer.cfg = tt.vad, tt.endpoint
+        self.overlap.enabled = tt.barge_in
+        self.overlap.confirm_s = tt.barge_in_confirm_ms / 1000
+        if self.judge is not None:
+            self.judge.eagerness = tt.endpoint.eagerness
+        self._use_judge = self.judge is not None and tt.endpoint.predict
+
+    def respond_now(self, *, audio: np.ndarray | None = None, text: str | None = None) -> int:
+        """Reply at once to a turn that ended outside the engine: `audio` to transcribe, or the
+        user's `text`. Returns the reply's turn number."""
+        if self._pending is not None:
+            self._pending.cancel.cancel("turn taken by the client")
+            self.log.emit(SpeculationCancelled, turn=self._pending.turn, reason="turn taken by the client")
+        self.transcriber.reset()  # nothing of an earlier utterance prefixes this one
+        self._speculate(np.zeros(0, np.float32) if audio is None else audio, text)
+        turn = self._pending.turn
+        self._take_turn(0.0)
+        return turn
+
+    def cancel_reply(self) -> bool:
+        """Stop the reply being prepared or played (a client's `response.cancel`); False if none."""
+        stopped = False
+        if self._pending is not None:
+            self._pending.cancel.cancel("cancelled")
+            self.log.emit(SpeculationCancelled, turn=self._pending.turn, reason="cancelled")
+            self._pending, stopped = None, True
+        if self.playout.active and not self.playout.reply.backchannel:
+            self.playout.stop("cancelled", self.clock.now())
+            stopped = True
+        return stopped
+
     # --- the reply -----------------------------------------------------------------------------
 
-    def _speculate(self) -> np.ndarray:
+    def _speculate(self, audio: np.ndarray | None = None, text: str | None = None) -> np.ndarray:
         self._turns += 1
         self.responder.preparing()
         loop = asyncio.get_running_loop()
         reply = Reply(turn=self._turns, transcript=loop.create_future(), finality=loop.create_future())
-        if self.judge is None or not self.tt.endpoint.finality:
+        if not self._use_judge or not self.tt.endpoint.finality:
             reply.finality.set_result(None)  # nobody waits for it
         self._pending = reply
         self.log.emit(SpeculationStarted, turn=reply.turn)
-        audio = self.utterance.audio()
-        self._spawn(self._prepare(reply, audio))
+        if audio is None:
+            audio = self.utterance.audio()
+        self._spawn(self._prepare(reply, audio, text))
         return audio
 
-    async def _prepare(self, reply: Reply, audio: np.ndarray) -> None:
+    async def _prepare(self, reply: Reply, audio: np.ndarray, text: str | None = None) -> None:
         try:
-            tr = await self.transcriber.transcribe(audio, prompt=ASR_PROMPT if self.overlap.pending else None)
+            if text is not None:  # typed, not spoken
+                tr = Transcript(text.strip(), 0.0, 0.0)
+            else:
+                tr = await self.transcriber.transcribe(audio, prompt=ASR_PROMPT if self.overlap.pending else None)
             reply.transcript.set_result(tr.text)
             if reply.cancel.cancelled:
                 return

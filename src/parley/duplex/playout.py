@@ -43,6 +43,21 @@ class Reply:
         return self.done and not self.chunks
 
 
+def _text_upto(r: Reply, start: int, chunk: int, offset: int) -> str:
+    """The reply's text from character `start` to the position `offset` samples into `chunk`:
+    whole chunks, then the current chunk's words in proportion to its samples played."""
+    if not r.chunks:
+        return ""
+    end = max(r.chunks[chunk - 1].end if chunk > 0 else 0, start)
+    if chunk < len(r.chunks) and offset > 0:
+        c = r.chunks[chunk]
+        words = c.text.split()
+        n_words = int(offset / max(1, len(c.pcm)) * len(words))
+        if n_words:
+            end = c.start + len(" ".join(words[:n_words]))
+    return r.text[start:end].strip()
+
+
 FADE_SAMPLES = 80  # 5 ms: a cut without a click, well inside one frame
 
 
@@ -57,6 +72,7 @@ class Playout:
         self._offset = 0
         self._started = False
         self._from = 0
+        self.first_chunk = 0
         self.paused = False
         self._fade: np.ndarray | None = None  # the tail to ramp down at the start of the next frame
 
@@ -79,7 +95,18 @@ class Playout:
         was there to hold the floor while the answer was prepared, and now nothing needs holding."""
         skip = reply.opener_chunks if 0 < reply.opener_chunks < len(reply.chunks) else 0
         self.reply, self._chunk, self._offset, self._started, self.paused = reply, skip, 0, False, False
+        self.first_chunk = skip
         self._from = reply.chunks[skip].start if skip else 0  # first character the user can hear
+
+    @property
+    def has_audio(self) -> bool:
+        """The next pull carries reply audio (playing, not paused, a synthesized chunk waiting)."""
+        return self.reply is not None and not self.paused and self._chunk < len(self.reply.chunks)
+
+    @property
+    def begun(self) -> int:
+        """Chunks of the current reply whose audio has begun (counting skipped opener chunks)."""
+        return self._chunk + (1 if self._offset > 0 else 0) if self.reply is not None else 0
 
     def _upcoming(self, n: int) -> np.ndarray:
         r = self.reply
@@ -135,19 +162,19 @@ class Playout:
     def heard_text(self) -> str:
         """Characters of the reply the user has heard: whole chunks played, plus the words of the
         current chunk in proportion to the samples played."""
-        r = self.reply
-        if r is None or not r.chunks:
+        if self.reply is None:
             return ""
-        end = r.chunks[self._chunk - 1].end if self._chunk > 0 else 0
-        end = max(end, self._from)
-        if self._chunk < len(r.chunks) and self._offset > 0:
-            c = r.chunks[self._chunk]
-            frac = self._offset / max(1, len(c.pcm))
-            words = c.text.split()
-            n_words = int(frac * len(words))
-            if n_words:
-                end = c.start + len(" ".join(words[:n_words]))
-        return r.text[self._from:end].strip()
+        return _text_upto(self.reply, self._from, self._chunk, self._offset)
+
+    def text_at(self, reply: Reply, first_chunk: int, samples: int) -> str:
+        """What `reply` had said after `samples` of its audio, played from `first_chunk` (a client
+        that stopped its own playback there)."""
+        chunk, offset = first_chunk, samples
+        while chunk < len(reply.chunks) and offset >= len(reply.chunks[chunk].pcm):
+            offset -= len(reply.chunks[chunk].pcm)
+            chunk += 1
+        start = reply.chunks[first_chunk].start if 0 < first_chunk < len(reply.chunks) else 0
+        return _text_upto(reply, start, chunk, offset if chunk < len(reply.chunks) else 0)
 
     def stop(self, reason: str, t: float) -> None:
         """Stop now (barge-in or cancel): the next pulled frame is silence."""
