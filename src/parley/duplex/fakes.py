@@ -47,11 +47,16 @@ class ScriptedResponder:
     """Replies `text` to every turn, one chunk a word (so a cut shows in the heard text), and
     records what the user heard of each reply."""
 
-    def __init__(self, text: str, tts=None) -> None:
+    def __init__(self, text: str, tts=None, conversation=None) -> None:
         self.text = text
         self.tts = tts or ToneTTS()
+        self.conversation = conversation  # a real `Conversation` when a test amends history
+        self.persona = ""
         self.heard_log: list[tuple[int, str, bool]] = []  # (turn, heard, interrupted)
         self.partials: list[str] = []
+
+    async def instruct(self, persona: str) -> None:
+        self.persona = persona
 
     async def start(self) -> None: ...
 
@@ -73,3 +78,5 @@ class ScriptedResponder:
 
     def heard(self, reply: Reply, heard: str, interrupted: bool) -> None:
         self.heard_log.append((reply.turn, heard, interrupted))
+        if self.conversation is not None:
+            self.conversation.heard(reply.turn, reply.user_text, heard, interrupted)

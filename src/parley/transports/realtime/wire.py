@@ -6,7 +6,7 @@ Only this module knows the wire's names. Both generations of the protocol are re
 from clients (`response.audio.delta` is a server name only in beta; clients never send it).
 
 Audio is 16 kHz float inside parley and converted here, in streaming resamplers kept per direction,
-so a chunk boundary never clicks: `pcm16` at 24 kHz, and `g711_ulaw` / `g711_alaw` at 8 kHz.
+so a chunk boundary never clicks (`audio.resample.StreamResampler`, a few ms of delay): `pcm16` at 24 kHz, and `g711_ulaw` / `g711_alaw` at 8 kHz.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import soxr
 
 from parley.audio import g711
 from parley.audio.frame import SAMPLE_RATE
+from parley.audio.resample import StreamResampler
 from parley.config import TurnTakingConfig
 
 # wire format → (sample rate, GA type)
@@ -171,7 +171,7 @@ class AudioIn:
     def __init__(self, fmt: str) -> None:
         self.fmt = fmt
         self.rate = FORMATS[fmt][0]
-        self._resampler = soxr.ResampleStream(self.rate, SAMPLE_RATE, 1, dtype="float32", quality="HQ")
+        self._resample = StreamResampler(self.rate, SAMPLE_RATE)
         self._odd = b""  # a pcm16 byte split across two appends
 
     def decode(self, b64: Any) -> np.ndarray:
@@ -190,7 +190,7 @@ class AudioIn:
             pcm = g711.ulaw_decode(np.frombuffer(raw, dtype=np.uint8))
         else:
             pcm = g711.alaw_decode(np.frombuffer(raw, dtype=np.uint8))
-        return self._resampler.resample_chunk(pcm)
+        return self._resample(pcm)
 
 
 class AudioOut:
@@ -199,11 +199,11 @@ class AudioOut:
     def __init__(self, fmt: str) -> None:
         self.fmt = fmt
         self.rate = FORMATS[fmt][0]
-        self._resampler = soxr.ResampleStream(SAMPLE_RATE, self.rate, 1, dtype="float32", quality="HQ")
+        self._resample = StreamResampler(SAMPLE_RATE, self.rate)
         self.samples = 0  # wire samples sent, for the audio_end_ms of a truncation
 
     def encode(self, pcm: np.ndarray) -> str:
-        out = self._resampler.resample_chunk(np.asarray(pcm, dtype=np.float32))
+        out = self._resample(pcm)
         self.samples += len(out)
         if self.fmt == "pcm16":
             raw = (np.clip(out, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
