@@ -240,3 +240,64 @@ def test_listening_off_loopback_without_a_token_is_refused_in_one_sentence(fast_
 
     with pytest.raises(ParleyError, match="needs a token"):
         RealtimeServer(ServeOptions(cfg=fast_cfg, host="0.0.0.0"))
+
+
+async def _page_text(cdp_port: int, expression: str) -> str:
+    """Evaluate `expression` in the page through the DevTools protocol."""
+    import httpx
+    from websockets.asyncio.client import connect
+
+    async with httpx.AsyncClient() as http:
+        pages = (await http.get(f"http://127.0.0.1:{cdp_port}/json/list")).json()
+    page = next(p for p in pages if p["type"] == "page")
+    async with connect(page["webSocketDebuggerUrl"], max_size=None) as cdp:
+        await cdp.send(json.dumps({"id": 1, "method": "Runtime.evaluate",
+                                   "params": {"expression": expression, "returnByValue": True}}))
+        while True:
+            msg = json.loads(await cdp.recv())
+            if msg.get("id") == 1:
+                return msg["result"]["result"].get("value") or ""
+
+
+@pytest.mark.slow
+def test_the_talk_page_in_headless_chromium_completes_a_spoken_turn(fast_cfg, user_speech, tmp_path):
+    import shutil
+    import subprocess
+
+    from parley.audio.wavio import write_wav
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "Chromium is needed for this test; `make test` installs it (apt-get install chromium)"
+    mic = tmp_path / "mic.wav"  # the fake microphone: a pause, the question, then quiet
+    quiet = np.zeros(16000, np.float32)
+    write_wav(mic, np.concatenate([quiet, user_speech("Hello, do you sell rain jackets?"), quiet, quiet, quiet]), 16000)
+    profile = tmp_path / "profile"
+
+    async def call():
+        async with running(fast_cfg, tmp_path) as server:
+            proc = subprocess.Popen([
+                chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-audio-capture={mic}%noloop", "--autoplay-policy=no-user-gesture-required",
+                "--remote-debugging-port=0", f"--user-data-dir={profile}",
+                f"http://127.0.0.1:{server.port}/?autostart=1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                async with asyncio.timeout(20):
+                    while not (profile / "DevToolsActivePort").exists():
+                        await asyncio.sleep(0.1)
+                await asyncio.sleep(0.3)
+                cdp_port = int((profile / "DevToolsActivePort").read_text().split()[0])
+                agent = ("document.getElementById('status').textContent.startsWith('listening') && "
+                         "document.querySelector('.turn.agent .text:not(.pending)')?.textContent || ''")
+                async with asyncio.timeout(90):  # until the reply has been played whole
+                    while not (said := await _page_text(cdp_port, agent)):
+                        await asyncio.sleep(0.5)
+                return said, await _page_text(cdp_port, "document.getElementById('transcript').innerText")
+            finally:
+                proc.terminate()
+                proc.wait(10)
+
+    said, shown = asyncio.run(call())
+    assert "jacket" in shown.lower()  # the caller's words as the server heard them
+    turn = next(e for e in session_events(tmp_path) if isinstance(e, AgentTurn))
+    assert "jacket" in turn.user.lower() and turn.agent.startswith(said.strip()[:10])

@@ -123,6 +123,8 @@ class DuplexEngine:
     async def close(self) -> None:
         if self._pending is not None:
             self._pending.cancel.cancel("session closed")
+        if self.playout.active:  # a call ended mid-reply: history and the log keep what was heard
+            self.playout.stop("cancelled", self.clock.now())
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -17,6 +17,7 @@ import asyncio
 import hmac
 import ipaddress
 import json
+import logging
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -180,11 +181,23 @@ class RealtimeServer:
 
         async with serve(self.handler, self.opts.host, self.opts.port, process_request=self.process_request,
                          select_subprotocol=self.select_subprotocol, max_size=HARD_MAX_BYTES,
-                         ping_interval=20, ping_timeout=20) as server:
+                         ping_interval=20, ping_timeout=20, logger=_LOG) as server:
             self.port = server.sockets[0].getsockname()[1]
             if ready is not None:
                 ready.set()
             await server.serve_forever()
+
+
+class _QuietProbes(logging.Filter):
+    """Browsers open sockets they never use (preconnects) and scanners send junk: a failed opening
+    handshake is not worth a traceback in the operator's terminal."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "opening handshake failed"
+
+
+_LOG = logging.getLogger("parley.serve")
+_LOG.addFilter(_QuietProbes())
 
 
 def _response(connection, status: HTTPStatus, body: bytes, ctype: str):
