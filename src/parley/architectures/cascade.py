@@ -67,6 +67,10 @@ class CascadeResponder:
         if self.grounding is not None:
             await self.grounding.close()
 
+    @property
+    def wants_partials(self) -> bool:
+        return self.grounding is not None  # retrieval starts on them; without a KB nothing reads them
+
     async def instruct(self, persona: str) -> None:
         """A new persona mid-call: the prompt changes and is prefilled again before the next turn."""
         self.conversation.use_persona(persona)

@@ -28,6 +28,7 @@ from parley.events import ComponentError, Opener
 
 class ThinkerTalker(CascadeResponder):
     _thinking: asyncio.Future | None = None  # the prompt being prefilled on a partial transcript
+    wants_partials = True  # the thinker prefills the caller's words while they speak
 
     async def start(self) -> None:
         await super().start()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import atexit
 import os
+import weakref
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,6 +17,32 @@ from parley.clock import Clock
 from parley.config import LLMConfig
 from parley.cpu import CpuGate
 from parley.errors import ModelUnavailableError
+
+
+_USED: "weakref.WeakSet[object]" = weakref.WeakSet()
+
+
+def first_use(model: object) -> bool:
+    """True the first time it is asked for `model` in this process: warm-ups (a first inference that
+    loads kernels and caches) run once per model, not once per session."""
+    if model in _USED:
+        return False
+    _USED.add(model)
+    return True
+
+
+_LANES: "weakref.WeakKeyDictionary[object, ThreadPoolExecutor]" = weakref.WeakKeyDictionary()
+
+
+def lane(model: object) -> ThreadPoolExecutor:
+    """The one worker thread that runs `model` in this process. Every session's calls to a shared
+    model queue on it (first come, first served) instead of running side by side: two onnxruntime or
+    CTranslate2 calls at once on two cores each run slower than one after the other."""
+    executor = _LANES.get(model)
+    if executor is None:
+        executor = _LANES[model] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=type(model).__name__)
+        weakref.finalize(model, executor.shutdown, wait=False)
+    return executor
 
 
 @lru_cache(maxsize=1)

@@ -27,6 +27,7 @@ import numpy as np
 
 from parley.audio.frame import FRAME_SAMPLES, AudioFrame
 from parley.clock import Clock
+from parley.components import registry
 from parley.components.asr.base import ASR
 from parley.components.asr.stream import StreamingTranscriber, Transcript
 from parley.config import AgentConfig, TurnTakingConfig
@@ -52,6 +53,7 @@ class Responder(Protocol):
     """What the engine asks for the reply to a user turn."""
 
     conversation: Conversation  # prompt, history, facts, procedure: what a transport may amend
+    wants_partials: bool  # partial transcripts are used (retrieval, prefill): else none are decoded
 
     async def instruct(self, persona: str) -> None:
         """Take a new persona mid-call (history and facts stay)."""
@@ -112,9 +114,11 @@ class DuplexEngine:
 
     async def start(self) -> None:
         await self.responder.start()
-        await self.voice.synthesize("Hello.")
-        await self.transcriber.warm()
-        if self.judge is not None:
+        if registry.first_use(self.voice.tts):
+            await self.voice.synthesize("Hello.")
+        if registry.first_use(self.asr):
+            await self.transcriber.warm()
+        if self.judge is not None and registry.first_use(self.judge.detector):
             await self.judge.warm()
         if self.tt.agent_backchannels:
             await self.backchannels.prepare(self.voice)
@@ -128,10 +132,6 @@ class DuplexEngine:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        self.transcriber.close()
-        if self.judge is not None:
-            self.judge.close()
-        self.voice.close()
         await self.responder.close()
 
     @property
@@ -154,7 +154,8 @@ class DuplexEngine:
         self.overlap.frame(frame.t, self.endpointer.speaking, self.clock.now())
         if self.endpointer.in_turn and self.transcriber.wants_commit(self.utterance.samples):
             self._spawn(self._commit(self.utterance.take_head()))
-        elif self.endpointer.speaking and self.transcriber.wants_partial(self.utterance.samples):
+        elif self.endpointer.speaking and self.responder.wants_partials \
+                and self.transcriber.wants_partial(self.utterance.samples):
             self._spawn(self._partial(self.utterance.audio()))
 
     def pull_audio(self, n: int, t: float) -> np.ndarray:

@@ -47,6 +47,8 @@ class ScriptedResponder:
     """Replies `text` to every turn, one chunk a word (so a cut shows in the heard text), and
     records what the user heard of each reply."""
 
+    wants_partials = True
+
     def __init__(self, text: str, tts=None, conversation=None) -> None:
         self.text = text
         self.tts = tts or ToneTTS()

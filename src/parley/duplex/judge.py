@@ -8,12 +8,12 @@ only where it can change the verdict (`end_of_turn.finality_matters`).
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 import numpy as np
 
 from parley.clock import Clock
+from parley.components import registry
 from parley.duplex.end_of_turn import TurnVerdict, finality_matters, required_wait
 from parley.duplex.playout import Reply
 from parley.events import ComponentError, EventLog, TurnPrediction
@@ -25,7 +25,7 @@ class TurnJudge:
         self.clock = clock
         self.log = log
         self.eagerness = eagerness
-        self._exec = ThreadPoolExecutor(max_workers=1, thread_name_prefix="turn")
+        self._exec = registry.lane(detector)
 
     async def warm(self) -> None:
         await self.clock.compute(self._exec, self.detector.predict, np.zeros(16000, dtype=np.float32))
@@ -47,6 +47,3 @@ class TurnJudge:
                       p_final=None if p_final is None else round(p_final, 4), cue=verdict.cue,
                       wait_ms=verdict.wait_ms, text=text)
         return verdict
-
-    def close(self) -> None:
-        self._exec.shutdown(wait=True, cancel_futures=True)

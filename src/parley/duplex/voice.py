@@ -1,4 +1,4 @@
-"""The agent's voice: one TTS worker shared by the engine and the responder.
+"""The agent's voice: the TTS model's one worker, shared by the engine, the responder and sessions.
 
 The engine pre-synthesizes its backchannels with it and every responder speaks its clauses through
 it, so synthesis is scheduled one way for every architecture: one clause at a time, and the chat
@@ -8,11 +8,12 @@ behind token decoding, and a hybrid's talker never waits behind its thinker.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import weakref
 
 import numpy as np
 
 from parley.clock import Clock
+from parley.components import registry
 from parley.components.tts.base import TTS, SpeechChunk
 from parley.components.tts.clauses import Clause
 from parley.components.tts.internal import speakable
@@ -20,6 +21,11 @@ from parley.cpu import CpuGate
 from parley.duplex.playout import Reply
 from parley.events import EventLog, TtsChunk
 
+
+# Lines said often (backchannels, fillers, the talker's openers) are synthesized once per TTS model
+# and process: a server's sessions and a bench worker's conversations share them, so a caller who
+# connects costs the others no synthesis.
+_CLIPS: "weakref.WeakKeyDictionary[TTS, dict[str, np.ndarray]]" = weakref.WeakKeyDictionary()
 
 TAIL_S = 0.08  # silence kept after a pre-synthesized line: a short breath before what follows
 _QUIET = 0.02  # of the clip's peak: below this a sample is silence
@@ -36,14 +42,15 @@ class Voice:
         self.clock = clock
         self.log = log
         self.gate = gate
-        self._exec = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tts")
-        self._clips: dict[str, np.ndarray] = {}  # lines said often, synthesized once at start
+        self._exec = registry.lane(tts)  # one synthesis at a time in the process, whoever asks
+        self._clips = _CLIPS.setdefault(tts, {})  # lines said often, synthesized once
 
     async def prepare(self, lines: tuple[str, ...]) -> None:
         """Synthesize `lines` now so that saying one later costs no compute. Their trailing silence
         is cut short: what follows a line (an answer) should not wait for it."""
         for line in lines:
-            self._clips[line] = trim_tail(await self.synthesize(line))
+            if line not in self._clips:
+                self._clips[line] = trim_tail(await self.synthesize(line))
 
     def clip(self, line: str) -> np.ndarray:
         """A line synthesized by `prepare`."""
@@ -70,5 +77,3 @@ class Voice:
         self.log.emit(TtsChunk, turn=reply.turn, text=clause.text, start=clause.start, end=clause.end,
                       duration_s=round(len(pcm) / 16000, 3), compute_ms=round((self.clock.now() - t0) * 1000, 1))
 
-    def close(self) -> None:
-        self._exec.shutdown(wait=True, cancel_futures=True)

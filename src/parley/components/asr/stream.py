@@ -14,7 +14,6 @@ bounded.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +21,7 @@ import numpy as np
 from parley.audio.frame import SAMPLE_RATE
 from parley.clock import Clock
 from parley.components.asr.base import ASR
+from parley.components.registry import lane
 
 
 @dataclass
@@ -49,7 +49,7 @@ class StreamingTranscriber:
     def __init__(self, asr: ASR, clock: Clock, partial_interval_s: float = 1.0) -> None:
         self.asr = asr
         self.clock = clock
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
+        self.executor = lane(asr)  # the model's one worker, shared by every stream in the process
         self.partial_interval_s = partial_interval_s
         self._busy = False
         self._last_partial_len = 0
@@ -58,9 +58,6 @@ class StreamingTranscriber:
 
     async def warm(self) -> None:
         await self.clock.compute(self.executor, self.asr.transcribe, np.zeros(SAMPLE_RATE, dtype=np.float32))
-
-    def close(self) -> None:
-        self.executor.shutdown(wait=True, cancel_futures=True)
 
     def reset(self) -> None:
         self._last_partial_len = 0

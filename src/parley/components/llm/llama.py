@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import re
+import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import AsyncIterator, Callable, Iterator
@@ -30,6 +32,15 @@ from parley.cpu import CpuGate
 from parley.errors import ModelUnavailableError
 
 _TRAILING_PUNCT = re.compile(r"[\s.,!?;:…\-]+$")
+_SENTENCE_END = re.compile(r"[.!?…]\s*$")
+MAX_SLOTS = 32  # KV states kept aside for sessions (~12-30 KB a token each)
+
+
+class Yielded:
+    """`LlamaEngine.generate` stopped at a sentence end to let another waiting call run."""
+
+    def __init__(self, tokens: int) -> None:
+        self.tokens = tokens
 
 
 class LlamaEngine:
@@ -42,8 +53,13 @@ class LlamaEngine:
         self.gate = gate or CpuGate()
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llm")
         self._llm = None
-        self._aside: tuple[np.ndarray, np.ndarray] | None = None  # KV state of a prompt being prefilled aside
+        self._asides: "weakref.WeakKeyDictionary[object, tuple]" = weakref.WeakKeyDictionary()  # prompts being prefilled aside
         self._format = None  # the GGUF's chat template, for `finality`
+        self._chat = None  # the same with the model's special tokens, for `generate`
+        self._owner: Callable[[], object | None] = lambda: None  # whose KV state is live (weakly)
+        self._slots: "weakref.WeakKeyDictionary[object, tuple]" = weakref.WeakKeyDictionary()
+        self.waiting = 0  # calls queued for this engine
+        self._lock = threading.Lock()
         self._ends: list[int] = []  # sentence-end token ids
         self._loading = self.executor.submit(self._load)  # load on the thread that will decode
 
@@ -75,22 +91,81 @@ class LlamaEngine:
             free()
         self.executor.shutdown(wait=True)
 
-    def generate(self, messages: list[Message], *, max_tokens: int, temperature: float) -> Iterator[str]:
-        """Blocking token stream; run it on `self.executor`."""
+    def generate(self, messages: list[Message], *, max_tokens: int, temperature: float, prefix: str = "",
+                 owner: object | None = None, share: bool = False) -> Iterator[str | Yielded]:
+        """Blocking token stream; run it on `self.executor`. `prefix`: the assistant's reply so far,
+        to be continued. `share`: stop at a sentence end when another call is waiting for this
+        engine (yielding `Yielded`), so that one session's long answer cannot hold the model while
+        another caller waits for a first word; the caller continues it later with `prefix`."""
         self.ready()
-        stream = self._llm.create_chat_completion(
-            messages=messages, stream=True, max_tokens=max_tokens, temperature=temperature,
-            top_p=0.9, repeat_penalty=1.1,
+        self._switch(owner)
+        llm = self._llm
+        fmt = self._chat_format()
+        prompt = llm.tokenize((fmt(messages=messages).prompt + prefix).encode(), add_bos=False, special=True)
+        stream = llm.create_completion(
+            prompt=prompt, stream=True, max_tokens=max_tokens, temperature=temperature, top_p=0.9,
+            repeat_penalty=1.1, stop=[fmt.eos_token] if fmt.eos_token else None,
             seed=0,  # per request: the same prompt gets the same reply, whatever ran before it
         )
+        tokens = 0
         try:
             for chunk in stream:
                 self.gate.wait()
-                delta = chunk["choices"][0]["delta"].get("content")
+                tokens += 1
+                delta = chunk["choices"][0]["text"]
                 if delta:
                     yield delta
+                    if share and self.waiting and _SENTENCE_END.search(delta):
+                        yield Yielded(tokens)
+                        return
         finally:
             stream.close()
+
+    def _chat_format(self):
+        """The GGUF's chat template with the model's own special tokens, as create_chat_completion
+        renders it (generation goes through create_completion so a reply can be continued)."""
+        if self._chat is None:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            llm = self._llm
+            piece = lambda t: llm.detokenize([t], special=True).decode("utf-8", errors="ignore") if t >= 0 else ""  # noqa: E731
+            self._chat = Jinja2ChatFormatter(llm.metadata["tokenizer.chat_template"], eos_token=piece(llm.token_eos()),
+                                             bos_token=piece(llm.token_bos()))
+        return self._chat
+
+    # --- sessions sharing the engine: one KV state each ------------------------------------------
+
+    def _switch(self, owner: object | None) -> None:
+        """Make `owner`'s KV cache live, keeping the live one aside for its owner. Sessions take
+        turns on one llama.cpp context; without this, each would evict the others' history and
+        re-prefill its own (seconds) at every turn. A new owner starts from whatever is live: its
+        system prompt is most likely the same, and the common prefix is reused."""
+        if owner is None or owner is self._owner():
+            return
+        previous = self._owner()
+        if previous is not None:
+            self._slots[previous] = self._snapshot()
+            while len(self._slots) > MAX_SLOTS:
+                self._slots.pop(next(iter(self._slots)))
+        state = self._slots.pop(owner, None)
+        if state is not None:
+            self._restore(state)
+        self._owner = weakref.ref(owner)
+
+    def release(self, owner: object) -> None:
+        """`owner` is gone: free its KV state."""
+        self._slots.pop(owner, None)
+
+    def queued(self) -> Callable[[], None]:
+        """Count a call as waiting for the engine until the returned function is called (when it
+        starts on the engine's thread)."""
+        with self._lock:
+            self.waiting += 1
+
+        def started() -> None:
+            with self._lock:
+                self.waiting -= 1
+        return started
 
     def _formatter(self):
         """The GGUF's own chat template (the one create_chat_completion renders)."""
@@ -114,7 +189,7 @@ class LlamaEngine:
         llm.eval(tokens[n:])
         return np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
 
-    def finality(self, messages: list[Message], words: str) -> float:
+    def finality(self, messages: list[Message], words: str, owner: object | None = None) -> float:
         """Blocking; run on `self.executor`. P(`words`, the caller's, in the last message, are a
         finished utterance): the model's probability of a sentence end (".", "?", "!" or the end of
         the turn) right after them, their own final punctuation removed (Whisper's punctuation is no evidence).
@@ -122,6 +197,7 @@ class LlamaEngine:
         itself: the words are evaluated into the KV cache the reply reuses, so it costs almost
         nothing on top of the reply's own prefill."""
         self.ready()
+        self._switch(owner)
         llm = self._llm
         prompt = self._formatter()(messages=messages).prompt
         cut = prompt.rindex(words) + len(_TRAILING_PUNCT.sub("", words))
@@ -130,11 +206,12 @@ class LlamaEngine:
         top = logits.max()
         return float(np.exp(logits[self._ends] - top).sum() / np.exp(logits - top).sum())
 
-    def classify(self, messages: list[Message], options: tuple[str, ...]) -> list[float]:
+    def classify(self, messages: list[Message], options: tuple[str, ...], owner: object | None = None) -> list[float]:
         """Blocking; run on `self.executor`. The model's probabilities of answering `messages` with
         each of `options` (single words, e.g. ("yes", "no")), from the logits of its answer's first
         token, normalised over the options: one prefill, no decoding."""
         self.ready()
+        self._switch(owner)
         llm = self._llm
         prompt = self._formatter()(messages=messages).prompt
         tokens = llm.tokenize(prompt.encode(), add_bos=False, special=True)
@@ -148,9 +225,9 @@ class LlamaEngine:
         p = np.exp(scores - scores.max())
         return (p / p.sum()).tolist()
 
-    def prefill(self, messages: list[Message]) -> None:
+    def prefill(self, messages: list[Message], owner: object | None = None) -> None:
         """Blocking: bring `messages` into the KV cache (one token is decoded and discarded)."""
-        for _ in self.generate(messages, max_tokens=1, temperature=0.0):
+        for _ in self.generate(messages, max_tokens=1, temperature=0.0, owner=owner):
             pass
 
     # --- KV state swapping (sequence 0 only: llama-cpp-python's own save_state also copies a
@@ -177,28 +254,33 @@ class LlamaEngine:
         self._llm.input_ids[: len(ids)] = ids
         self._llm.n_tokens = len(ids)
 
-    def prefill_aside(self, messages: list[Message], cancel: CancelToken, on_live: Callable[[], None]) -> bool:
+    def prefill_aside(self, messages: list[Message], cancel: CancelToken, on_live: Callable[[], None],
+                      owner: object | None = None) -> bool:
         """Blocking; run on `self.executor`. Prefill `messages` a message at a time until `cancel`.
         Once all of it is cached it becomes the live state: `on_live` is called here, before any
         other call can run on this engine, and True returned. If cancelled, the progress is kept
         aside for the next call and the previous state restored, at the cost of one message's
         prefill plus a state copy for the reply that cancelled it."""
         self.ready()
+        self._switch(owner)
         live = self._snapshot()
-        if self._aside is not None:
-            self._restore(self._aside)
+        aside = self._asides.pop(owner if owner is not None else self, None)
+        if aside is not None:
+            self._restore(aside)
         for k in range(2, len(messages) + 1):
             if cancel.cancelled:
-                self._aside = self._snapshot()
+                self._asides[owner if owner is not None else self] = self._snapshot()
                 self._restore(live)
                 return False
             self.prefill(messages[:k])
-        self._aside = None
         on_live()
         return True
 
 
 class LlamaChatModel:
+    """One session's view of a shared `LlamaEngine`: its own KV state, and its replies interleaved
+    with other sessions' at sentence ends."""
+
     def __init__(self, engine: LlamaEngine, clock: Clock, *, name: str = "llama",
                  max_tokens: int = 120, temperature: float = 0.2) -> None:
         self.engine = engine
@@ -207,26 +289,52 @@ class LlamaChatModel:
         self.max_tokens = max_tokens
         self.temperature = temperature
 
-    def stream(self, messages: list[Message], *, cancel: CancelToken) -> AsyncIterator[str]:
-        gen = lambda: self.engine.generate(messages, max_tokens=self.max_tokens, temperature=self.temperature)  # noqa: E731
-        return self.clock.stream(self.engine.executor, gen, cancel)
+    def _call(self, fn: Callable, *args) -> Callable[[], object]:
+        """`fn(*args, owner=self)` for the engine's thread, counted as waiting until it starts."""
+        started = self.engine.queued()
+
+        def run():
+            started()
+            return fn(*args, owner=self)
+        return run
+
+    async def _compute(self, fn: Callable, *args):
+        return await self.clock.compute(self.engine.executor, self._call(fn, *args))
+
+    async def stream(self, messages: list[Message], *, cancel: CancelToken) -> AsyncIterator[str]:
+        """The reply, in deltas. When another session waits for the engine, the reply gives the model
+        up at a sentence end and queues its continuation behind that call."""
+        text, budget = "", self.max_tokens
+        while budget > 0:
+            make = self._call(lambda owner: self.engine.generate(
+                messages, max_tokens=budget, temperature=self.temperature, prefix=text, owner=owner, share=True))
+            paused = None
+            async for delta in self.clock.stream(self.engine.executor, make, cancel):
+                if isinstance(delta, Yielded):
+                    paused = delta
+                    continue
+                text += delta
+                yield delta
+            if paused is None or cancel.cancelled:
+                return
+            budget -= paused.tokens
 
     async def warm(self, messages: list[Message]) -> None:
-        await self.clock.compute(self.engine.executor, self.engine.prefill, messages)
+        await self._compute(self.engine.prefill, messages)
 
     async def finality(self, messages: list[Message], words: str) -> float:
         """P(the caller's `words`, in the last message, are a finished utterance); see
         `LlamaEngine.finality`."""
-        return await self.clock.compute(self.engine.executor, self.engine.finality, messages, words)
+        return await self._compute(self.engine.finality, messages, words)
 
     async def classify(self, messages: list[Message], options: tuple[str, ...]) -> list[float]:
         """P(the answer to `messages` is each of `options`); see `LlamaEngine.classify`."""
-        return await self.clock.compute(self.engine.executor, self.engine.classify, messages, options)
+        return await self._compute(self.engine.classify, messages, options)
 
     async def prefill_aside(self, messages: list[Message], cancel: CancelToken, on_live: Callable[[], None]) -> bool:
         loop = asyncio.get_running_loop()
         # on_live runs on the event loop before the next model call is even submitted: a prompt built
         # after the swap must already see the folded history (on a virtual clock too, where this
         # call's compute is charged later than it ran).
-        return await self.clock.compute(self.engine.executor, self.engine.prefill_aside, messages, cancel,
-                                        lambda: loop.call_soon_threadsafe(on_live))
+        return await self._compute(self.engine.prefill_aside, messages, cancel,
+                                   lambda: loop.call_soon_threadsafe(on_live))

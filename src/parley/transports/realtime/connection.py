@@ -1,8 +1,10 @@
 """One Realtime WebSocket client ↔ one parley `Session`: the server is just another transport.
 
-The connection feeds the agent 32 ms frames on the real clock — the client's audio as it arrives,
-silence when none has (a client that stops sending still gets its turn ended) — pulls the agent's
-audio at the same pace and sends it as `response.output_audio.delta`. Audio therefore leaves in real
+The connection hands the agent each 32 ms frame of the client's audio as soon as it is complete
+(never ahead of the wall clock), and silence once the client has sent nothing for 120 ms (a client
+that stops sending still gets its turn ended; padding a late frame with silence instead would cut
+gaps into the caller's words). It pulls the agent's audio every 32 ms of wall time and sends it as
+`response.output_audio.delta`. Audio therefore leaves in real
 time, so what the server played and what the client heard differ only by the client's jitter buffer,
 and a barge-in stops the agent within a frame on both sides.
 
@@ -33,13 +35,14 @@ from parley.audio.frame import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame
 from parley.duplex.playout import Reply
 from parley.errors import ParleyError
 from parley.events import (
-    AgentAudioResumed, AgentAudioStopped, AsrFinal, ComponentError, Event, RecordingStarted, TurnEndPredicted,
-    UserSpeechStarted, UserSpeechStopped,
+    AgentAudioResumed, AgentAudioStopped, AsrFinal, ComponentError, Event, RecordingStarted, TtsChunk,
+    TurnEndPredicted, UserSpeechStarted, UserSpeechStopped,
 )
 from parley.transports.realtime import wire
 from parley.transports.realtime.wire import AudioIn, AudioOut, Outbox, SessionSettings, WireError
 
 FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
+STARVE_S = 0.12  # no client audio this long: the caller's line is silent, not late
 STOP_REASONS = {"barge_in": "turn_detected", "cancelled": "client_cancelled"}
 
 
@@ -94,6 +97,8 @@ class RealtimeConnection:
         self._by_item: dict[str, Response] = {}  # assistant item id → response (truncate, delete)
         self._next_user: tuple[str, str] | None = None  # (item id, kind) of the turn `response.create` started
         self._playing: Response | None = None
+        self._sending = False  # the last tick sent reply audio
+        self._wake = asyncio.Event()  # a reply may have audio to start with
         self._origin = 0.0
 
     # --- the wire ---------------------------------------------------------------------------------
@@ -169,7 +174,7 @@ class RealtimeConnection:
         agent = session.agent
         agent.retune(self.settings.turn_taking(session.cfg.turn_taking))
         agent.listen(self.settings.turn_detection is not None)
-        self._origin = session.clock.now()
+        self._origin = self._in_t = self._arrived = session.clock.now()
         session.recorder.origin = self._origin
         session.log.emit(RecordingStarted, t=self._origin)
         session.log.subscribe(self._on_event)
@@ -230,8 +235,10 @@ class RealtimeConnection:
                             "this chunk was dropped: send audio at the pace it is captured.", code="audio_rate")
         self._inbuf.append(pcm)
         self._inbuf_n += len(pcm)
+        self._arrived = self.session.clock.now()
         if self.settings.turn_detection is None:
             self._uncommitted.append(pcm)
+        self._feed()
 
     async def _c_input_audio_buffer_clear(self, event: dict) -> None:
         self._uncommitted.clear()
@@ -324,7 +331,11 @@ class RealtimeConnection:
 
     # --- audio in, audio out -------------------------------------------------------------------------
 
-    def _take_input(self) -> np.ndarray:
+    def _take_input(self, pad: bool) -> np.ndarray | None:
+        """The next frame of client audio; None while it is incomplete (unless `pad`: then the rest
+        is silence — the client stopped sending)."""
+        if self._inbuf_n < FRAME_SAMPLES and not pad:
+            return None
         out = np.zeros(FRAME_SAMPLES, dtype=np.float32)
         filled = 0
         while filled < FRAME_SAMPLES and self._inbuf:
@@ -339,8 +350,24 @@ class RealtimeConnection:
         self._inbuf_n -= filled
         return out
 
+    def _feed(self) -> None:
+        """Hand the agent every frame of client audio that is complete and due, as soon as it is
+        (input time never runs ahead of the wall clock); when the client has sent nothing for
+        STARVE_S, it hears silence from now on, so a turn still ends."""
+        now = self.session.clock.now()
+        while self._in_t + FRAME_S <= now + FRAME_S:
+            starved = now - self._arrived > STARVE_S
+            pcm = self._take_input(pad=starved)
+            if pcm is None:
+                return
+            self._in_t = max(self._in_t + FRAME_S, now - STARVE_S) if starved else self._in_t + FRAME_S
+            self.session.recorder.add_user(self._in_t, pcm)
+            self.session.agent.push_audio(AudioFrame(pcm, SAMPLE_RATE, self._in_t))
+            if starved:
+                return  # one frame of silence a tick
+
     async def _ticker(self) -> None:
-        """One frame in and one out every 32 ms of wall time; late ticks catch up, long stalls skip."""
+        """One frame out every 32 ms of wall time (and silence in, when the client sends none)."""
         clock, agent, recorder = self.session.clock, self.session.agent, self.session.recorder
         loop = asyncio.get_running_loop()
         due = loop.time()
@@ -352,18 +379,31 @@ class RealtimeConnection:
                 await self.drain()
                 await self.ws.close(1000, "session length limit")
                 return
-            pcm = self._take_input()
-            recorder.add_user(t, pcm)
-            agent.push_audio(AudioFrame(pcm, SAMPLE_RATE, t))
+            self._feed()
             playout = agent.playout
             reply, audible = playout.reply, playout.has_audio
             out = agent.pull_audio(FRAME_SAMPLES, clock.now())
             recorder.add_agent(t, out)
             self._after_pull(reply, audible, out)
+            self._sending = audible
             due += FRAME_S
             if loop.time() - due > 0.5:  # the loop stalled: do not race to catch up
                 due = loop.time()
-            await asyncio.sleep(max(0.0, due - loop.time()))
+            await self._until(due)
+            if agent.playout.has_audio and not self._sending:
+                due = loop.time()  # a reply's first audio goes out now, not at the next tick
+
+    async def _until(self, due: float) -> None:
+        """Sleep until `due`, or until a reply has audio to start with (`_wake`)."""
+        loop = asyncio.get_running_loop()
+        while (delay := due - loop.time()) > 0:
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), delay)
+            except asyncio.TimeoutError:
+                return
+            if self.session.agent.playout.has_audio and not self._sending:
+                return
 
     def _after_pull(self, reply: Reply | None, audible: bool, out: np.ndarray) -> None:
         playout = self.session.agent.playout
@@ -485,6 +525,9 @@ class RealtimeConnection:
                 self._onset_deferred = None
         elif isinstance(ev, TurnEndPredicted):
             self._turn_ended(ev.turn)
+            self._wake.set()
+        elif isinstance(ev, TtsChunk):
+            self._wake.set()
         elif isinstance(ev, AsrFinal):
             self._asr[ev.turn] = (ev.text, ev.audio_s)
             self._transcribed(ev.turn)

@@ -1,11 +1,11 @@
 // Audio threads of the talk page: the microphone in, the agent's voice out, both at the
 // AudioContext's rate (24 kHz, the Realtime protocol's pcm16 rate).
 
-// Microphone: 128-sample render quanta gathered into 40 ms blocks for the socket.
+// Microphone: 128-sample render quanta gathered into 20 ms blocks for the socket.
 class Capture extends AudioWorkletProcessor {
   constructor() {
     super();
-    this.block = new Float32Array(Math.round(sampleRate * 0.04));
+    this.block = new Float32Array(Math.round(sampleRate * 0.02));
     this.filled = 0;
   }
   process(inputs) {
