@@ -23,7 +23,7 @@ class ScriptedLLM:
     def __init__(self, draft: list[str]) -> None:
         self.draft = draft
 
-    async def stream(self, messages, *, cancel):
+    async def stream(self, messages, *, cancel, background=False):
         for delta in self.draft:
             if cancel.cancelled:
                 return

@@ -8,9 +8,14 @@ clause is synthesized and the LLM's token loop waits on it.
 
 from __future__ import annotations
 
+import itertools
+import queue
 import threading
+from concurrent.futures import Executor, Future
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
+
+URGENT, NORMAL, LATER, IDLE = 0, 1, 2, 3  # priorities on a `PriorityLane` (lower runs first)
 
 
 class CpuGate:
@@ -50,3 +55,46 @@ def ort_options(threads: int):
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     opts.add_session_config_entry("session.inter_op.allow_spinning", "0")
     return opts
+
+
+class PriorityLane(Executor):
+    """One worker thread that runs queued calls by priority, then in arrival order.
+
+    A shared model's calls are not equally urgent: a caller waiting for the first word of a reply
+    (URGENT) should not queue behind another session's continuation (LATER) or a rolling summary
+    written in idle time (IDLE). The priority is read from the submitted callable's `priority`
+    attribute (NORMAL if absent), so `loop.run_in_executor` and the clocks work unchanged.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._queue: queue.PriorityQueue = queue.PriorityQueue()
+        self._order = itertools.count()
+        self._closed = False
+        self._thread = threading.Thread(target=self._work, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, fn: Callable, /, *args, **kwargs) -> Future:
+        if self._closed:
+            raise RuntimeError("cannot schedule new futures after shutdown")
+        future: Future = Future()
+        self._queue.put((getattr(fn, "priority", NORMAL), next(self._order), future, fn, args, kwargs))
+        return future
+
+    def _work(self) -> None:
+        while True:
+            _prio, _n, future, fn, args, kwargs = self._queue.get()
+            if future is None:
+                return
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as exc:  # handed to whoever awaits the call
+                future.set_exception(exc)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if not self._closed:
+            self._closed = True
+            self._queue.put((float("inf"), next(self._order), None, None, (), {}))
+        if wait and threading.current_thread() is not self._thread:
+            self._thread.join()

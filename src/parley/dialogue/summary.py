@@ -98,7 +98,7 @@ class RollingSummary:
                 if upto is None:
                     return
                 self._written_before_heard = not self._heard.is_set()
-                parts = [delta async for delta in self.llm.stream(summary_request(h), cancel=write)]
+                parts = [delta async for delta in self.llm.stream(summary_request(h), cancel=write, background=True)]
                 text = clean("".join(parts))
                 self._spent += self.clock.now() - t0
                 if write.cancelled or not text:

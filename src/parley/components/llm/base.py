@@ -15,7 +15,8 @@ class ChatModel(Protocol):
 
     name: str
 
-    def stream(self, messages: list[Message], *, cancel: CancelToken) -> AsyncIterator[str]: ...
+    def stream(self, messages: list[Message], *, cancel: CancelToken, background: bool = False) -> AsyncIterator[str]:
+        """The reply in deltas; `background`: idle work that any reply may overtake."""
 
     async def warm(self, messages: list[Message]) -> None:
         """Prefill a stable prefix (the system prompt) so the next turn does not pay for it."""

@@ -19,7 +19,6 @@ import ctypes
 import re
 import threading
 import weakref
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import AsyncIterator, Callable, Iterator
 
@@ -28,7 +27,7 @@ import numpy as np
 from parley.cancel import CancelToken
 from parley.clock import Clock
 from parley.components.llm.base import Message
-from parley.cpu import CpuGate
+from parley.cpu import IDLE, LATER, NORMAL, URGENT, CpuGate, PriorityLane
 from parley.errors import ModelUnavailableError
 
 _TRAILING_PUNCT = re.compile(r"[\s.,!?;:…\-]+$")
@@ -51,7 +50,7 @@ class LlamaEngine:
         self.n_ctx = n_ctx
         self.n_threads = n_threads
         self.gate = gate or CpuGate()
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llm")
+        self.executor = PriorityLane("llm")  # sessions' calls by urgency (see `LlamaChatModel`)
         self._llm = None
         self._asides: "weakref.WeakKeyDictionary[object, tuple]" = weakref.WeakKeyDictionary()  # prompts being prefilled aside
         self._format = None  # the GGUF's chat template, for `finality`
@@ -156,9 +155,11 @@ class LlamaEngine:
         """`owner` is gone: free its KV state."""
         self._slots.pop(owner, None)
 
-    def queued(self) -> Callable[[], None]:
-        """Count a call as waiting for the engine until the returned function is called (when it
-        starts on the engine's thread)."""
+    def queued(self, priority: int) -> Callable[[], None]:
+        """Count an URGENT call as waiting for the engine until the returned function is called
+        (when it starts on the engine's thread); other calls do not make a reply yield."""
+        if priority != URGENT:
+            return lambda: None
         with self._lock:
             self.waiting += 1
 
@@ -289,25 +290,30 @@ class LlamaChatModel:
         self.max_tokens = max_tokens
         self.temperature = temperature
 
-    def _call(self, fn: Callable, *args) -> Callable[[], object]:
-        """`fn(*args, owner=self)` for the engine's thread, counted as waiting until it starts."""
-        started = self.engine.queued()
+    def _call(self, fn: Callable, *args, priority: int) -> Callable[[], object]:
+        """`fn(*args, owner=self)` for the engine's thread, at `priority`."""
+        started = self.engine.queued(priority)
 
         def run():
             started()
             return fn(*args, owner=self)
+        run.priority = priority
         return run
 
-    async def _compute(self, fn: Callable, *args):
-        return await self.clock.compute(self.engine.executor, self._call(fn, *args))
+    async def _compute(self, fn: Callable, *args, priority: int = NORMAL):
+        return await self.clock.compute(self.engine.executor, self._call(fn, *args, priority=priority))
 
-    async def stream(self, messages: list[Message], *, cancel: CancelToken) -> AsyncIterator[str]:
-        """The reply, in deltas. When another session waits for the engine, the reply gives the model
-        up at a sentence end and queues its continuation behind that call."""
+    async def stream(self, messages: list[Message], *, cancel: CancelToken,
+                     background: bool = False) -> AsyncIterator[str]:
+        """The reply, in deltas. Its start is URGENT (a caller waits for the first word); when
+        another URGENT call waits, the reply gives the model up at a sentence end and its
+        continuation queues behind it (LATER). `background`: idle work (a summary), IDLE."""
         text, budget = "", self.max_tokens
         while budget > 0:
+            priority = IDLE if background else URGENT if not text else LATER
             make = self._call(lambda owner: self.engine.generate(
-                messages, max_tokens=budget, temperature=self.temperature, prefix=text, owner=owner, share=True))
+                messages, max_tokens=budget, temperature=self.temperature, prefix=text, owner=owner,
+                share=not background), priority=priority)
             paused = None
             async for delta in self.clock.stream(self.engine.executor, make, cancel):
                 if isinstance(delta, Yielded):
@@ -325,7 +331,7 @@ class LlamaChatModel:
     async def finality(self, messages: list[Message], words: str) -> float:
         """P(the caller's `words`, in the last message, are a finished utterance); see
         `LlamaEngine.finality`."""
-        return await self._compute(self.engine.finality, messages, words)
+        return await self._compute(self.engine.finality, messages, words, priority=URGENT)
 
     async def classify(self, messages: list[Message], options: tuple[str, ...]) -> list[float]:
         """P(the answer to `messages` is each of `options`); see `LlamaEngine.classify`."""
@@ -337,4 +343,4 @@ class LlamaChatModel:
         # after the swap must already see the folded history (on a virtual clock too, where this
         # call's compute is charged later than it ran).
         return await self._compute(self.engine.prefill_aside, messages, cancel,
-                                   lambda: loop.call_soon_threadsafe(on_live))
+                                   lambda: loop.call_soon_threadsafe(on_live), priority=IDLE)

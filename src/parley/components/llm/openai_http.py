@@ -123,7 +123,7 @@ class OpenAIChatModel:
                 "start the server or point --llm-url at a running one."
             ) from None
 
-    def stream(self, messages: list[Message], *, cancel: CancelToken) -> AsyncIterator[str]:
+    def stream(self, messages: list[Message], *, cancel: CancelToken, background: bool = False) -> AsyncIterator[str]:
         return self.clock.stream(self._executor, lambda: self._generate(messages, self.max_tokens), cancel)
 
     def _classify(self, messages: list[Message], options: tuple[str, ...]) -> list[float]:
