@@ -4,7 +4,8 @@ First the same lines run in this process over the loopback line on the real cloc
 baseline, `benchmarks/latency.py`'s measure). Then a `parley serve` subprocess, and for each N, N
 clients speaking the Realtime protocol at once, each like a microphone: 20 ms blocks sent as they
 are "captured" (silence between turns), one scripted line per turn, the next line once the reply
-has played whole and a second has passed. Client starts are staggered by 0.5 s.
+has played whole and a second has passed. Client starts are staggered by `--stagger` seconds
+(default 0.5: their turns come nearly in step, the worst case for the server).
 
   latency   the last block of the caller's speech sent → the first `response.output_audio.delta`
             with audio received (client wall clock; the loopback measures the same span: true end of
@@ -15,7 +16,7 @@ has played whole and a second has passed. Client starts are staggered by 0.5 s.
 Nothing else may run meanwhile (two CPU-bound processes on two cores distort everything).
 
 Usage: python benchmarks/serve_load.py [--n 1,2,4,8] [--turns 6] [--arch cascade|hybrid] [--llm fast|quality]
-                                       [--no-loopback] [--json FILE]
+                                       [--stagger S] [--no-loopback] [--json FILE] [--out DIR]
 """
 
 from __future__ import annotations
@@ -114,10 +115,10 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-async def phase(url: str, pid: int, n: int, lines: list[bytes], turns: int) -> dict:
+async def phase(url: str, pid: int, n: int, lines: list[bytes], turns: int, stagger: float) -> dict:
     callers = [Caller(url, [lines[(i * 3 + k) % len(lines)] for k in range(turns)]) for i in range(n)]
     peak = rss_mb(pid)
-    task = asyncio.gather(*(c.run(0.5 * i) for i, c in enumerate(callers)))
+    task = asyncio.gather(*(c.run(stagger * i) for i, c in enumerate(callers)))
     while not task.done():
         await asyncio.sleep(0.5)
         peak = max(peak, rss_mb(pid))
@@ -136,7 +137,8 @@ def loopback(args, texts: list[str]) -> dict:
 
     cfg = AgentConfig()
     cfg.llm.model = args.llm
-    res = asyncio.run(run_conversation(cfg, [UserLine(t, speak_as_user(t)) for t in texts], arch=args.arch))
+    res = asyncio.run(run_conversation(cfg, [UserLine(t, speak_as_user(t)) for t in texts], arch=args.arch,
+                                       out_dir=Path(args.out) / "loopback"))
     lat = [r.latency_ms for r in res.records if r.latency_ms is not None]
     return {"turns": len(lat), "p50_ms": round(pct(lat, 50)), "p95_ms": round(pct(lat, 95)),
             "per_turn_ms": [round(x) for x in lat]}
@@ -154,14 +156,18 @@ def main() -> None:
     ap.add_argument("--turns", type=int, default=6, help="turns each client speaks")
     ap.add_argument("--arch", default="cascade", choices=["cascade", "hybrid"])
     ap.add_argument("--llm", default="fast", choices=["fast", "quality"])
+    ap.add_argument("--stagger", type=float, default=0.5,
+                    help="seconds between client starts (0.5: turns nearly in step, the worst case)")
     ap.add_argument("--no-loopback", action="store_true", help="skip the in-process baseline")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--out", default="out/serve-load", help="the server's sessions (and the loopback's) go here")
     args = ap.parse_args()
     ns = [int(x) for x in args.n.split(",")]
     texts = LINES[: max(args.turns, 8)]
     machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}"
     print(f"machine: {machine}; arch={args.arch}, llm={args.llm}")
-    out: dict = {"machine": machine, "arch": args.arch, "llm": args.llm, "turns_per_client": args.turns}
+    out: dict = {"machine": machine, "arch": args.arch, "llm": args.llm, "turns_per_client": args.turns,
+                 "stagger_s": args.stagger}
     if not args.no_loopback:
         out["loopback"] = loopback(args, texts[: args.turns])
         print(f"loopback (in process): p50 {out['loopback']['p50_ms']} ms, p95 {out['loopback']['p95_ms']} ms")
@@ -169,7 +175,7 @@ def main() -> None:
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "parley.cli", "serve", "--arch", args.arch, "--llm", args.llm,
                                "--port", str(port), "--max-sessions", str(max(ns)), "--sessions-dir",
-                               "out/serve-load"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               args.out], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         for line in server.stdout:
             if "ws://" in line:
@@ -182,7 +188,7 @@ def main() -> None:
         print(f"server idle RSS {out['idle_rss_mb']} MB")
         print(f"{'N':>3}{'turns':>7}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'RSS MB':>9}  errors")
         for n in ns:
-            r = asyncio.run(phase(url, server.pid, n, lines, args.turns))
+            r = asyncio.run(phase(url, server.pid, n, lines, args.turns, args.stagger))
             out["phases"].append(r)
             print(f"{n:>3}{r['turns']:>7}{r['p50_ms']:>9}{r['p95_ms']:>9}{r['max_ms']:>9}{r['rss_peak_mb']:>9}  "
                   f"{','.join(r['errors']) or '-'}")

@@ -57,6 +57,14 @@ def ort_options(threads: int):
     return opts
 
 
+def at(priority: int, fn: Callable) -> Callable:
+    """`fn`, to be run at `priority` on a `PriorityLane`."""
+    def run(*args, **kwargs):
+        return fn(*args, **kwargs)
+    run.priority = priority
+    return run
+
+
 class PriorityLane(Executor):
     """One worker thread that runs queued calls by priority, then in arrival order.
 

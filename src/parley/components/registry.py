@@ -9,13 +9,12 @@ from __future__ import annotations
 import atexit
 import os
 import weakref
-from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
 from parley.clock import Clock
 from parley.config import LLMConfig
-from parley.cpu import CpuGate
+from parley.cpu import CpuGate, PriorityLane
 from parley.errors import ModelUnavailableError
 
 
@@ -31,16 +30,16 @@ def first_use(model: object) -> bool:
     return True
 
 
-_LANES: "weakref.WeakKeyDictionary[object, ThreadPoolExecutor]" = weakref.WeakKeyDictionary()
+_LANES: "weakref.WeakKeyDictionary[object, PriorityLane]" = weakref.WeakKeyDictionary()
 
 
-def lane(model: object) -> ThreadPoolExecutor:
+def lane(model: object) -> PriorityLane:
     """The one worker thread that runs `model` in this process. Every session's calls to a shared
-    model queue on it (first come, first served) instead of running side by side: two onnxruntime or
-    CTranslate2 calls at once on two cores each run slower than one after the other."""
+    model queue on it, most urgent first (`cpu.at`), instead of running side by side: two onnxruntime
+    or CTranslate2 calls at once on two cores each run slower than one after the other."""
     executor = _LANES.get(model)
     if executor is None:
-        executor = _LANES[model] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=type(model).__name__)
+        executor = _LANES[model] = PriorityLane(type(model).__name__)
         weakref.finalize(model, executor.shutdown, wait=False)
     return executor
 

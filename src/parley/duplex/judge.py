@@ -14,6 +14,7 @@ import numpy as np
 
 from parley.clock import Clock
 from parley.components import registry
+from parley.cpu import URGENT, at
 from parley.duplex.end_of_turn import TurnVerdict, finality_matters, required_wait
 from parley.duplex.playout import Reply
 from parley.events import ComponentError, EventLog, TurnPrediction
@@ -34,7 +35,7 @@ class TurnJudge:
         """The verdict on the pause `reply` was started at, or None once `current()` says the
         reply is no longer the one being decided (speech resumed, or the turn already ended)."""
         try:
-            p_done = await self.clock.compute(self._exec, self.detector.predict, audio)
+            p_done = await self.clock.compute(self._exec, at(URGENT, self.detector.predict), audio)
         except Exception as exc:
             self.log.emit(ComponentError, component="turn", message=f"{exc.__class__.__name__}: {exc}")
             p_done = None

@@ -17,7 +17,7 @@ from parley.components import registry
 from parley.components.tts.base import TTS, SpeechChunk
 from parley.components.tts.clauses import Clause
 from parley.components.tts.internal import speakable
-from parley.cpu import CpuGate
+from parley.cpu import LATER, NORMAL, URGENT, CpuGate, at
 from parley.duplex.playout import Reply
 from parley.events import EventLog, TtsChunk
 
@@ -56,11 +56,11 @@ class Voice:
         """A line synthesized by `prepare`."""
         return self._clips[line]
 
-    async def synthesize(self, text: str) -> np.ndarray:
+    async def synthesize(self, text: str, priority: int = NORMAL) -> np.ndarray:
         if text in self._clips:
             return self._clips[text]
         with self.gate.hold():  # the LLM yields both cores while speech is synthesized
-            return await self.clock.compute(self._exec, self.tts.synthesize, text)
+            return await self.clock.compute(self._exec, at(priority, self.tts.synthesize), text)
 
     async def speak(self, reply: Reply, clause: Clause) -> None:
         """Synthesize `clause` and append it to `reply` (unless the reply was cancelled meanwhile)."""
@@ -70,7 +70,8 @@ class Voice:
         if not text:
             return
         t0 = self.clock.now()
-        pcm = await self.synthesize(text)
+        # a reply's first clause is what a caller waits for; later ones have the first's playback to come
+        pcm = await self.synthesize(text, URGENT if not reply.chunks else LATER)
         if reply.cancel.cancelled or len(pcm) == 0:
             return
         reply.chunks.append(SpeechChunk(pcm=pcm, text=clause.text, start=clause.start, end=clause.end))

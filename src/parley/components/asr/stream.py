@@ -22,6 +22,7 @@ from parley.audio.frame import SAMPLE_RATE
 from parley.clock import Clock
 from parley.components.asr.base import ASR
 from parley.components.registry import lane
+from parley.cpu import LATER, URGENT, at
 
 
 @dataclass
@@ -77,7 +78,7 @@ class StreamingTranscriber:
         self._last_partial_len = 0  # partials count from the new head of the buffer
         t0 = self.clock.now()
         try:
-            text = await self.clock.compute(self.executor, self.asr.transcribe, pcm, None)
+            text = await self.clock.compute(self.executor, at(LATER, self.asr.transcribe), pcm, None)
         finally:
             self._busy = False
         if utterance == self._utterance and text:
@@ -96,7 +97,9 @@ class StreamingTranscriber:
             self._last_partial_len = len(pcm)
         t0 = self.clock.now()
         try:
-            text = await self.clock.compute(self.executor, self._final if not partial else self.asr.transcribe,
+            # the final pass is what the reply waits for; partials may wait for other callers' finals
+            text = await self.clock.compute(self.executor, at(URGENT, self._final) if not partial
+                                            else at(LATER, self.asr.transcribe),
                                             pcm, prompt)
         finally:
             self._busy = False
