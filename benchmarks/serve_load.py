@@ -144,6 +144,35 @@ def loopback(args, texts: list[str]) -> dict:
             "per_turn_ms": [round(x) for x in lat]}
 
 
+def _turn_times(events) -> list[tuple[float, float]]:
+    """(the VAD's end of the caller's speech, the agent's first sample) for each answered turn."""
+    from parley.events import AgentAudioStarted, TurnEndPredicted, UserSpeechStopped
+
+    stops, ends, out = [], {}, {}
+    for e in events:
+        if isinstance(e, UserSpeechStopped):
+            stops.append(e.t)
+        elif isinstance(e, TurnEndPredicted) and stops:
+            ends[e.turn] = stops[-1]
+        elif isinstance(e, AgentAudioStarted) and e.turn in ends:
+            out.setdefault(e.turn, (ends[e.turn], e.t))
+    return [out[k] for k in sorted(out)]
+
+
+def transport_overhead(loopback_dir: Path, session_dir: Path, client_ms: list[float]) -> list[float]:
+    """Per turn, what the socket adds: the client's latency minus the server's own (VAD end of speech
+    → first sample, from its event log) minus the VAD's lag behind the true end of speech (measured
+    on the same line in the loopback run). Model compute cancels out, so run-to-run variance of the
+    stages (±100 ms here) does not drown the transport's few milliseconds."""
+    from parley.events import SimUtterance, read_events
+
+    lb = read_events(loopback_dir / "events.jsonl")
+    true_ends = [e.end for e in lb if isinstance(e, SimUtterance) and not e.answer]
+    lag = [(vad - true) * 1000 for (vad, _), true in zip(_turn_times(lb), true_ends)]
+    server = [(audio - vad) * 1000 for vad, audio in _turn_times(read_events(session_dir / "events.jsonl"))]
+    return [c - s - g for c, s, g in zip(client_ms, server, lag)]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -163,6 +192,7 @@ def main() -> None:
     ap.add_argument("--out", default="out/serve-load", help="the server's sessions (and the loopback's) go here")
     args = ap.parse_args()
     ns = [int(x) for x in args.n.split(",")]
+    Path(args.out).mkdir(parents=True, exist_ok=True)
     texts = LINES[: max(args.turns, 8)]
     machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}"
     print(f"machine: {machine}; arch={args.arch}, llm={args.llm}")
@@ -188,7 +218,10 @@ def main() -> None:
         print(f"server idle RSS {out['idle_rss_mb']} MB")
         print(f"{'N':>3}{'turns':>7}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'RSS MB':>9}  errors")
         for n in ns:
+            before = set(Path(args.out).iterdir())
             r = asyncio.run(phase(url, server.pid, n, lines, args.turns, args.stagger))
+            if n == 1:
+                (first_session,) = set(Path(args.out).iterdir()) - before
             out["phases"].append(r)
             print(f"{n:>3}{r['turns']:>7}{r['p50_ms']:>9}{r['p95_ms']:>9}{r['max_ms']:>9}{r['rss_peak_mb']:>9}  "
                   f"{','.join(r['errors']) or '-'}")
@@ -203,6 +236,11 @@ def main() -> None:
                                                "p75": round(pct(diff, 75)), "pairs": len(pairs)}
             print(f"socket − loopback at N=1, paired by line: median {pct(diff, 50):+.0f} ms "
                   f"(IQR {pct(diff, 25):+.0f} … {pct(diff, 75):+.0f}, {len(pairs)} turns)")
+            over = transport_overhead(Path(args.out) / "loopback", first_session, first["per_turn_ms"])
+            out["transport_overhead_ms"] = {"median": round(pct(over, 50)), "p25": round(pct(over, 25)),
+                                            "p75": round(pct(over, 75)), "turns": len(over)}
+            print(f"what the socket itself adds (client latency − server's own − VAD lag): median "
+                  f"{pct(over, 50):+.0f} ms (IQR {pct(over, 25):+.0f} … {pct(over, 75):+.0f})")
     finally:
         server.terminate()
         server.wait(30)
