@@ -200,10 +200,13 @@ def finality_matters(text: str) -> bool:
 
 async def finality(llm, messages: list, words: str, log: EventLog) -> float | None:
     """The chat model's P(the caller's `words` are a finished utterance); None where it cannot
-    change the verdict, the model cannot tell (a remote endpoint) or fails: the end of turn then
-    goes without it."""
+    change the verdict, the model cannot tell (a remote endpoint), is wanted by other sessions'
+    first words (a shared server: the end of turn would wait behind them) or fails: the end of
+    turn then goes without it."""
     score = getattr(llm, "finality", None)
     if score is None or not finality_matters(words):
+        return None
+    if getattr(llm, "contended", False):  # other callers wait for the model: Smart Turn and the cues decide
         return None
     try:
         return await score(messages, words)

@@ -290,6 +290,11 @@ class LlamaChatModel:
         self.max_tokens = max_tokens
         self.temperature = temperature
 
+    @property
+    def contended(self) -> bool:
+        """Another session's urgent call is waiting for the engine."""
+        return self.engine.waiting > 0
+
     def _call(self, fn: Callable, *args, priority: int) -> Callable[[], object]:
         """`fn(*args, owner=self)` for the engine's thread, at `priority`."""
         started = self.engine.queued(priority)

@@ -178,6 +178,8 @@ class RealtimeConnection:
         session.recorder.origin = self._origin
         session.log.emit(RecordingStarted, t=self._origin)
         session.log.subscribe(self._on_event)
+        from websockets.exceptions import ConnectionClosed
+
         tasks = [asyncio.ensure_future(c) for c in (self._reader(), self._ticker(), self._sender())]
         try:
             await asyncio.wait(tasks[:2], return_when=asyncio.FIRST_COMPLETED)
@@ -185,8 +187,8 @@ class RealtimeConnection:
                 if task.done() and task.exception() is not None:
                     raise task.exception()
             await asyncio.wait_for(self.drain(), 2.0)
-        except (asyncio.TimeoutError, ConnectionError):
-            pass
+        except (asyncio.TimeoutError, ConnectionError, ConnectionClosed):
+            pass  # the client left: the session closes and keeps what happened
         finally:
             for task in tasks:
                 task.cancel()

@@ -142,6 +142,14 @@ class RealtimeServer:
     # --- one connection ------------------------------------------------------------------------------
 
     async def handler(self, ws) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            await self._admit(ws)
+        except ConnectionClosed:
+            pass  # the client went away; its session, if any, was closed and written
+
+    async def _admit(self, ws) -> None:
         if self.active >= self.opts.max_sessions:
             outbox = wire.Outbox()
             err = WireError(f"The server is at its limit of {self.opts.max_sessions} sessions; try again later.",
