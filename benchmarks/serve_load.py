@@ -10,6 +10,8 @@ has played whole and a second has passed. Client starts are staggered by `--stag
   latency   the last block of the caller's speech sent → the first `response.output_audio.delta`
             with audio received (client wall clock; the loopback measures the same span: true end of
             speech → first agent sample played)
+  answer    from the server's event logs: the VAD's end of speech → the first sample of the answer
+            itself (a hybrid's opener excluded)
   rss       the server's resident memory (VmRSS), sampled every 0.5 s: peak per N and the growth
             per extra session
 
@@ -144,7 +146,7 @@ def loopback(args, texts: list[str]) -> dict:
             "per_turn_ms": [round(x) for x in lat]}
 
 
-def _turn_times(events) -> list[tuple[float, float]]:
+def _turn_times(events, with_turns: bool = False) -> list:
     """(the VAD's end of the caller's speech, the agent's first sample) for each answered turn."""
     from parley.events import AgentAudioStarted, TurnEndPredicted, UserSpeechStopped
 
@@ -156,7 +158,20 @@ def _turn_times(events) -> list[tuple[float, float]]:
             ends[e.turn] = stops[-1]
         elif isinstance(e, AgentAudioStarted) and e.turn in ends:
             out.setdefault(e.turn, (ends[e.turn], e.t))
-    return [out[k] for k in sorted(out)]
+    return [(k, out[k]) if with_turns else out[k] for k in sorted(out)]
+
+
+def content_ms(session_dirs) -> list[float]:
+    """Server side, per turn: the VAD's end of speech → the first sample of the answer itself (a
+    hybrid's opener excluded; for the cascade the same as its first audio)."""
+    from parley.events import AgentContentStarted, read_events
+
+    out = []
+    for d in session_dirs:
+        events = read_events(d / "events.jsonl")
+        content = {e.turn: e.t for e in events if isinstance(e, AgentContentStarted)}
+        out += [((content.get(turn, audio)) - vad) * 1000 for turn, (vad, audio) in _turn_times(events, True)]
+    return out
 
 
 def transport_overhead(loopback_dir: Path, session_dir: Path, client_ms: list[float]) -> list[float]:
@@ -216,15 +231,19 @@ def main() -> None:
         out["idle_rss_mb"] = round(rss_mb(server.pid))
         out["phases"] = []
         print(f"server idle RSS {out['idle_rss_mb']} MB")
-        print(f"{'N':>3}{'turns':>7}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'RSS MB':>9}  errors")
+        print(f"{'N':>3}{'turns':>7}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'RSS MB':>9}"
+              f"{'answer p50/p95 (server)':>26}  errors")
         for n in ns:
             before = set(Path(args.out).iterdir())
             r = asyncio.run(phase(url, server.pid, n, lines, args.turns, args.stagger))
+            new = sorted(set(Path(args.out).iterdir()) - before)
             if n == 1:
-                (first_session,) = set(Path(args.out).iterdir()) - before
+                (first_session,) = new
+            answer = content_ms(new)
+            r["content_server_p50_ms"], r["content_server_p95_ms"] = round(pct(answer, 50)), round(pct(answer, 95))
             out["phases"].append(r)
-            print(f"{n:>3}{r['turns']:>7}{r['p50_ms']:>9}{r['p95_ms']:>9}{r['max_ms']:>9}{r['rss_peak_mb']:>9}  "
-                  f"{','.join(r['errors']) or '-'}")
+            print(f"{n:>3}{r['turns']:>7}{r['p50_ms']:>9}{r['p95_ms']:>9}{r['max_ms']:>9}{r['rss_peak_mb']:>9}"
+                  f"{r['content_server_p50_ms']:>15} / {r['content_server_p95_ms']:<8}  {','.join(r['errors']) or '-'}")
         first = out["phases"][0]
         for r in out["phases"][1:]:
             per = (r["rss_peak_mb"] - first["rss_peak_mb"]) / max(1, r["n"] - first["n"])
