@@ -301,3 +301,34 @@ def test_the_talk_page_in_headless_chromium_completes_a_spoken_turn(fast_cfg, us
     assert "jacket" in shown.lower()  # the caller's words as the server heard them
     turn = next(e for e in session_events(tmp_path) if isinstance(e, AgentTurn))
     assert "jacket" in turn.user.lower() and turn.agent.startswith(said.strip()[:10])
+
+
+@pytest.mark.slow
+def test_the_serve_command_loads_once_answers_health_checks_and_stops_on_sigterm(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    import httpx
+
+    refused = subprocess.run([sys.executable, "-m", "parley.cli", "serve", "--host", "0.0.0.0"],
+                             capture_output=True, text=True, timeout=60, env={**__import__("os").environ, "PARLEY_TOKEN": ""})
+    assert refused.returncode == 1 and "needs a token" in refused.stderr and "Traceback" not in refused.stderr
+    proc = subprocess.Popen([sys.executable, "-m", "parley.cli", "serve", "--llm", "fast", "--port", "0",
+                             "--max-sessions", "3", "--sessions-dir", str(tmp_path / "s")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stdout:
+            if "ws://" in line:
+                break
+        port = int(re.search(r"127\.0\.0\.1:(\d+)/v1/realtime", line)[1])
+        health = httpx.get(f"http://127.0.0.1:{port}/healthz").json()
+        page = httpx.get(f"http://127.0.0.1:{port}/")
+        missing = httpx.get(f"http://127.0.0.1:{port}/../../etc/passwd")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=60)
+    assert health == {"status": "ok", "sessions": 0, "max_sessions": 3}
+    assert page.status_code == 200 and "getUserMedia" not in page.text and "app.js" in page.text
+    assert missing.status_code == 404
+    assert proc.returncode == 130 and "Traceback" not in err
