@@ -235,6 +235,27 @@ def test_tokens_origins_and_the_session_limit_are_enforced_before_any_model_load
     assert over["error"]["code"] == "session_limit_reached" and code == 1013
 
 
+def test_a_connection_that_starts_no_session_is_closed_and_frees_its_slot(fast_cfg, tmp_path):
+    from websockets.asyncio.client import connect
+
+    from parley.transports.realtime.connection import Limits
+
+    async def call():
+        async with running(fast_cfg, tmp_path, max_sessions=1, limits=Limits(opening_s=0.3)) as server:
+            url = f"ws://127.0.0.1:{server.port}/v1/realtime"
+            async with connect(url) as idle:
+                seen = [json.loads(await idle.recv()) for _ in range(2)]
+                await idle.wait_closed()
+            async with connect(url) as next_one:  # the slot is free again
+                return seen, json.loads(await next_one.recv())
+
+    (created, timeout), again = asyncio.run(call())
+    assert created["type"] == "session.created" and timeout["error"]["code"] == "session_timeout"
+    assert again["type"] == "session.created"
+    for ev in (created, timeout, again):
+        STRICT.validate_python(ev)
+
+
 def test_listening_off_loopback_without_a_token_is_refused_in_one_sentence(fast_cfg):
     from parley.errors import ParleyError
 

@@ -40,6 +40,7 @@ class Limits:
     max_message_bytes: int = 4 * 1024 * 1024
     max_ahead_s: float = 30.0  # audio sent ahead of real time that is buffered, not refused
     max_session_s: float = 3600.0  # then the session ends (error event, socket closed)
+    opening_s: float = 60.0  # a connection that starts no session by then is closed (it holds a slot)
 
 
 class RealtimeConnection:

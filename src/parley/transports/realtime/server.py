@@ -170,7 +170,14 @@ class RealtimeServer:
         opts = self.opts
         settings = SessionSettings(instructions=opts.cfg.persona, turn_detection=default_detection(opts.cfg.turn_taking))
         conn = RealtimeConnection(ws, settings, opts.limits)
-        if not await conn.opening():
+        try:
+            if not await asyncio.wait_for(conn.opening(), opts.limits.opening_s):
+                return
+        except asyncio.TimeoutError:
+            conn.error(WireError(f"No session.update or audio came within {opts.limits.opening_s:g} s of connecting; "
+                                 "the connection is closed to free its slot.", code="session_timeout"), "server_error")
+            await conn.drain()
+            await ws.close(1008, "idle")
             return
         self.started += 1
         name = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
