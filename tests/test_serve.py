@@ -86,9 +86,10 @@ def session_events(tmp_path: Path) -> list:
 
 
 @pytest.mark.slow
-def test_the_openai_sdk_speaks_a_turn_and_gets_audio_and_a_transcript(fast_cfg, user_speech, tmp_path):
+@pytest.mark.parametrize("arch", ["cascade", "hybrid"])
+def test_the_openai_sdk_speaks_a_turn_and_gets_audio_and_a_transcript(fast_cfg, user_speech, tmp_path, arch):
     async def call():
-        async with running(fast_cfg, tmp_path) as server:
+        async with running(fast_cfg, tmp_path, arch=arch) as server:
             async with client(server).realtime.connect(model="parley") as conn:
                 await events(conn, "session.created")
                 await conn.session.update(session={"type": "realtime", "instructions": (
