@@ -51,13 +51,13 @@ def test_prefill_aside_keeps_the_live_cache_until_the_folded_prompt_is_complete(
         await llm.warm(live)
         ids = engine._llm.input_ids[: engine._llm.n_tokens].copy()
         done = await llm.prefill_aside(folded, CancelAfter(2), lambda: calls.append("live"))
-        assert not done and not calls and llm in engine._asides
+        assert not done and not calls and llm in engine.states.asides
         assert (engine._llm.input_ids[: engine._llm.n_tokens] == ids).all()  # the live cache is back
         answer = await _reply(llm, live + [{"role": "user", "content": "What is my name?"}])
         assert "Maria" in answer, answer
         done = await llm.prefill_aside(folded, CancelToken(), lambda: calls.append("live"))
         await asyncio.sleep(0)  # on_live is delivered on the event loop
-        assert done and calls == ["live"] and llm not in engine._asides
+        assert done and calls == ["live"] and llm not in engine.states.asides
         answer = await _reply(llm, folded + [{"role": "user", "content": "Where is my hike?"}])
         assert "Scotland" in answer, answer
 

@@ -72,6 +72,8 @@ async def _drain_thread_iterator(
             if close is not None:
                 close()
 
+    if hasattr(make_iter, "priority"):  # its place in a `cpu.PriorityLane`
+        work.priority = make_iter.priority
     await loop.run_in_executor(executor, work)
 
 

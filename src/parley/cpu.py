@@ -88,6 +88,11 @@ class PriorityLane(Executor):
         self._queue.put((getattr(fn, "priority", NORMAL), next(self._order), future, fn, args, kwargs))
         return future
 
+    def waiting(self, priority: int) -> int:
+        """Calls queued (not yet running) at `priority` or more urgent."""
+        with self._queue.mutex:
+            return sum(1 for item in self._queue.queue if item[0] <= priority)
+
     def _work(self) -> None:
         while True:
             _prio, _n, future, fn, args, kwargs = self._queue.get()

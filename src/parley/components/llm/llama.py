@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import re
-import threading
 import weakref
 from pathlib import Path
 from typing import AsyncIterator, Callable, Iterator
@@ -27,7 +26,7 @@ import numpy as np
 from parley.cancel import CancelToken
 from parley.clock import Clock
 from parley.components.llm.base import Message
-from parley.cpu import IDLE, LATER, NORMAL, URGENT, CpuGate, PriorityLane
+from parley.cpu import IDLE, LATER, NORMAL, URGENT, CpuGate, PriorityLane, at
 from parley.errors import ModelUnavailableError
 
 _TRAILING_PUNCT = re.compile(r"[\s.,!?;:…\-]+$")
@@ -52,13 +51,8 @@ class LlamaEngine:
         self.gate = gate or CpuGate()
         self.executor = PriorityLane("llm")  # sessions' calls by urgency (see `LlamaChatModel`)
         self._llm = None
-        self._asides: "weakref.WeakKeyDictionary[object, tuple]" = weakref.WeakKeyDictionary()  # prompts being prefilled aside
-        self._format = None  # the GGUF's chat template, for `finality`
-        self._chat = None  # the same with the model's special tokens, for `generate`
-        self._owner: Callable[[], object | None] = lambda: None  # whose KV state is live (weakly)
-        self._slots: "weakref.WeakKeyDictionary[object, tuple]" = weakref.WeakKeyDictionary()
-        self.waiting = 0  # calls queued for this engine
-        self._lock = threading.Lock()
+        self._format = None  # the GGUF's chat template, as create_chat_completion renders it
+        self.states = KvStates(self)  # one KV state per session
         self._ends: list[int] = []  # sentence-end token ids
         self._loading = self.executor.submit(self._load)  # load on the thread that will decode
 
@@ -97,9 +91,9 @@ class LlamaEngine:
         engine (yielding `Yielded`), so that one session's long answer cannot hold the model while
         another caller waits for a first word; the caller continues it later with `prefix`."""
         self.ready()
-        self._switch(owner)
+        self.states.switch(owner)
         llm = self._llm
-        fmt = self._chat_format()
+        fmt = self._formatter()
         prompt = llm.tokenize((fmt(messages=messages).prompt + prefix).encode(), add_bos=False, special=True)
         stream = llm.create_completion(
             prompt=prompt, stream=True, max_tokens=max_tokens, temperature=temperature, top_p=0.9,
@@ -114,67 +108,22 @@ class LlamaEngine:
                 delta = chunk["choices"][0]["text"]
                 if delta:
                     yield delta
-                    if share and self.waiting and _SENTENCE_END.search(delta):
+                    if share and self.executor.waiting(URGENT) and _SENTENCE_END.search(delta):
                         yield Yielded(tokens)
                         return
         finally:
             stream.close()
 
-    def _chat_format(self):
-        """The GGUF's chat template with the model's own special tokens, as create_chat_completion
-        renders it (generation goes through create_completion so a reply can be continued)."""
-        if self._chat is None:
-            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-            llm = self._llm
-            piece = lambda t: llm.detokenize([t], special=True).decode("utf-8", errors="ignore") if t >= 0 else ""  # noqa: E731
-            self._chat = Jinja2ChatFormatter(llm.metadata["tokenizer.chat_template"], eos_token=piece(llm.token_eos()),
-                                             bos_token=piece(llm.token_bos()))
-        return self._chat
-
-    # --- sessions sharing the engine: one KV state each ------------------------------------------
-
-    def _switch(self, owner: object | None) -> None:
-        """Make `owner`'s KV cache live, keeping the live one aside for its owner. Sessions take
-        turns on one llama.cpp context; without this, each would evict the others' history and
-        re-prefill its own (seconds) at every turn. A new owner starts from whatever is live: its
-        system prompt is most likely the same, and the common prefix is reused."""
-        if owner is None or owner is self._owner():
-            return
-        previous = self._owner()
-        if previous is not None:
-            self._slots[previous] = self._snapshot()
-            while len(self._slots) > MAX_SLOTS:
-                self._slots.pop(next(iter(self._slots)))
-        state = self._slots.pop(owner, None)
-        if state is not None:
-            self._restore(state)
-        self._owner = weakref.ref(owner)
-
-    def release(self, owner: object) -> None:
-        """`owner` is gone: free its KV state."""
-        self._slots.pop(owner, None)
-
-    def queued(self, priority: int) -> Callable[[], None]:
-        """Count an URGENT call as waiting for the engine until the returned function is called
-        (when it starts on the engine's thread); other calls do not make a reply yield."""
-        if priority != URGENT:
-            return lambda: None
-        with self._lock:
-            self.waiting += 1
-
-        def started() -> None:
-            with self._lock:
-                self.waiting -= 1
-        return started
-
     def _formatter(self):
-        """The GGUF's own chat template (the one create_chat_completion renders)."""
+        """The GGUF's own chat template with the model's special tokens, as create_chat_completion
+        renders it (replies go through create_completion on it, so that one can be continued)."""
         if self._format is None:
             from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
             llm = self._llm
-            self._format = Jinja2ChatFormatter(llm.metadata["tokenizer.chat_template"], eos_token="", bos_token="")
+            piece = lambda t: llm.detokenize([t], special=True).decode("utf-8", errors="ignore") if t >= 0 else ""  # noqa: E731
+            self._format = Jinja2ChatFormatter(llm.metadata["tokenizer.chat_template"], eos_token=piece(llm.token_eos()),
+                                               bos_token=piece(llm.token_bos()))
             ends = [".", "?", "!", "...", "…", ".\n", "?\n", "!\n", "<|im_end|>"]
             self._ends = sorted({t[0] for e in ends if len(t := llm.tokenize(e.encode(), add_bos=False, special=True)) == 1})
         return self._format
@@ -198,7 +147,7 @@ class LlamaEngine:
         itself: the words are evaluated into the KV cache the reply reuses, so it costs almost
         nothing on top of the reply's own prefill."""
         self.ready()
-        self._switch(owner)
+        self.states.switch(owner)
         llm = self._llm
         prompt = self._formatter()(messages=messages).prompt
         cut = prompt.rindex(words) + len(_TRAILING_PUNCT.sub("", words))
@@ -212,7 +161,7 @@ class LlamaEngine:
         each of `options` (single words, e.g. ("yes", "no")), from the logits of its answer's first
         token, normalised over the options: one prefill, no decoding."""
         self.ready()
-        self._switch(owner)
+        self.states.switch(owner)
         llm = self._llm
         prompt = self._formatter()(messages=messages).prompt
         tokens = llm.tokenize(prompt.encode(), add_bos=False, special=True)
@@ -231,30 +180,6 @@ class LlamaEngine:
         for _ in self.generate(messages, max_tokens=1, temperature=0.0, owner=owner):
             pass
 
-    # --- KV state swapping (sequence 0 only: llama-cpp-python's own save_state also copies a
-    # 300 MB logits buffer and takes ~1.5 s; the KV cache alone is ~30 KB a token, copied in ~0.1 s) ---
-
-    def _snapshot(self) -> tuple[np.ndarray, np.ndarray]:
-        import llama_cpp
-
-        ctx = self._llm._ctx.ctx
-        size = llama_cpp.llama_state_seq_get_size(ctx, 0)
-        buf = np.empty(size, dtype=np.uint8)
-        got = llama_cpp.llama_state_seq_get_data(ctx, buf.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)), size, 0)
-        return buf[:got], self._llm.input_ids[: self._llm.n_tokens].copy()
-
-    def _restore(self, state: tuple[np.ndarray, np.ndarray]) -> None:
-        import llama_cpp
-
-        buf, ids = state
-        ctx = self._llm._ctx.ctx
-        llama_cpp.llama_memory_seq_rm(llama_cpp.llama_get_memory(ctx), 0, -1, -1)
-        if llama_cpp.llama_state_seq_set_data(ctx, buf.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)), len(buf), 0) != len(buf):
-            self._llm.reset()  # the cache is lost, not wrong: the next call prefills from scratch
-            return
-        self._llm.input_ids[: len(ids)] = ids
-        self._llm.n_tokens = len(ids)
-
     def prefill_aside(self, messages: list[Message], cancel: CancelToken, on_live: Callable[[], None],
                       owner: object | None = None) -> bool:
         """Blocking; run on `self.executor`. Prefill `messages` a message at a time until `cancel`.
@@ -263,19 +188,74 @@ class LlamaEngine:
         aside for the next call and the previous state restored, at the cost of one message's
         prefill plus a state copy for the reply that cancelled it."""
         self.ready()
-        self._switch(owner)
-        live = self._snapshot()
-        aside = self._asides.pop(owner if owner is not None else self, None)
+        states = self.states
+        states.switch(owner)
+        live = states.snapshot()
+        aside = states.asides.pop(owner if owner is not None else self, None)
         if aside is not None:
-            self._restore(aside)
+            states.restore(aside)
         for k in range(2, len(messages) + 1):
             if cancel.cancelled:
-                self._asides[owner if owner is not None else self] = self._snapshot()
-                self._restore(live)
+                states.asides[owner if owner is not None else self] = states.snapshot()
+                states.restore(live)
                 return False
             self.prefill(messages[:k])
         on_live()
         return True
+
+
+class KvStates:
+    """The KV caches of the sessions sharing one llama.cpp context: the live one, the others kept
+    aside by owner, and prompts being prefilled aside (`LlamaEngine.prefill_aside`).
+
+    Sequence 0 only: llama-cpp-python's own save_state also copies a 300 MB logits buffer and takes
+    ~1.5 s; the KV cache alone is ~12-30 KB a token, copied in well under 0.1 s. Owners are held
+    weakly: a session that ends takes its states with it."""
+
+    def __init__(self, engine: LlamaEngine) -> None:
+        self.engine = engine
+        self._owner: Callable[[], object | None] = lambda: None  # whose state is live
+        self._kept: "weakref.WeakKeyDictionary[object, tuple]" = weakref.WeakKeyDictionary()
+        self.asides: "weakref.WeakKeyDictionary[object, tuple]" = weakref.WeakKeyDictionary()
+
+    def switch(self, owner: object | None) -> None:
+        """Make `owner`'s KV cache live, keeping the live one for its owner. Sessions take turns on
+        one context; without this each would evict the others' history and re-prefill its own
+        (seconds) at every turn. A new owner starts from whatever is live: its system prompt is most
+        likely the same, and the common prefix is reused."""
+        if owner is None or owner is self._owner():
+            return
+        previous = self._owner()
+        if previous is not None:
+            self._kept[previous] = self.snapshot()
+            while len(self._kept) > MAX_SLOTS:
+                self._kept.pop(next(iter(self._kept)))
+        state = self._kept.pop(owner, None)
+        if state is not None:
+            self.restore(state)
+        self._owner = weakref.ref(owner)
+
+    def snapshot(self) -> tuple[np.ndarray, np.ndarray]:
+        import llama_cpp
+
+        llm = self.engine._llm
+        size = llama_cpp.llama_state_seq_get_size(llm._ctx.ctx, 0)
+        buf = np.empty(size, dtype=np.uint8)
+        got = llama_cpp.llama_state_seq_get_data(llm._ctx.ctx, buf.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)), size, 0)
+        return buf[:got], llm.input_ids[: llm.n_tokens].copy()
+
+    def restore(self, state: tuple[np.ndarray, np.ndarray]) -> None:
+        import llama_cpp
+
+        buf, ids = state
+        llm = self.engine._llm
+        ctx = llm._ctx.ctx
+        llama_cpp.llama_memory_seq_rm(llama_cpp.llama_get_memory(ctx), 0, -1, -1)
+        if llama_cpp.llama_state_seq_set_data(ctx, buf.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)), len(buf), 0) != len(buf):
+            llm.reset()  # the cache is lost, not wrong: the next call prefills from scratch
+            return
+        llm.input_ids[: len(ids)] = ids
+        llm.n_tokens = len(ids)
 
 
 class LlamaChatModel:
@@ -293,17 +273,11 @@ class LlamaChatModel:
     @property
     def contended(self) -> bool:
         """Another session's urgent call is waiting for the engine."""
-        return self.engine.waiting > 0
+        return self.engine.executor.waiting(URGENT) > 0
 
     def _call(self, fn: Callable, *args, priority: int) -> Callable[[], object]:
         """`fn(*args, owner=self)` for the engine's thread, at `priority`."""
-        started = self.engine.queued(priority)
-
-        def run():
-            started()
-            return fn(*args, owner=self)
-        run.priority = priority
-        return run
+        return at(priority, lambda: fn(*args, owner=self))
 
     async def _compute(self, fn: Callable, *args, priority: int = NORMAL):
         return await self.clock.compute(self.engine.executor, self._call(fn, *args, priority=priority))
