@@ -1,14 +1,7 @@
 """One Realtime WebSocket client ↔ one parley `Session`: the server is just another transport.
 
-The connection hands the agent each 32 ms frame of the client's audio as soon as it is complete
-(never ahead of the wall clock), and silence once the client has sent nothing for 120 ms (a client
-that stops sending still gets its turn ended; padding a late frame with silence instead would cut
-gaps into the caller's words). It pulls the agent's audio every 32 ms of wall time and sends it as
-`response.output_audio.delta`. Audio therefore leaves in real time, so what the server played and
-what the client heard differ only by the client's jitter buffer, and a barge-in stops the agent
-within a frame on both sides.
-
-What the client is told is the `Narrator`'s (`narrator.py`); this module handles what it asks.
+What the client is told is the `Narrator`'s (`narrator.py`), the audio's pace the `AudioPacer`'s
+(`pacing.py`: in as it completes, out every 32 ms); this module handles what the client asks.
 With `turn_detection: null` the VAD does not decide turns: `commit` makes the user item and
 `response.create` the reply. `conversation.item.truncate` cuts history to what the client played.
 """
@@ -17,21 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from parley.audio.frame import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame
+from parley.audio.frame import SAMPLE_RATE
 from parley.errors import ParleyError
-from parley.events import Event, RecordingStarted, TtsChunk, TurnEndPredicted
+from parley.events import RecordingStarted
 from parley.transports.realtime import wire
 from parley.transports.realtime.narrator import Narrator
+from parley.transports.realtime.pacing import FRAME_S, AudioPacer
 from parley.transports.realtime.wire import AudioIn, AudioOut, Outbox, SessionSettings, WireError
 
-FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
-STARVE_S = 0.12  # no client audio this long: the caller's line is silent, not late
 
 
 @dataclass(frozen=True)
@@ -56,14 +47,10 @@ class RealtimeConnection:
         self.session = None
         self._audio_in = AudioIn(settings.input_format)
         self._audio_out = AudioOut(settings.output_format)
-        self._inbuf: deque[np.ndarray] = deque()
-        self._inbuf_n = 0
         self._uncommitted: list[np.ndarray] = []  # turn_detection null: audio since the last commit
         self._pending_input: tuple[str, Any, str] | None = None  # ("audio"|"text", value, user item id)
         self.narrator: Narrator | None = None
-        self._sending = False  # the last tick sent reply audio
-        self._wake = asyncio.Event()  # a reply may have audio to start with
-        self._origin = 0.0
+        self.pacer: AudioPacer | None = None
 
     # --- the wire ---------------------------------------------------------------------------------
 
@@ -138,16 +125,16 @@ class RealtimeConnection:
         agent = session.agent
         agent.retune(self.settings.turn_taking(session.cfg.turn_taking))
         agent.listen(self.settings.turn_detection is not None)
-        self._origin = self._in_t = self._arrived = session.clock.now()
-        session.recorder.origin = self._origin
-        session.log.emit(RecordingStarted, t=self._origin)
-        self.narrator = Narrator(self.send, self.error, agent, self._origin,
+        origin = session.recorder.origin = session.clock.now()
+        session.log.emit(RecordingStarted, t=origin)
+        self.narrator = Narrator(self.send, self.error, agent, origin,
                                  lambda: self.settings.turn_detection is not None, lambda pcm: self._audio_out.encode(pcm))
+        self.pacer = AudioPacer(session, self.narrator.after_pull, origin)
         session.log.subscribe(self.narrator.on_event)
-        session.log.subscribe(self._wake_on)
+        session.log.subscribe(self.pacer.wake_on)
         from websockets.exceptions import ConnectionClosed
 
-        tasks = [asyncio.ensure_future(c) for c in (self._reader(), self._ticker(), self._sender())]
+        tasks = [asyncio.ensure_future(c) for c in (self._reader(), self._paced(origin), self._sender())]
         try:
             await asyncio.wait(tasks[:2], return_when=asyncio.FIRST_COMPLETED)
             for task in tasks[:2]:
@@ -199,20 +186,16 @@ class RealtimeConnection:
 
     async def _c_input_audio_buffer_append(self, event: dict) -> None:
         pcm = self._audio_in.decode(event.get("audio"))
-        if self._inbuf_n + len(pcm) > self.limits.max_ahead_s * SAMPLE_RATE:
+        if self.pacer.buffered + len(pcm) > self.limits.max_ahead_s * SAMPLE_RATE:
             raise WireError(f"Audio is arriving faster than real time (over {self.limits.max_ahead_s:g} s buffered); "
                             "this chunk was dropped: send audio at the pace it is captured.", code="audio_rate")
-        self._inbuf.append(pcm)
-        self._inbuf_n += len(pcm)
-        self._arrived = self.session.clock.now()
         if self.settings.turn_detection is None:
             self._uncommitted.append(pcm)
-        self._feed()
+        self.pacer.push(pcm)
 
     async def _c_input_audio_buffer_clear(self, event: dict) -> None:
         self._uncommitted.clear()
-        self._inbuf.clear()
-        self._inbuf_n = 0
+        self.pacer.clear()
         self.send("input_audio_buffer.cleared")
 
     async def _c_input_audio_buffer_commit(self, event: dict) -> None:
@@ -292,87 +275,15 @@ class RealtimeConnection:
         self.narrator.expect(item, kind)
         self.session.agent.respond_now(**({"audio": value} if kind == "audio" else {"text": value}))
 
+    async def _paced(self, origin: float) -> None:
+        """The audio, until the session's length limit: then an error event and the socket closed."""
+        await self.pacer.run(origin + self.limits.max_session_s)
+        self.error(WireError(f"The session reached its {self.limits.max_session_s:g} s limit and ends.",
+                             code="session_expired"))
+        await self.drain()
+        await self.ws.close(1000, "session length limit")
+
     async def _c_response_cancel(self, event: dict) -> None:
         if not self.session.agent.cancel_reply():
             raise WireError("There is no response in progress to cancel.", code="response_cancel_not_active")
-
-    # --- audio in, audio out -------------------------------------------------------------------------
-
-    def _take_input(self, pad: bool) -> np.ndarray | None:
-        """The next frame of client audio; None while it is incomplete (unless `pad`: then the rest
-        is silence — the client stopped sending)."""
-        if self._inbuf_n < FRAME_SAMPLES and not pad:
-            return None
-        out = np.zeros(FRAME_SAMPLES, dtype=np.float32)
-        filled = 0
-        while filled < FRAME_SAMPLES and self._inbuf:
-            head = self._inbuf[0]
-            n = min(FRAME_SAMPLES - filled, len(head))
-            out[filled:filled + n] = head[:n]
-            filled += n
-            if n == len(head):
-                self._inbuf.popleft()
-            else:
-                self._inbuf[0] = head[n:]
-        self._inbuf_n -= filled
-        return out
-
-    def _feed(self) -> None:
-        """Hand the agent every frame of client audio that is complete and due, as soon as it is
-        (input time never runs ahead of the wall clock); when the client has sent nothing for
-        STARVE_S, it hears silence from now on, so a turn still ends."""
-        now = self.session.clock.now()
-        while self._in_t + FRAME_S <= now + FRAME_S:
-            starved = now - self._arrived > STARVE_S
-            pcm = self._take_input(pad=starved)
-            if pcm is None:
-                return
-            self._in_t = max(self._in_t + FRAME_S, now - STARVE_S) if starved else self._in_t + FRAME_S
-            self.session.recorder.add_user(self._in_t, pcm)
-            self.session.agent.push_audio(AudioFrame(pcm, SAMPLE_RATE, self._in_t))
-            if starved:
-                return  # one frame of silence a tick
-
-    async def _ticker(self) -> None:
-        """One frame out every 32 ms of wall time (and silence in, when the client sends none)."""
-        clock, agent, recorder = self.session.clock, self.session.agent, self.session.recorder
-        loop = asyncio.get_running_loop()
-        due = loop.time()
-        while True:
-            t = clock.now()
-            if t - self._origin > self.limits.max_session_s:
-                self.error(WireError(f"The session reached its {self.limits.max_session_s:g} s limit and ends.",
-                                     code="session_expired"))
-                await self.drain()
-                await self.ws.close(1000, "session length limit")
-                return
-            self._feed()
-            playout = agent.playout
-            reply, audible = playout.reply, playout.has_audio
-            out = agent.pull_audio(FRAME_SAMPLES, clock.now())
-            recorder.add_agent(t, out)
-            self.narrator.after_pull(reply, audible, out)
-            self._sending = audible
-            due += FRAME_S
-            if loop.time() - due > 0.5:  # the loop stalled: do not race to catch up
-                due = loop.time()
-            await self._until(due)
-            if agent.playout.has_audio and not self._sending:
-                due = loop.time()  # a reply's first audio goes out now, not at the next tick
-
-    def _wake_on(self, ev: Event) -> None:
-        if isinstance(ev, (TurnEndPredicted, TtsChunk)):  # a reply may have its first audio
-            self._wake.set()
-
-    async def _until(self, due: float) -> None:
-        """Sleep until `due`, or until a reply has audio to start with (`_wake`)."""
-        loop = asyncio.get_running_loop()
-        while (delay := due - loop.time()) > 0:
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), delay)
-            except asyncio.TimeoutError:
-                return
-            if self.session.agent.playout.has_audio and not self._sending:
-                return
 
