@@ -105,7 +105,6 @@ class DuplexEngine:
         self.transcriber = StreamingTranscriber(asr, clock, cfg.asr.partial_interval_s)
         self.utterance = Utterance(tt.vad.preroll_ms)
         self._pending: Reply | None = None  # being prepared (speculative), not yet handed to playout
-        self._use_judge = self.judge is not None  # False while a client asked for plain silence timeouts
         self.listening = True  # False: turns are decided outside (a Realtime client's commit), not by the VAD
         self._turns = 0
         self._tasks: set[asyncio.Task] = set()
@@ -133,6 +132,12 @@ class DuplexEngine:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.responder.close()
+
+    @property
+    def _use_judge(self) -> bool:
+        """Smart Turn and the transcript decide the end of turn (not while a client asked for plain
+        silence timeouts, `server_vad`)."""
+        return self.judge is not None and self.tt.endpoint.predict
 
     @property
     def busy(self) -> bool:
@@ -226,7 +231,6 @@ class DuplexEngine:
         self.overlap.confirm_s = tt.barge_in_confirm_ms / 1000
         if self.judge is not None:
             self.judge.eagerness = tt.endpoint.eagerness
-        self._use_judge = self.judge is not None and tt.endpoint.predict
 
     def respond_now(self, *, audio: np.ndarray | None = None, text: str | None = None) -> int:
         """Reply at once to a turn that ended outside the engine: `audio` to transcribe, or the
