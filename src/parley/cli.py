@@ -73,6 +73,18 @@ def _arch(name: str, cfg: AgentConfig) -> AgentConfig:
     return configured
 
 
+def _remotes(cfg: AgentConfig, realtime_url: Optional[str], realtime_model: Optional[str],
+             moshi_url: Optional[str]) -> AgentConfig:
+    """The remote endpoints named on the command line, over the config's."""
+    if realtime_url:
+        cfg.realtime.url = realtime_url
+    if realtime_model:
+        cfg.realtime.model = realtime_model
+    if moshi_url:
+        cfg.moshi.url = moshi_url
+    return cfg
+
+
 @app.command()
 def demo(
     out: Path = typer.Option(Path("out/demo"), "--out", help="Directory for conversation.wav, events.jsonl, transcript.md, summary.json."),
@@ -180,7 +192,7 @@ def duplex_check_cmd(
 @app.command()
 def bench(
     suite: str = typer.Option("smoke", "--suite", help="Suites, comma-separated: smoke, memory, knowledge, adherence, turn-taking, latency, hearing, full; or paths to scenario files/folders."),
-    arch: str = typer.Option("cascade", "--arch", help="Architectures, comma-separated: cascade, cascade-openai, hybrid, moshi, realtime."),
+    arch: str = typer.Option("cascade", "--arch", help="Architectures, comma-separated: cascade, cascade-openai, hybrid, moshi, personaplex, realtime."),
     out: Path = typer.Option(Path("out/bench"), "--out", help="Run directory: one folder per architecture and scenario, scorecard.json, report.html."),
     clock: str = typer.Option("virtual", "--clock", help="virtual (fast, each model call's measured compute charged) or real (wall clock)."),
     jobs: int = typer.Option(1, "--jobs", help="Conversations in parallel worker processes (each loads the models once)."),
@@ -189,6 +201,9 @@ def bench(
     conditions: Optional[str] = typer.Option(None, "--conditions", help="Run each scenario once per line: clean, phone, noisy, echo, comma-separated, or all."),
     llm: str = typer.Option("quality", "--llm", help="Embedded LLM for the cascade: quality or fast."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML config file for the agents."),
+    realtime_url: Optional[str] = typer.Option(None, "--realtime-url", help="--arch realtime: the endpoint, e.g. ws://127.0.0.1:8000/v1/realtime (or PARLEY_REALTIME_URL)."),
+    realtime_model: Optional[str] = typer.Option(None, "--realtime-model", help="--arch realtime: the served model (or PARLEY_REALTIME_MODEL)."),
+    moshi_url: Optional[str] = typer.Option(None, "--moshi-url", help="--arch moshi/personaplex: the server, e.g. ws://127.0.0.1:8998/api/chat (or PARLEY_MOSHI_URL)."),
 ) -> None:
     """Run spoken scenarios through the architectures and score latency, memory, knowledge, adherence and turn-taking."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -206,7 +221,7 @@ def bench(
     condition_list = parse_conditions(conditions) if conditions is not None else None
     suites = [s.strip() for s in suite.split(",") if s.strip()]
     archs = [a.strip() for a in arch.split(",") if a.strip()]
-    cfg = _config(config, llm, None, None)
+    cfg = _remotes(_config(config, llm, None, None), realtime_url, realtime_model, moshi_url)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as progress:
         task = progress.add_task("conversations", total=None)

@@ -91,7 +91,7 @@ def secure_url(url: str) -> bool:
     from urllib.parse import urlparse
 
     u = urlparse(url)
-    return u.scheme == "https" or (u.hostname or "") in ("localhost", "127.0.0.1", "::1")
+    return u.scheme in ("https", "wss") or (u.hostname or "") in ("localhost", "127.0.0.1", "::1")
 
 
 SECRET_KEYS = ("api_key",)
@@ -166,6 +166,39 @@ class HybridConfig(_Strict):
                          "the caller did not say; false = the thinker alone (a cascade with speculation on partials).")
 
 
+class RealtimeConfig(_Strict):
+    """The `realtime` architecture: a client of an OpenAI-Realtime-style endpoint
+    (`architectures/realtime/`); ignored by other architectures."""
+    url: str | None = Field(None, description="The endpoint's WebSocket URL, e.g. ws://127.0.0.1:8000/v1/realtime "
+                            "or wss://api.openai.com/v1/realtime (or set PARLEY_REALTIME_URL).")
+    model: str = Field("gpt-realtime", description="The served model, sent as ?model= (or set PARLEY_REALTIME_MODEL).")
+    api_key: str | None = Field(None, description="Bearer key for the endpoint (or set OPENAI_API_KEY).")
+    turns: Literal["endpoint", "parley"] = Field(
+        "endpoint", description="Who decides turns: the endpoint's own turn detection, or parley's duplex engine "
+        "(turn_detection null; each turn committed and answered with response.create).")
+    turn_detection: Literal["semantic_vad", "server_vad"] = Field(
+        "semantic_vad", description="With turns = endpoint: the endpoint's turn detector.")
+    eagerness: Literal["low", "medium", "high", "auto"] = Field("auto", description="semantic_vad's eagerness.")
+    voice: str | None = Field(None, description="The endpoint's voice name (none: its default).")
+    transcription_model: str | None = Field(
+        "gpt-4o-mini-transcribe", description="Model the endpoint transcribes the caller with (the heard user text); "
+        "none = ask for no transcription.")
+    timeout_s: float = Field(15.0, gt=0, le=600, description="Connecting and opening the session may take this long.")
+    allow_plain_http: bool = Field(
+        False, description="Send the API key over plain ws:// to a host that is not this machine.")
+
+
+class MoshiConfig(_Strict):
+    """The `moshi` and `personaplex` architectures: a client of a Moshi-protocol server
+    (`architectures/moshi.py`); ignored by other architectures."""
+    url: str | None = Field(None, description="The server's chat URL, e.g. ws://127.0.0.1:8998/api/chat "
+                            "(or set PARLEY_MOSHI_URL).")
+    voice_prompt: str = Field("", description="PersonaPlex: the voice prompt file name on the server ('' = none).")
+    seed: int | None = Field(None, description="PersonaPlex: sampling seed (none: the server's).")
+    timeout_s: float = Field(30.0, gt=0, le=600, description="The handshake may take this long (PersonaPlex feeds "
+                             "the prompt first).")
+
+
 class AgentConfig(_Strict):
     turn_taking: TurnTakingConfig = TurnTakingConfig()
     asr: ASRConfig = ASRConfig()
@@ -187,6 +220,8 @@ class AgentConfig(_Strict):
         40, description="A spoken reply starts no new sentence that would take it past this many words (0 = no limit)."
     )
     hybrid: HybridConfig = HybridConfig()
+    realtime: RealtimeConfig = RealtimeConfig()
+    moshi: MoshiConfig = MoshiConfig()
 
     @model_validator(mode="before")
     @classmethod

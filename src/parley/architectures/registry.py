@@ -26,7 +26,8 @@ class Architecture:
     name: str
     description: str
     configure: Configure  # base config → (config, None), or (None, why it cannot run here)
-    agent_class: str | None = None  # "module:Class" of its DuplexAgent; None: not in this version
+    agent_class: str | None = None  # "module:Class" (or factory) of its DuplexAgent; None: not in this version
+    remote: bool = False  # a model behind a socket: runs on the real clock (its latency is real network/GPU time)
 
 
 def _as_is(base: AgentConfig) -> tuple[AgentConfig | None, str | None]:
@@ -57,6 +58,35 @@ def _probe_endpoint(url: str) -> str | None:
     return None
 
 
+def _realtime_endpoint(base: AgentConfig) -> tuple[AgentConfig | None, str | None]:
+    from parley.architectures.realtime import MODEL_ENV, URL_ENV
+
+    cfg = base.model_copy(deep=True)
+    cfg.realtime.url = base.realtime.url or os.environ.get(URL_ENV)
+    if os.environ.get(MODEL_ENV) and "model" not in base.realtime.model_fields_set:
+        cfg.realtime.model = os.environ[MODEL_ENV]
+    if not cfg.realtime.url:
+        return None, f"no realtime endpoint configured: pass --realtime-url, set {URL_ENV}, or url under [realtime]"
+    reason = _probe_socket(cfg.realtime.url)
+    return (None, reason) if reason else (cfg, None)
+
+
+def _probe_socket(url: str) -> str | None:
+    """None if something listens at `url`'s host and port, else why not (one short sentence)."""
+    import socket
+    from urllib.parse import urlparse
+
+    u = urlparse(url)
+    if u.scheme not in ("ws", "wss", "http", "https") or not u.hostname:
+        return f"{url!r} is not a ws:// or wss:// URL"
+    try:
+        port = u.port or (443 if u.scheme in ("wss", "https") else 80)
+        with socket.create_connection((u.hostname, port), timeout=3.0):
+            return None
+    except (OSError, ValueError) as exc:
+        return f"endpoint {url} is unreachable ({exc.__class__.__name__}: {exc})"
+
+
 def _not_yet(name: str) -> Configure:
     return lambda _base: (None, f"the {name} architecture is not available in this version of parley")
 
@@ -68,7 +98,8 @@ REGISTRY: dict[str, Architecture] = {a.name: a for a in (
     Architecture("hybrid", "Thinker-Talker: the talker holds the floor at once while the thinker answers",
                  _as_is, "parley.architectures.hybrid:HybridAgent"),
     Architecture("moshi", "an audio-native full-duplex model (moshi's own server)", _not_yet("moshi")),
-    Architecture("realtime", "an OpenAI-Realtime-style speech-to-speech endpoint", _not_yet("realtime")),
+    Architecture("realtime", "an OpenAI-Realtime-style speech-to-speech endpoint (OpenAI, vLLM-Omni, parley serve)",
+                 _realtime_endpoint, "parley.architectures.realtime:agent", remote=True),
 )}
 ARCHITECTURES = tuple(REGISTRY)
 

@@ -137,6 +137,7 @@ def fingerprint(arch: str, config: dict, scenario: Scenario, voice: str, conditi
 def run_job(job: Job) -> dict:
     import numpy as np
 
+    from parley.architectures.registry import architecture
     from parley.bench.fdb import conversation_samples
     from parley.bench.user import user_lines
     from parley.clock import RealClock, VirtualClock
@@ -151,12 +152,12 @@ def run_job(job: Job) -> dict:
         scenario = load_scenario(Path(job.scenario_path))
         result["scenario"] = scenario.id
         cfg = scenario_config(AgentConfig.model_validate(job.config), scenario, out)
-        clock = VirtualClock() if job.clock == "virtual" else RealClock()
+        clock = VirtualClock() if job.clock == "virtual" else RealClock()  # `run_clock` chose it
         lines = user_lines(scenario, job.voice)
         speech = active_rms(np.concatenate([line.pcm for line in lines]))
         res = asyncio.run(run_conversation(
             cfg, lines, clock=clock, out_dir=out, session=out.name, arch=job.arch,
-            agent_kwargs={"tts": _fresh_agent_voice(cfg)}, line=line_filter(job.condition, speech),
+            agent_kwargs={} if architecture(job.arch).remote else {"tts": _fresh_agent_voice(cfg)}, line=line_filter(job.condition, speech),
             echo_db=ECHO_DB if job.condition == "echo" else None, reply_timeout_s=20.0, tail_s=1.5))
         result["conversation_s"] = round(res.log.events[-1].t, 3) if res.log.events else 0.0
         conversation_samples(out, res.log.events, [t.kind for t in scenario.turns])
@@ -228,9 +229,10 @@ def run_bench(suites: list[str], archs: list[str], out: Path, *, base: AgentConf
     jobs_all = []
     for arch, cfg in configs.items():
         dump = cfg.model_dump(mode="json")
+        arch_clock = run_clock(arch, clock)
         for r in runs:
-            fp = fingerprint(arch, dump, r.scenario, r.voice, r.condition, clock)
-            jobs_all.append(Job(arch, str(r.scenario.path), str(out / arch / r.key), clock, dump, r.voice,
+            fp = fingerprint(arch, dump, r.scenario, r.voice, r.condition, arch_clock)
+            jobs_all.append(Job(arch, str(r.scenario.path), str(out / arch / r.key), arch_clock, dump, r.voice,
                                 r.condition, fp))
     todo = [j for j in jobs_all if not _finished(Path(j.out_dir), j.fingerprint)]
     reused = len(configs) * len(runs) - len(todo)
@@ -253,6 +255,14 @@ def run_bench(suites: list[str], archs: list[str], out: Path, *, base: AgentConf
     convs = load_conversations(out, runs, list(configs))
     card = score(out, suites, convs, skipped)
     return BenchRun(card, convs, len(todo), reused, wall, sum(r.get("conversation_s", 0.0) for r in results))
+
+
+def run_clock(arch: str, asked: str) -> str:
+    """The clock `arch` runs on: a remote model's latency is real network and GPU time, which a
+    virtual clock cannot charge, so remote architectures always run on the real clock."""
+    from parley.architectures.registry import architecture
+
+    return "real" if architecture(arch).remote else asked
 
 
 def load_conversations(out: Path, runs: list[Variant], archs: list[str]) -> dict[str, list[Conversation]]:

@@ -290,7 +290,7 @@ class DuplexEngine:
                           compute_ms=round(tr.compute_s * 1000, 1))
             if not tr.text:
                 return  # noise or silence: no reply
-            reply.user_text = tr.text
+            reply.user_text, reply.audio = tr.text, audio
             await self.responder.respond(reply)
         except asyncio.CancelledError:
             raise

@@ -37,6 +37,8 @@ class Reply:
     backchannel: bool = False    # an agent backchannel ("mhm"): played, never a turn or history
     stage: str = "asr"           # the component preparing it now (named in a ComponentError)
     opener_chunks: int = 0       # leading chunks that hold the floor without answering (a hybrid's talker line)
+    audio: np.ndarray | None = None  # the user's turn as heard (16 kHz), for a responder that sends it on
+    played: int = 0              # samples of it played when it ended (a remote model's truncation point)
 
     @property
     def empty(self) -> bool:
@@ -188,6 +190,7 @@ class Playout:
     def _finish(self, reason: str, t: float, *, interrupted: bool) -> None:
         r = self.reply
         heard = self.heard_text()
+        r.played = sum(len(c.pcm) for c in r.chunks[self.first_chunk:self._chunk]) + self._offset
         if self._started:
             self.log.emit(AgentAudioStopped, t=t, turn=r.turn, reason=reason)
         self.reply = None
