@@ -9,7 +9,7 @@ OUT    ?= out/demo
 export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 
-.PHONY: install demo test test-fast bench-latency bench-smoke chromium espeak clean
+.PHONY: install demo test test-fast bench-latency bench-smoke chromium espeak moshi-tiny clean
 
 install: $(STAMP)
 
@@ -37,7 +37,25 @@ espeak:
 	@command -v espeak-ng >/dev/null || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends espeak-ng)
 
-test: $(STAMP) chromium espeak
+# moshi's own server with tiny random weights, in its own environment (CPU torch from the machine's
+# wheel folder; plain `pip install moshi` would pull a multi-GB CUDA torch): the moshi client's tests
+# run against it. Not part of parley's install.
+MOSHI_VENV ?= .venv-moshi
+MOSHI_CKPT ?= $(HOME)/.cache/parley/moshi-tiny
+$(MOSHI_VENV)/.installed: Makefile
+	test -x $(MOSHI_VENV)/bin/python || $(PYTHON) -m venv $(MOSHI_VENV)
+	$(MOSHI_VENV)/bin/python -m pip install -q torch==2.13.0
+	$(MOSHI_VENV)/bin/python -m pip install -q --no-deps moshi==0.2.13
+	$(MOSHI_VENV)/bin/python -m pip install -q "numpy<2.3" "safetensors<0.8" "huggingface-hub<1.0" "einops<0.9" \
+	  "sentencepiece<0.3" "sphn<0.3" "aiohttp<3.12" tqdm
+	touch $@
+
+$(MOSHI_CKPT)/config.json: $(MOSHI_VENV)/.installed tools/moshi_tiny/build.py
+	$(MOSHI_VENV)/bin/python tools/moshi_tiny/build.py $(MOSHI_CKPT)
+
+moshi-tiny: $(MOSHI_CKPT)/config.json
+
+test: $(STAMP) chromium espeak moshi-tiny
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)

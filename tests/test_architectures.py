@@ -8,15 +8,16 @@ from parley.errors import ParleyError
 
 
 def test_every_listed_architecture_is_configured_or_says_why_not(monkeypatch):
-    monkeypatch.delenv(registry.LLM_URL_ENV, raising=False)
+    for env in (registry.LLM_URL_ENV, "PARLEY_MOSHI_URL", "PARLEY_REALTIME_URL"):
+        monkeypatch.delenv(env, raising=False)
     base = AgentConfig()
     assert registry.configure("cascade", base) == (base, None)
     cfg, why = registry.configure("cascade-openai", base)
     assert cfg is None and registry.LLM_URL_ENV in why
     assert registry.configure("hybrid", base) == (base, None)
-    for name in ("moshi", "realtime"):
+    for name, needs in (("moshi", "moshi"), ("personaplex", "moshi"), ("realtime", "realtime")):
         cfg, why = registry.configure(name, base)
-        assert cfg is None and name in why
+        assert cfg is None and f"no {needs}" in why
 
 
 def test_cascade_openai_is_the_cascade_with_an_endpoint(monkeypatch):
@@ -30,7 +31,7 @@ def test_cascade_openai_is_the_cascade_with_an_endpoint(monkeypatch):
 def test_an_unknown_or_missing_architecture_is_one_clear_error():
     with pytest.raises(ParleyError, match="unknown architecture 'casade': use one of cascade"):
         registry.configure("casade", AgentConfig())
-    with pytest.raises(ParleyError, match="moshi architecture is not available"):
+    with pytest.raises(ParleyError, match="moshi url '' is not a ws:// or wss:// URL"):
         registry.build("moshi", AgentConfig(), clock=None, log=None)
 
 

@@ -195,8 +195,11 @@ class MoshiConfig(_Strict):
                             "(or set PARLEY_MOSHI_URL).")
     voice_prompt: str = Field("", description="PersonaPlex: the voice prompt file name on the server ('' = none).")
     seed: int | None = Field(None, description="PersonaPlex: sampling seed (none: the server's).")
-    timeout_s: float = Field(30.0, gt=0, le=600, description="The handshake may take this long (PersonaPlex feeds "
-                             "the prompt first).")
+    call_minutes: float = Field(2.0, gt=0, le=60, description="PersonaPlex: the call length the text prompt must "
+                                "leave room for in the 240 s window (`parley budget`); what does not fit is left "
+                                "out and reported at session start.")
+    timeout_s: float = Field(30.0, gt=0, le=600, description="The handshake may take this long, plus the time "
+                             "PersonaPlex takes to feed the prompt (one token per 80 ms).")
 
 
 class AgentConfig(_Strict):

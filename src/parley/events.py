@@ -347,6 +347,18 @@ class FloorChange(Event):
 
 
 @dataclass(frozen=True)
+class PromptFitted(Event):
+    """What of the persona, procedure and knowledge a window-limited remote model was given at
+    session start (`unit` tokens of its `window`), and what was left out, by name."""
+    kind: ClassVar[str] = "prompt_fitted"
+    architecture: str = ""
+    window: int = 0
+    prompt: int = 0
+    unit: str = "tokens"
+    dropped: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class AgentTurn(Event):
     """A finished exchange as it entered history: `agent` is exactly the text the user heard."""
     kind: ClassVar[str] = "agent_turn"

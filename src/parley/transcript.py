@@ -57,8 +57,9 @@ def turns(events: list[Event]) -> list[TurnRecord]:
         user_text = e.user
         true_end = None
         prior_sims = [s for s in sims if s.end <= t_decided + 1e-6]
+        line_start = None
         if prior_sims:
-            true_end = prior_sims[-1].end
+            true_end, line_start = prior_sims[-1].end, prior_sims[-1].start
             user_text = prior_sims[-1].text
         else:
             prior_stops = [s for s in stops if s.t <= t_decided]
@@ -66,7 +67,8 @@ def turns(events: list[Event]) -> list[TurnRecord]:
                 true_end = prior_stops[-1].t
         latency = None
         bd: dict[str, float] = {}
-        if true_end is not None and k in started:
+        if true_end is not None and k in started and (line_start is None or started[k].t >= line_start):
+            # (an agent that was already talking when the line began did not answer it)
             latency = round((started[k].t - true_end) * 1000, 1)
             if eot:
                 bd["endpoint_wait"] = (eot.t - true_end) * 1000

@@ -71,6 +71,17 @@ def _realtime_endpoint(base: AgentConfig) -> tuple[AgentConfig | None, str | Non
     return (None, reason) if reason else (cfg, None)
 
 
+def _moshi_server(base: AgentConfig) -> tuple[AgentConfig | None, str | None]:
+    from parley.architectures.moshi import URL_ENV
+
+    cfg = base.model_copy(deep=True)
+    cfg.moshi.url = base.moshi.url or os.environ.get(URL_ENV)
+    if not cfg.moshi.url:
+        return None, f"no moshi server configured: pass --moshi-url, set {URL_ENV}, or url under [moshi]"
+    reason = _probe_socket(cfg.moshi.url)
+    return (None, reason) if reason else (cfg, None)
+
+
 def _probe_socket(url: str) -> str | None:
     """None if something listens at `url`'s host and port, else why not (one short sentence)."""
     import socket
@@ -87,17 +98,16 @@ def _probe_socket(url: str) -> str | None:
         return f"endpoint {url} is unreachable ({exc.__class__.__name__}: {exc})"
 
 
-def _not_yet(name: str) -> Configure:
-    return lambda _base: (None, f"the {name} architecture is not available in this version of parley")
-
-
 _CASCADE = "parley.architectures.cascade:CascadeAgent"
 REGISTRY: dict[str, Architecture] = {a.name: a for a in (
     Architecture("cascade", "ASR → LLM → TTS on the embedded models, with parley's turn-taking", _as_is, _CASCADE),
     Architecture("cascade-openai", "the cascade with an OpenAI-compatible LLM endpoint", _openai_endpoint, _CASCADE),
     Architecture("hybrid", "Thinker-Talker: the talker holds the floor at once while the thinker answers",
                  _as_is, "parley.architectures.hybrid:HybridAgent"),
-    Architecture("moshi", "an audio-native full-duplex model (moshi's own server)", _not_yet("moshi")),
+    Architecture("moshi", "an audio-native full-duplex model (a Moshi server)", _moshi_server,
+                 "parley.architectures.moshi:moshi", remote=True),
+    Architecture("personaplex", "an audio-native full-duplex model with a text and a voice prompt (a PersonaPlex "
+                 "server)", _moshi_server, "parley.architectures.moshi:personaplex", remote=True),
     Architecture("realtime", "an OpenAI-Realtime-style speech-to-speech endpoint (OpenAI, vLLM-Omni, parley serve)",
                  _realtime_endpoint, "parley.architectures.realtime:agent", remote=True),
 )}

@@ -1,0 +1,324 @@
+"""The `moshi` and `personaplex` architectures: a client of a Moshi-protocol server.
+
+Protocol (REFERENCE.md §2, as moshi 0.2.13's and PersonaPlex's servers speak it):
+- `GET /api/chat` upgraded to a WebSocket; PersonaPlex reads the query keys `text_prompt` (the
+  role; the server wraps it in `<system> … <system>`) and `voice_prompt` (a file name in its voice
+  folder), both required though either may be empty, and an optional `seed` (-1: none). It feeds
+  the prompts at one token per 80 ms step *before* the handshake.
+- Binary messages, the first byte the kind: HANDSHAKE 0x00 (the server is ready; moshi's server
+  sends the bare byte, the spec adds u32 version + u32 model, little-endian), AUDIO 0x01 (Ogg pages
+  of Opus, 24 kHz mono, both ways; moshi's web client sends 20 ms frames), TEXT 0x02 (UTF-8, a
+  piece of the model's own words, sent with the audio frame of the same 80 ms step), CONTROL 0x03,
+  METADATA 0x04 (JSON), ERROR 0x05 (UTF-8), PING 0x06.
+
+An audio-native model takes its own turns: parley only streams the caller's audio, plays the
+model's and records what happened in the event contract. Speech on either side is found with
+parley's VAD (`SpeechRuns`): each stretch of the model's speech is one agent turn, its words the
+text pieces that arrived with its audio; a stretch that ends while the caller is speaking ends as a
+barge-in. What parley cannot know: what the model understood of the caller (no transcript of the
+caller), or anything it was never told — a plain moshi server takes no text prompt at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections import deque
+from pathlib import Path
+from urllib.parse import urlencode, urlparse, urlunparse
+
+import numpy as np
+
+from parley.audio.frame import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame
+from parley.audio.resample import StreamResampler
+from parley.clock import VirtualClock
+from parley.dialogue.budget import MOSHI_STEPS_PER_S, MOSHI_WINDOW, text_tokens
+from parley.dialogue.persona import procedure_lines, system_prompt
+from parley.errors import ParleyError
+from parley.events import (
+    AgentAudioStarted, AgentAudioStopped, ComponentError, PromptFitted, UserSpeechStarted, UserSpeechStopped,
+)
+
+URL_ENV = "PARLEY_MOSHI_URL"
+HANDSHAKE, AUDIO, TEXT, CONTROL, METADATA, ERROR, PING = range(7)
+WIRE_RATE = 24000
+MAX_QUERY_BYTES = 7000  # aiohttp (both servers) refuses a request line past 8190 bytes
+JITTER_SAMPLES = int(0.08 * SAMPLE_RATE)
+WORD_SPAN_SAMPLES = int(0.16 * SAMPLE_RATE)  # a text piece marks its model step as speech, and the next  # one model step of margin before playing, and after an underrun
+
+
+class SpeechRuns:
+    """Speech on one stream from the VAD, 32 ms frame by frame: starts after `min_frames` speech
+    frames, ends after `hangover_frames` of silence (a pause inside a sentence is not an end)."""
+
+    def __init__(self, vad, min_frames: int = 3, hangover_frames: int = 20) -> None:
+        self.vad = vad
+        self.min_frames, self.hangover_frames = min_frames, hangover_frames
+        self.speaking = False
+        self._run = 0
+        self._quiet = 0
+        self._candidate = 0.0
+        self.started_at = 0.0  # time of the first speech frame of the current run
+        self.last_speech = 0.0  # end of its last speech frame
+
+    @property
+    def rising(self) -> bool:
+        """Speech frames are being counted towards a start."""
+        return not self.speaking and self._run > 0
+
+    def step(self, pcm: np.ndarray, t: float, *, words: bool = False) -> str | None:
+        """"started", "stopped" or None after the frame at time `t`; `words`: the model's text
+        stream says it is speaking in this frame, whatever the VAD hears."""
+        speech = words or self.vad(pcm) >= (0.35 if self.speaking else 0.5)
+        dt = len(pcm) / SAMPLE_RATE
+        if speech:
+            self._run += 1
+            if self._run == 1:
+                self._candidate = t
+            self._quiet = 0
+            self.last_speech = t + dt
+            if not self.speaking and self._run >= self.min_frames:
+                self.speaking, self.started_at = True, self._candidate
+                return "started"
+            return None
+        self._run = 0
+        if self.speaking:
+            self._quiet += 1
+            if self._quiet >= self.hangover_frames:
+                self.speaking = False
+                return "stopped"
+        return None
+
+
+def fit_prompt(persona: str, procedure: list, documents: list[tuple[str, str]], budget: int) -> tuple[str, list[str]]:
+    """The system prompt within `budget` tokens: the persona first (cut if it alone is too long),
+    the procedure if it fits, then each document, in order, that still fits. Returns (prompt, what
+    was left out, by name)."""
+    dropped: list[str] = []
+    if text_tokens(system_prompt(persona, procedure)) > budget and procedure:
+        procedure, _ = [], dropped.append("the procedure")
+    if text_tokens(persona) > budget:
+        words = persona.split()
+        keep = max(0, int(len(words) * budget / text_tokens(persona)) - 2)
+        persona = " ".join(words[:keep])
+        dropped.append(f"the persona after {keep} of {len(words)} words")
+    kept: list[tuple[str, str]] = []
+    for doc in documents:
+        if text_tokens(system_prompt(persona, procedure, kept + [doc])) <= budget:
+            kept.append(doc)
+        else:
+            dropped.append(f"document '{doc[0]}'")
+    return system_prompt(persona, procedure, kept), dropped
+
+
+class MoshiAgent:
+    """A client of a Moshi or PersonaPlex server, behind parley's duplex interface."""
+
+    def __init__(self, cfg, clock, log, *, flavour: str = "moshi", vad=None, user_vad=None) -> None:
+        from parley.components import registry
+        from parley.dialogue.conversation import Conversation
+        from parley.dialogue.knowledge import read_document
+
+        if isinstance(clock, VirtualClock):
+            raise ParleyError(f"the {flavour} architecture talks to a remote model in real time: run it on the real "
+                              "clock (parley bench does so for it).")
+        self.name = flavour
+        self.cfg, self.clock, self.log = cfg, clock, log
+        self.url = cfg.moshi.url or os.environ.get(URL_ENV) or ""
+        u = urlparse(self.url)
+        if u.scheme not in ("ws", "wss") or not u.hostname:
+            raise ParleyError(f"moshi url {self.url!r} is not a ws:// or wss:// URL; give the server's chat address, "
+                              "e.g. ws://127.0.0.1:8998/api/chat.")
+        self.documents = [read_document(Path(p)) for p in cfg.knowledge.documents]
+        self.conversation = Conversation(cfg, self.documents, log)
+        self._agent = SpeechRuns(vad or registry.vad())
+        self._user = SpeechRuns(user_vad or registry.vad())
+        self._to_wire = StreamResampler(SAMPLE_RATE, WIRE_RATE)
+        self._from_wire = StreamResampler(WIRE_RATE, SAMPLE_RATE)
+        self._writer = self._reader = None  # Opus streams (sphn), made at start
+        self._ws = None
+        self._tasks: list[asyncio.Task] = []
+        self._outbox: asyncio.Queue = asyncio.Queue()
+        self._play: deque[np.ndarray] = deque()
+        self._buffered = 0
+        self._waiting = True  # filling the jitter margin
+        self._received = 0  # 16 kHz samples of model audio received
+        self._played = 0
+        self._words: deque[tuple[int, str]] = deque()  # (received samples when it came, text piece)
+        self._word_at = -WORD_SPAN_SAMPLES - 1  # play position of the last text piece played
+        self._turn = 0
+        self._said: list[str] = []  # words of the agent turn being played
+        self._onset: list[str] = []  # words of speech frames not yet long enough to be a turn
+        self._gone: str | None = None
+
+    # --- the session ----------------------------------------------------------------------------
+
+    def _query(self) -> tuple[str, int]:
+        """The chat URL with PersonaPlex's prompts, and the prompt's size in tokens."""
+        if self.name != "personaplex":
+            self.log.emit(PromptFitted, architecture=self.name, window=MOSHI_WINDOW, prompt=0, unit="steps (80 ms)",
+                          dropped=["everything: a moshi server takes no text prompt (persona, procedure and "
+                                   "knowledge are not given to the model)"])
+            return self.url, 0
+        reserve = int(self.cfg.moshi.call_minutes * 60 * MOSHI_STEPS_PER_S)
+        budget = max(0, MOSHI_WINDOW - reserve)
+        persona = self.conversation.persona
+        prompt, dropped = fit_prompt(persona, procedure_lines(self.cfg.procedure), self.documents, budget)
+        query = {"text_prompt": prompt, "voice_prompt": self.cfg.moshi.voice_prompt}
+        if self.cfg.moshi.seed is not None:
+            query["seed"] = str(self.cfg.moshi.seed)
+        while len(urlencode(query)) > MAX_QUERY_BYTES:  # the server's request line holds only so much
+            prompt, more = fit_prompt(persona, procedure_lines(self.cfg.procedure), self.documents,
+                                      int(text_tokens(prompt) * 0.8))
+            dropped = list(dict.fromkeys(dropped + more + ["(the server's URL length limit)"]))
+            query["text_prompt"] = prompt
+        self.log.emit(PromptFitted, architecture=self.name, window=MOSHI_WINDOW, prompt=text_tokens(prompt),
+                      unit="steps (80 ms)", dropped=dropped)
+        u = urlparse(self.url)
+        return urlunparse(u._replace(query="&".join(q for q in (u.query, urlencode(query)) if q))), text_tokens(prompt)
+
+    async def start(self) -> None:
+        try:
+            import sphn
+        except ImportError:
+            raise ParleyError("the moshi client needs the Opus codec: pip install 'parley[moshi]'.") from None
+        from websockets.asyncio.client import connect
+
+        url, prompt_tokens = self._query()
+        wait = self.cfg.moshi.timeout_s + prompt_tokens / MOSHI_STEPS_PER_S  # the prompt is fed before the handshake
+        try:
+            self._ws = await asyncio.wait_for(connect(url, max_size=2**22, compression=None, proxy=None,
+                                                      open_timeout=self.cfg.moshi.timeout_s), self.cfg.moshi.timeout_s)
+            first = await asyncio.wait_for(self._ws.recv(), wait)
+        except asyncio.TimeoutError:
+            await self._abort()
+            raise ParleyError(f"the {self.name} server at {self.url} sent no handshake within {wait:.0f} s; check that "
+                              "it runs and is not busy with another caller (it serves one at a time).") from None
+        except Exception as exc:
+            await self._abort()
+            raise ParleyError(f"the {self.name} server at {self.url} could not be reached or closed the connection "
+                              f"before its handshake ({exc.__class__.__name__}: {exc}); check the URL and, for "
+                              "PersonaPlex, that the voice prompt exists on the server.") from None
+        if not isinstance(first, bytes) or not first or first[0] != HANDSHAKE:
+            await self._abort()
+            raise ParleyError(f"the {self.name} server at {self.url} did not start with a handshake; is it a moshi server?")
+        self._writer, self._reader = sphn.OpusStreamWriter(WIRE_RATE), sphn.OpusStreamReader(WIRE_RATE)
+        self._tasks = [asyncio.ensure_future(self._receive()), asyncio.ensure_future(self._send())]
+
+    async def _abort(self) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+
+    @property
+    def busy(self) -> bool:
+        return self._agent.speaking or self._user.speaking
+
+    def push_audio(self, frame: AudioFrame) -> None:
+        change = self._user.step(frame.pcm, frame.t)
+        if change == "started":
+            self.log.emit(UserSpeechStarted, t=self._user.started_at)
+        elif change == "stopped":
+            self.log.emit(UserSpeechStopped, t=self._user.last_speech, noticed=self.clock.now())
+        if self._writer is not None and self._gone is None:
+            opus = self._writer.append_pcm(self._to_wire(frame.pcm))
+            if len(opus):
+                self._outbox.put_nowait(bytes([AUDIO]) + opus)
+
+    def pull_audio(self, n: int, t: float) -> np.ndarray:
+        out = np.zeros(n, dtype=np.float32)
+        if self._waiting and self._buffered >= JITTER_SAMPLES:
+            self._waiting = False
+        filled = 0
+        while not self._waiting and filled < n and self._play:
+            head = self._play[0]
+            take = min(n - filled, len(head))
+            out[filled:filled + take] = head[:take]
+            filled += take
+            if take == len(head):
+                self._play.popleft()
+            else:
+                self._play[0] = head[take:]
+        self._buffered -= filled
+        self._played += filled
+        if filled < n:
+            self._waiting = True  # underrun: wait for the margin again
+        self._observe_agent(out, t)
+        return out
+
+    def _observe_agent(self, pcm: np.ndarray, t: float) -> None:
+        """Agent turns from what was just played: the VAD on its audio, or its text stream (a model
+        emits text pieces only while it speaks: silence is padding tokens, which are not sent)."""
+        start = self._played - len(pcm)
+        for i in range(0, len(pcm), FRAME_SAMPLES):
+            end = start + i + FRAME_SAMPLES
+            heard = []
+            while self._words and self._words[0][0] <= end:
+                heard.append(self._words.popleft()[1])
+                self._word_at = end
+            change = self._agent.step(pcm[i:i + FRAME_SAMPLES], t + i / SAMPLE_RATE,
+                                      words=end - self._word_at <= WORD_SPAN_SAMPLES)
+            if change == "started":
+                self._turn += 1
+                self._said, self._onset = self._onset, []  # words of the frames that made it speech
+                self.log.emit(AgentAudioStarted, t=self._agent.started_at, turn=self._turn)
+            if self._agent.speaking or change == "stopped":
+                self._said += heard
+            else:
+                self._onset = self._onset + heard if self._agent.rising else []
+            if change == "stopped":
+                self._end_turn(self._agent.last_speech, "barge_in" if self._user.speaking else "finished")
+
+    def _end_turn(self, t: float, reason: str) -> None:
+        self.log.emit(AgentAudioStopped, t=t, turn=self._turn, reason=reason)
+        self.conversation.heard(self._turn, "", "".join(self._said).strip(), reason != "finished")
+        self._said = []
+
+    async def close(self) -> None:
+        if self._agent.speaking:
+            self._agent.speaking = False
+            self._end_turn(self.clock.now(), "cancelled")
+        self._gone = self._gone or "closed by parley"
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._ws is not None:
+            await self._ws.close()
+
+    # --- the socket -----------------------------------------------------------------------------
+
+    async def _send(self) -> None:
+        try:
+            while True:
+                await self._ws.send(await self._outbox.get())
+        except Exception as exc:
+            self._gone = self._gone or f"{exc.__class__.__name__}: {exc}"
+
+    async def _receive(self) -> None:
+        try:
+            async for message in self._ws:
+                if not isinstance(message, bytes) or not message:
+                    continue
+                kind, payload = message[0], message[1:]
+                if kind == AUDIO:
+                    pcm = self._from_wire(self._reader.append_bytes(payload))
+                    if len(pcm):
+                        self._play.append(pcm)
+                        self._buffered += len(pcm)
+                        self._received += len(pcm)
+                elif kind == TEXT:
+                    self._words.append((self._received, payload.decode("utf-8", "replace")))
+                elif kind == ERROR:
+                    self.log.emit(ComponentError, component=self.name, message=payload.decode("utf-8", "replace"))
+            self._gone = self._gone or "closed by the server"
+        except Exception as exc:
+            self._gone = self._gone or f"{exc.__class__.__name__}: {exc}"
+        if self._gone != "closed by parley":
+            self.log.emit(ComponentError, component=self.name, message=f"the connection ended: {self._gone}")
+
+
+def moshi(cfg, clock, log, **_components) -> MoshiAgent:
+    return MoshiAgent(cfg, clock, log, flavour="moshi")
+
+
+def personaplex(cfg, clock, log, **_components) -> MoshiAgent:
+    return MoshiAgent(cfg, clock, log, flavour="personaplex")
