@@ -6,7 +6,6 @@ controls; the defaults are what `make demo` runs.
 
 from __future__ import annotations
 
-import re
 import tomllib
 from pathlib import Path
 from typing import Literal
