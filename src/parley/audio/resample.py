@@ -21,25 +21,36 @@ def resample(pcm: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
 
 
 class StreamResampler:
-    """Chunk-by-chunk resampling for live audio at the edges, with little delay.
+    """Chunk-by-chunk resampling for live audio at the edges, with little delay and no jitter.
 
-    soxr's streaming filters hold back 20-66 ms (its 2:1 path the most), which a caller hears as
-    added latency. 16 kHz ↔ 8 kHz (telephony) uses a 63-tap low-pass at 3.8 kHz instead (2 ms);
-    other ratios use soxr's LQ filter (~6 ms), ample for speech.
+    soxr's streaming filters hold back 20-66 ms and release it in irregular blocks (16 → 24 kHz:
+    450, 900, 900, 450 samples for four equal chunks), which a caller hears as added latency and
+    which delays the frame a VAD is waiting for. Rates in a small integer ratio (8 / 16 / 24 / 48
+    kHz: telephony, the Realtime protocol's 24 kHz, Opus) use a polyphase FIR instead: up by L,
+    a linear-phase low-pass at 0.475 × the lower rate, down by M — every input sample yields its
+    outputs at once, ~2 ms of filter delay. Other ratios use soxr's LQ filter.
     """
 
-    TAPS = 63
+    TAPS_PER_16K = 63  # taps per 16 kHz of the filter's rate: a ~0.8 kHz transition band at any ratio
 
     def __init__(self, from_rate: int, to_rate: int) -> None:
+        from math import gcd
+
         self.from_rate, self.to_rate = from_rate, to_rate
         self._soxr = None
-        self._phase = 0  # input samples into the current 2:1 decimation step
-        if {from_rate, to_rate} == {8000, 16000}:
+        g = gcd(from_rate, to_rate)
+        self._up, self._down = to_rate // g, from_rate // g
+        self._phase = 0  # position of the next kept sample in the current decimation step
+        if from_rate == to_rate:
+            return
+        if max(self._up, self._down) <= 6:
             from scipy.signal import firwin
 
-            self._h = firwin(self.TAPS, 3800, fs=16000).astype(np.float64)
-            self._zi = np.zeros(self.TAPS - 1)
-        elif from_rate != to_rate:
+            rate = from_rate * self._up
+            taps = (self.TAPS_PER_16K * rate // 16000) | 1
+            self._h = (firwin(taps, 0.475 * min(from_rate, to_rate), fs=rate) * self._up).astype(np.float64)
+            self._zi = np.zeros(taps - 1)
+        else:
             self._soxr = soxr.ResampleStream(from_rate, to_rate, 1, dtype="float32", quality="LQ")
 
     def __call__(self, pcm: np.ndarray) -> np.ndarray:
@@ -50,12 +61,12 @@ class StreamResampler:
             return pcm
         if self._soxr is not None:
             return self._soxr.resample_chunk(pcm)
-        if self.to_rate > self.from_rate:  # 8 → 16 kHz: zero-stuff, then filter (gain 2 for the zeros)
-            up = np.zeros(2 * len(pcm))
-            up[::2] = 2.0 * pcm
-            out, self._zi = lfilter(self._h, 1.0, up, zi=self._zi)
-            return out.astype(np.float32)
-        out, self._zi = lfilter(self._h, 1.0, pcm.astype(np.float64), zi=self._zi)
-        kept = out[self._phase::2]
-        self._phase = (self._phase + len(pcm)) % 2
+        if self._up > 1:  # zero-stuff (the filter's gain of L restores the level)
+            up = np.zeros(self._up * len(pcm))
+            up[::self._up] = pcm
+        else:
+            up = pcm.astype(np.float64)
+        out, self._zi = lfilter(self._h, 1.0, up, zi=self._zi)
+        kept = out[self._phase::self._down]
+        self._phase = (self._phase - len(up)) % self._down
         return kept.astype(np.float32)
