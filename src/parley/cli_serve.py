@@ -9,6 +9,8 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from parley.errors import ParleyError
+
 console = Console()
 
 
@@ -38,6 +40,7 @@ def serve(
     opts = ServeOptions(cfg=cfg, arch=arch, host=host, port=port, token=token or None,
                         max_sessions=max_sessions, sessions_dir=_out_dir(sessions_dir))
     server = RealtimeServer(opts)  # refuses an unsafe address before any model loads
+    _port_free(host, port)  # and a port in use, before a minute of loading models
 
     async def main() -> None:
         console.print(f"loading the {arch} models…")
@@ -53,3 +56,18 @@ def serve(
         await task
 
     asyncio.run(main())
+
+
+def _port_free(host: str, port: int) -> None:
+    import socket
+
+    if port == 0:
+        return
+    try:
+        for family, kind, proto, _name, addr in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+            with socket.socket(family, kind, proto) as s:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+                s.bind(addr)
+    except OSError as exc:
+        raise ParleyError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); stop whatever holds that port "
+                          "or give another --port.") from None

@@ -194,9 +194,14 @@ class RealtimeServer:
     async def serve_forever(self, ready: asyncio.Event | None = None) -> None:
         from websockets.asyncio.server import serve
 
-        async with serve(self.handler, self.opts.host, self.opts.port, process_request=self.process_request,
-                         select_subprotocol=self.select_subprotocol, max_size=HARD_MAX_BYTES,
-                         ping_interval=20, ping_timeout=20, logger=_LOG) as server:
+        try:
+            listening = await serve(self.handler, self.opts.host, self.opts.port, process_request=self.process_request,
+                                    select_subprotocol=self.select_subprotocol, max_size=HARD_MAX_BYTES,
+                                    ping_interval=20, ping_timeout=20, logger=_LOG)
+        except OSError as exc:
+            raise ParleyError(f"cannot listen on {self.opts.host}:{self.opts.port} ({exc.strerror or exc}); stop "
+                              "whatever holds that port or give another --port.") from None
+        async with listening as server:
             self.port = server.sockets[0].getsockname()[1]
             if ready is not None:
                 ready.set()
