@@ -82,6 +82,13 @@ def _moshi_server(base: AgentConfig) -> tuple[AgentConfig | None, str | None]:
     return (None, reason) if reason else (cfg, None)
 
 
+def _personaplex_server(base: AgentConfig) -> tuple[AgentConfig | None, str | None]:
+    if not base.moshi.voice_prompt:  # the server joins it to its voice folder and fails on the folder itself
+        return None, ("personaplex needs a voice prompt: set voice_prompt under [moshi] to one of the server's "
+                      "voice files (e.g. NATF2.pt)")
+    return _moshi_server(base)
+
+
 def _probe_socket(url: str) -> str | None:
     """None if something listens at `url`'s host and port, else why not (one short sentence)."""
     import socket
@@ -107,7 +114,7 @@ REGISTRY: dict[str, Architecture] = {a.name: a for a in (
     Architecture("moshi", "an audio-native full-duplex model (a Moshi server)", _moshi_server,
                  "parley.architectures.moshi:moshi", remote=True),
     Architecture("personaplex", "an audio-native full-duplex model with a text and a voice prompt (a PersonaPlex "
-                 "server)", _moshi_server, "parley.architectures.moshi:personaplex", remote=True),
+                 "server)", _personaplex_server, "parley.architectures.moshi:personaplex", remote=True),
     Architecture("realtime", "an OpenAI-Realtime-style speech-to-speech endpoint (OpenAI, vLLM-Omni, parley serve)",
                  _realtime_endpoint, "parley.architectures.realtime:agent", remote=True),
 )}
