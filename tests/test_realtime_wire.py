@@ -232,3 +232,16 @@ def test_any_client_events_get_valid_answers_and_never_break_the_session(message
                 await asyncio.sleep(0.01)
 
     asyncio.run(converse(client))  # every event sent is validated strictly in `converse`
+
+
+def test_deleting_a_turn_nothing_was_heard_of_drops_the_words_it_would_carry():
+    """A client withdrawing a speculative turn (`conversation.item.delete`) before any of its answer
+    was heard: its words must not prefix the caller's next turn."""
+    conv = Conversation(AgentConfig(), [], EventLog("t", clock_now=lambda: 0.0))
+    conv.heard(1, "Hello.", "Hi, how can I help?", False)
+    conv.heard(2, "My order number is", "", True)  # cut before a word was heard: carried into the next turn
+    assert conv.history.pending == "My order number is"
+    assert conv.forget(2) and conv.history.pending == ""
+    conv.heard(3, "My order number is four seven one nine two.", "Thanks.", False)
+    assert conv.history.turns[-1][0].startswith("My order number is four seven") and len(conv.history.turns) == 2
+    assert not conv.forget(2)  # gone already

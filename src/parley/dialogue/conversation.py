@@ -39,6 +39,7 @@ class Conversation:
         self.gate = ReplyGate(self.procedure, cfg.max_reply_words, self.limits)
         self.readback = ReadBack(cfg.readback)
         self._exchanges: dict[int, int] = {}  # reply turn → its index in history.turns
+        self._unheard: tuple[int, str] | None = None  # the last turn nothing was heard of, and `pending` before it
 
     def _prompt(self) -> str:
         return system_prompt(self.persona, procedure_lines(self.cfg.procedure), self.documents)
@@ -78,6 +79,9 @@ class Conversation:
 
     def forget(self, turn: int) -> bool:
         """Drop exchange `turn` from history (a client deleted the item); False if not there."""
+        if self._unheard is not None and self._unheard[0] == turn:  # nothing was heard: its words wait in `pending`
+            self.history.pending, self._unheard = self._unheard[1], None
+            return True
         i = self._exchanges.pop(turn, None)
         if i is None or i >= len(self.history.turns):
             return False
@@ -127,10 +131,13 @@ class Conversation:
     def heard(self, turn: int, user: str, agent: str, interrupted: bool) -> None:
         """A reply ended: history gets what was heard, the fact store the caller's values, and the
         procedure the steps the reply did."""
-        before = list(self.history.facts)
+        before, pending = list(self.history.facts), self.history.pending
         self.history.add(user, agent, interrupted=interrupted)
         if agent.strip():
             self._exchanges[turn] = len(self.history.turns) - 1
+            self._unheard = None
+        else:
+            self._unheard = (turn, pending)  # its words carry into the next turn unless the turn is deleted
         for fact in self.history.facts:
             if fact not in before:
                 gone = [f.text for f in before if f.kind == fact.kind and f not in self.history.facts

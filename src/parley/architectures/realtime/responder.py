@@ -41,6 +41,7 @@ class _Answer:
         self.text = ""  # transcript received, not yet given to a chunk
         self.queue: asyncio.Queue = asyncio.Queue()  # SpeechChunk, then None at the end
         self.finished = False  # the endpoint's response.done came
+        self.withdrawn: set[str] = set()  # ids already cancelled or deleted at the endpoint
 
 
 class RealtimeResponder:
@@ -90,6 +91,7 @@ class RealtimeResponder:
         for i in range(0, len(audio), APPEND_SAMPLES):
             self.socket.send("input_audio_buffer.append", audio=self._encode(audio[i:i + APPEND_SAMPLES]))
         self._encode = AudioEncoder()  # each turn's audio is resampled from a fresh start
+        reply.audio = None  # sent: a long call keeps no audio per turn
         self.socket.send("input_audio_buffer.commit")
         self.socket.send("response.create")
         self._waiting.append(answer)
@@ -115,19 +117,22 @@ class RealtimeResponder:
         return None
 
     def _withdraw(self, answer: _Answer) -> None:
-        """A speculation dropped before it was played: the endpoint forgets the turn and its answer."""
-        if answer.reply.committed:
-            return  # played: `heard` truncates it instead
-        if answer.response is not None:
+        """A speculation dropped before it was played: the endpoint forgets the turn and its answer.
+        Idempotent, and called again as the answer's ids arrive (they come in the order asked)."""
+        if answer.reply.committed or answer.response is None:
+            return  # played: `heard` truncates it instead; not created yet: done at response.created
+        if not answer.finished and answer.response not in answer.withdrawn:
             self.socket.send("response.cancel", response_id=answer.response)
-        for item in (answer.user_item, answer.item):
-            if item is not None:
-                self.socket.send("conversation.item.delete", item_id=item)
-        if answer in self._waiting:
-            self._waiting.remove(answer)
+        for ref in (answer.response, answer.user_item, answer.item):
+            if ref is not None and ref not in answer.withdrawn:
+                if ref != answer.response:
+                    self.socket.send("conversation.item.delete", item_id=ref)
+                answer.withdrawn.add(ref)
 
     def heard(self, reply: Reply, heard: str, interrupted: bool) -> None:
         answer = next((a for a in self._answers.values() if a.reply is reply), None)
+        if answer is not None:
+            del self._answers[answer.response]
         if interrupted and answer is not None:
             if answer.response is not None and not answer.finished:
                 self.socket.send("response.cancel", response_id=answer.response)
@@ -152,7 +157,7 @@ class RealtimeResponder:
                 if answer.reply.cancel.cancelled:
                     self._withdraw(answer)
             elif kind == "response.output_item.added":
-                self._by(event, lambda a: setattr(a, "item", (event.get("item") or {}).get("id")))
+                self._by(event, lambda a: self._item_added(a, (event.get("item") or {}).get("id")))
             elif kind == "response.output_audio.delta":
                 self._by(event, lambda a: self._audio(a, event.get("delta") or ""))
             elif kind == "response.output_audio_transcript.delta":
@@ -172,6 +177,11 @@ class RealtimeResponder:
         if answer is not None:
             fn(answer)
 
+    def _item_added(self, answer: _Answer, item: str | None) -> None:
+        answer.item = item
+        if answer.reply.cancel.cancelled:
+            self._withdraw(answer)
+
     def _audio(self, answer: _Answer, b64: str) -> None:
         pcm = answer.decoder(b64)
         if len(pcm):
@@ -185,6 +195,8 @@ class RealtimeResponder:
 
     def _done(self, answer: _Answer) -> None:
         answer.finished = True
+        if answer.reply.cancel.cancelled and not answer.reply.committed:
+            self._answers.pop(answer.response, None)  # withdrawn: nothing will be heard of it
         if answer.text:  # transcript that came after the last audio belongs to the reply's end
             start = len(answer.reply.text) + sum(len(c.text) for c in self._queued(answer))
             answer.queue.put_nowait(SpeechChunk(np.zeros(0, np.float32), answer.text, start, start + len(answer.text)))
