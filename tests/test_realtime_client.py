@@ -57,6 +57,16 @@ def sent(monkeypatch):
     return out
 
 
+def _through_serve(fast_cfg, tmp_path, lines, out_dir=None, **realtime):
+    """A conversation of `lines` through the realtime architecture to `parley serve` (in this process)."""
+    async def call():
+        async with running(fast_cfg, tmp_path) as server:
+            return await run_conversation(_client_cfg(server, **realtime), lines, clock=RealClock(), arch="realtime",
+                                          out_dir=out_dir, reply_timeout_s=20.0, tail_s=1.0)
+
+    return asyncio.run(call())
+
+
 def _client_cfg(server, **realtime) -> AgentConfig:
     cfg = AgentConfig()
     cfg.persona = "You are a shop assistant for Northwind. Answer every question at length, in four or five sentences."
@@ -72,12 +82,7 @@ def test_a_call_through_an_endpoint_that_takes_its_own_turns_with_a_barge_in(fas
     lines = [UserLine("q", user_speech("Can you explain your whole return policy to me?")),
              UserLine("stop", user_speech("Sorry, stop there. How many days do I have?"), after_agent_starts_s=1.5)]
 
-    async def call():
-        async with running(fast_cfg, tmp_path) as server:
-            return await run_conversation(_client_cfg(server), lines, clock=RealClock(), arch="realtime",
-                                          out_dir=tmp_path / "client", reply_timeout_s=20.0, tail_s=1.0)
-
-    result = asyncio.run(call())
+    result = _through_serve(fast_cfg, tmp_path, lines, out_dir=tmp_path / "client")
     for event in sent:
         CLIENT_EVENT.validate_python(event)
     assert sent[0]["session"]["instructions"].startswith("You are a shop assistant for Northwind")
@@ -107,12 +112,7 @@ def test_a_call_through_an_endpoint_that_takes_its_own_turns_with_a_barge_in(fas
 def test_parleys_engine_takes_the_turns_and_the_endpoint_answers_them(fast_cfg, user_speech, tmp_path, sent):
     lines = [UserLine("q", user_speech("Hi, my order number is four seven one nine two."))]
 
-    async def call():
-        async with running(fast_cfg, tmp_path) as server:
-            return await run_conversation(_client_cfg(server, turns="parley"), lines, clock=RealClock(),
-                                          arch="realtime", reply_timeout_s=20.0, tail_s=1.0)
-
-    result = asyncio.run(call())
+    result = _through_serve(fast_cfg, tmp_path, lines, turns="parley")
     for event in sent:
         CLIENT_EVENT.validate_python(event)
     assert sent[0]["session"]["audio"]["input"]["turn_detection"] is None
@@ -164,3 +164,25 @@ def test_a_truncated_reply_is_heard_in_proportion_to_the_audio_played():
     assert heard_part(text, 100, 100) == text
     assert heard_part(text, 10, 0) == text  # nothing received: nothing to scale by
     assert np.isclose(len(heard_part(text, 33, 100).split()), 3)
+
+
+@pytest.mark.slow
+def test_a_speculation_parleys_engine_drops_is_withdrawn_from_the_endpoint(fast_cfg, user_speech, tmp_path, sent):
+    head, tail = user_speech("My order number is"), user_speech("four seven one nine two.")
+    gap = np.zeros(int(1.2 * 16000), np.float32)  # a pause long enough to be answered speculatively
+    pause = (len(head) / 16000, (len(head) + len(gap)) / 16000)
+    lines = [UserLine("My order number is … four seven one nine two.", np.concatenate([head, gap, tail]),
+                      pauses=(pause,))]
+
+    result = _through_serve(fast_cfg, tmp_path, lines, turns="parley")
+    for event in sent:
+        CLIENT_EVENT.validate_python(event)
+    kinds = [e["type"] for e in sent]
+    assert kinds.count("input_audio_buffer.commit") >= 2  # the pause was answered speculatively, then the turn
+    assert "conversation.item.delete" in kinds  # and the dropped speculation withdrawn
+    assert not result.log.of(ComponentError), result.log.of(ComponentError)
+    (turn,) = result.log.of(AgentTurn)
+    assert "47192" in turn.user.replace(" ", "").replace(",", "")
+    server = [e for e in session_events(tmp_path) if isinstance(e, AgentTurn)]
+    assert server[-1].agent.strip() == turn.agent.strip()
+    assert server[-1].user.count("order number") == 1  # the withdrawn words did not prefix the turn

@@ -142,3 +142,9 @@ def build(name: str, cfg: AgentConfig, clock, log, **kwargs) -> DuplexAgent:
 
     module, _, cls = arch.agent_class.partition(":")
     return getattr(import_module(module), cls)(cfg, clock, log, **kwargs)
+
+
+def clock_for(name: str, asked: str) -> str:
+    """The clock ("virtual" or "real") architecture `name` runs on when `asked` is wanted: a remote
+    model's latency is network and GPU time, which a virtual clock cannot charge."""
+    return "real" if architecture(name).remote else asked

@@ -144,7 +144,9 @@ def build_cases(per_kind: int = 10, *, echo_all: bool = False) -> list[Case]:
 
 
 async def run_case(cfg: AgentConfig, case: Case, out_dir: Path | None, clock: str, arch: str = "cascade") -> CaseLog:
-    clk = VirtualClock() if clock == "virtual" else RealClock()
+    from parley.architectures.registry import clock_for
+
+    clk = VirtualClock() if clock_for(arch, clock) == "virtual" else RealClock()
     res = await run_conversation(
         cfg, case.lines, clock=clk, out_dir=out_dir / case.name if out_dir else None, session=case.name, arch=arch,
         echo_db=-20.0 if case.echo else None, echo_delay_s=0.03 + 0.03 * (sum(map(ord, case.name)) % 3) / 2,

@@ -27,7 +27,7 @@ from typing import Callable
 from parley.bench.conditions import ECHO_DB, active_rms, line_filter
 from parley.bench.scenario import Scenario, ScenarioError, load_scenario
 from parley.bench.scorecard import Conversation, build_scorecard
-from parley.architectures.registry import configure
+from parley.architectures.registry import clock_for, configure
 from parley.config import AgentConfig
 from parley.errors import ParleyError
 from parley.events import read_events
@@ -229,7 +229,7 @@ def run_bench(suites: list[str], archs: list[str], out: Path, *, base: AgentConf
     jobs_all = []
     for arch, cfg in configs.items():
         dump = cfg.model_dump(mode="json")
-        arch_clock = run_clock(arch, clock)
+        arch_clock = clock_for(arch, clock)
         for r in runs:
             fp = fingerprint(arch, dump, r.scenario, r.voice, r.condition, arch_clock)
             jobs_all.append(Job(arch, str(r.scenario.path), str(out / arch / r.key), arch_clock, dump, r.voice,
@@ -255,14 +255,6 @@ def run_bench(suites: list[str], archs: list[str], out: Path, *, base: AgentConf
     convs = load_conversations(out, runs, list(configs))
     card = score(out, suites, convs, skipped)
     return BenchRun(card, convs, len(todo), reused, wall, sum(r.get("conversation_s", 0.0) for r in results))
-
-
-def run_clock(arch: str, asked: str) -> str:
-    """The clock `arch` runs on: a remote model's latency is real network and GPU time, which a
-    virtual clock cannot charge, so remote architectures always run on the real clock."""
-    from parley.architectures.registry import architecture
-
-    return "real" if architecture(arch).remote else asked
 
 
 def load_conversations(out: Path, runs: list[Variant], archs: list[str]) -> dict[str, list[Conversation]]:
