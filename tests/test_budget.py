@@ -31,3 +31,11 @@ def test_moshi_ring_drops_the_prompt_before_any_history():
 def test_a_long_call_overflows_the_cascade_window_and_says_how_much():
     b = plan(60, 4000, "persona", n_ctx=8192, reply_tokens=120)["cascade"]
     assert not b.fits and 0 < b.lost_minutes < 60
+
+
+def test_the_room_left_for_a_moshi_prompt_keeps_it_in_the_window_for_the_whole_call():
+    from parley.dialogue.budget import moshi_prompt_room
+
+    room = moshi_prompt_room(2.0)
+    assert room == 1500 and moshi(2.0, room).fits and not moshi(2.0, room).prompt_lost
+    assert moshi(2.0, room + 1).prompt_lost and moshi_prompt_room(10.0) == 0

@@ -32,7 +32,7 @@ import numpy as np
 from parley.audio.frame import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame
 from parley.audio.resample import StreamResampler
 from parley.clock import VirtualClock
-from parley.dialogue.budget import MOSHI_STEPS_PER_S, MOSHI_WINDOW, text_tokens
+from parley.dialogue.budget import MOSHI_STEPS_PER_S, MOSHI_WINDOW, moshi_prompt_room, text_tokens
 from parley.dialogue.persona import procedure_lines, system_prompt
 from parley.errors import ParleyError
 from parley.events import (
@@ -160,8 +160,7 @@ class MoshiAgent:
                           dropped=["everything: a moshi server takes no text prompt (persona, procedure and "
                                    "knowledge are not given to the model)"])
             return self.url, 0
-        reserve = int(self.cfg.moshi.call_minutes * 60 * MOSHI_STEPS_PER_S)
-        budget = max(0, MOSHI_WINDOW - reserve)
+        budget = moshi_prompt_room(self.cfg.moshi.call_minutes)  # what `parley budget` plans for the call
         persona = self.conversation.persona
         prompt, dropped = fit_prompt(persona, procedure_lines(self.cfg.procedure), self.documents, budget)
         query = {"text_prompt": prompt, "voice_prompt": self.cfg.moshi.voice_prompt}

@@ -69,6 +69,12 @@ def moshi(minutes: float, prompt_tokens: int) -> Budget:
                   prompt_tokens, dropped > 0)
 
 
+def moshi_prompt_room(minutes: float) -> int:
+    """The most prompt tokens a Moshi-style window holds beside `minutes` of conversation, so that
+    `moshi(minutes, room).fits` and `prompt_lost` is false."""
+    return max(0, MOSHI_WINDOW - int(minutes * MOSHI_STEPS_PER_S * 60))
+
+
 def realtime(minutes: float, prompt_tokens: int) -> Budget:
     per_min = REALTIME_AUDIO_TOKENS_PER_MIN
     used = round(prompt_tokens + minutes * per_min)
