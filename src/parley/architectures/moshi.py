@@ -32,6 +32,7 @@ import numpy as np
 from parley.audio.frame import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame
 from parley.audio.resample import StreamResampler
 from parley.clock import VirtualClock
+from parley.components.vad.runs import SpeechRuns
 from parley.dialogue.budget import MOSHI_STEPS_PER_S, MOSHI_WINDOW, moshi_prompt_room, text_tokens
 from parley.dialogue.persona import procedure_lines, system_prompt
 from parley.errors import ParleyError
@@ -45,49 +46,6 @@ WIRE_RATE = 24000
 MAX_QUERY_BYTES = 7000  # aiohttp (both servers) refuses a request line past 8190 bytes
 JITTER_SAMPLES = int(0.08 * SAMPLE_RATE)
 WORD_SPAN_SAMPLES = int(0.16 * SAMPLE_RATE)  # a text piece marks its model step as speech, and the next  # one model step of margin before playing, and after an underrun
-
-
-class SpeechRuns:
-    """Speech on one stream from the VAD, 32 ms frame by frame: starts after `min_frames` speech
-    frames, ends after `hangover_frames` of silence (a pause inside a sentence is not an end)."""
-
-    def __init__(self, vad, min_frames: int = 3, hangover_frames: int = 20) -> None:
-        self.vad = vad
-        self.min_frames, self.hangover_frames = min_frames, hangover_frames
-        self.speaking = False
-        self._run = 0
-        self._quiet = 0
-        self._candidate = 0.0
-        self.started_at = 0.0  # time of the first speech frame of the current run
-        self.last_speech = 0.0  # end of its last speech frame
-
-    @property
-    def rising(self) -> bool:
-        """Speech frames are being counted towards a start."""
-        return not self.speaking and self._run > 0
-
-    def step(self, pcm: np.ndarray, t: float, *, words: bool = False) -> str | None:
-        """"started", "stopped" or None after the frame at time `t`; `words`: the model's text
-        stream says it is speaking in this frame, whatever the VAD hears."""
-        speech = words or self.vad(pcm) >= (0.35 if self.speaking else 0.5)
-        dt = len(pcm) / SAMPLE_RATE
-        if speech:
-            self._run += 1
-            if self._run == 1:
-                self._candidate = t
-            self._quiet = 0
-            self.last_speech = t + dt
-            if not self.speaking and self._run >= self.min_frames:
-                self.speaking, self.started_at = True, self._candidate
-                return "started"
-            return None
-        self._run = 0
-        if self.speaking:
-            self._quiet += 1
-            if self._quiet >= self.hangover_frames:
-                self.speaking = False
-                return "stopped"
-        return None
 
 
 def fit_prompt(persona: str, procedure: list, documents: list[tuple[str, str]], budget: int) -> tuple[str, list[str]]:

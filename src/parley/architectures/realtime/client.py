@@ -11,7 +11,7 @@ endpoint's turn-taking, not parley's:
 | `input_audio_buffer.speech_stopped` | `user_speech_stopped` |
 | `input_audio_buffer.committed` | a new turn |
 | `…input_audio_transcription.completed` | `asr_final` (the endpoint's transcript of the caller) |
-| `response.output_audio.delta` | audio queued for playout; `agent_audio_started` at its first sample played |
+| `response.output_audio.delta` | audio queued for playout; `agent_audio_started` at its first sample played; while the caller speaks (parley's VAD, as an observer), a reply whose audio stops arriving is `agent_audio_paused` until it flows again (`…_resumed`): what the caller hears of an endpoint holding its reply under a possible barge-in |
 | `response.output_audio_transcript.*` | the reply's text; `agent_turn` when its audio ends |
 | `error`, a closed socket | `error`; the session goes on, silent |
 
@@ -30,8 +30,10 @@ import numpy as np
 
 from parley.audio.frame import SAMPLE_RATE, AudioFrame
 from parley.architectures.realtime.socket import CLOSED_BY_US, AudioDecoder, AudioEncoder
+from parley.components.vad.runs import SpeechRuns
 from parley.events import (
-    AgentAudioStarted, AgentAudioStopped, AsrFinal, ComponentError, UserSpeechStarted, UserSpeechStopped,
+    AgentAudioPaused, AgentAudioResumed, AgentAudioStarted, AgentAudioStopped, AsrFinal, ComponentError,
+    UserSpeechStarted, UserSpeechStopped,
 )
 
 
@@ -60,6 +62,7 @@ class RemoteItem:
     done: bool = False  # all its audio has arrived
     started: bool = False
     refill: bool = False  # ran dry mid-reply: resume once REFILL_SAMPLES are buffered
+    paused: bool = False  # ran dry while the caller spoke (an endpoint holding its reply under a possible barge-in)
 
     def add(self, b64: str) -> None:
         pcm = self.decoder(b64)
@@ -119,8 +122,14 @@ class RemotePlayout:
             if item.buffered == 0 or (item.refill and item.buffered < REFILL_SAMPLES and not item.done):
                 item.refill = item.started  # underrun mid-reply: wait for a little margin, then go on
                 self.underrun_samples += n - filled if item.started else 0
+                if item.started and not item.paused and self.agent.caller_speaking:
+                    item.paused = True  # the endpoint went quiet under the caller: what the caller hears
+                    self.agent.log.emit(AgentAudioPaused, t=t + filled / SAMPLE_RATE, turn=item.turn)
                 break
             item.refill = False
+            if item.paused:
+                item.paused = False
+                self.agent.log.emit(AgentAudioResumed, t=t + filled / SAMPLE_RATE, turn=item.turn)
             if not item.started:
                 item.started = True
                 self.agent.log.emit(AgentAudioStarted, t=t + filled / SAMPLE_RATE, turn=item.turn)
@@ -155,8 +164,11 @@ class RealtimeAgent:
 
     name = "realtime"
 
-    def __init__(self, cfg, clock, log, conversation, socket) -> None:
+    def __init__(self, cfg, clock, log, conversation, socket, caller_vad=None) -> None:
+        from parley.components import registry
+
         self.cfg, self.clock, self.log = cfg, clock, log
+        self._caller = SpeechRuns(caller_vad or registry.vad())  # only to label what the caller hears
         self.conversation = conversation
         self.socket = socket
         self.playout = RemotePlayout(self)
@@ -181,9 +193,14 @@ class RealtimeAgent:
     def busy(self) -> bool:
         return self._speaking or self._responding > 0 or bool(self.playout.items)
 
+    @property
+    def caller_speaking(self) -> bool:
+        return self._caller.speaking or self._caller.rising
+
     def push_audio(self, frame: AudioFrame) -> None:
         if self._origin is None:
             self._origin = frame.t
+        self._caller.step(frame.pcm, frame.t)
         self.socket.send("input_audio_buffer.append", audio=self._encode(frame.pcm))
 
     def pull_audio(self, n: int, t: float) -> np.ndarray:
