@@ -237,3 +237,16 @@ def test_plain_moshi_sends_no_prompt_keys_and_the_url_must_be_a_websocket():
     prompt, dropped = fit_prompt("word " * 1000, [("Steps", "z")], [("C", "c")], budget=100)
     assert dropped == ["the procedure", "the persona after 78 of 1000 words", "document 'C'"]
     assert len(prompt.split()) < 100
+
+
+def test_plain_moshi_pointed_at_a_personaplex_server_gets_one_clear_error(user_speech):
+    """`--arch moshi` sends no prompt keys; a PersonaPlex server requires both and drops the call."""
+    fake = FakePersonaPlex(np.zeros(16000, np.float32), ["x"])
+
+    async def call(url):
+        return await run_conversation(_cfg(url), [UserLine("q", user_speech("Hello."))], clock=RealClock(),
+                                      arch="moshi")
+
+    with pytest.raises(ParleyError, match="moshi server at .* closed the connection before its handshake"):
+        asyncio.run(_with_fake(fake, call))
+    assert "text_prompt" not in fake.queries[0] and "voice_prompt" not in fake.queries[0]
