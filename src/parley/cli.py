@@ -60,7 +60,10 @@ def _failures(log) -> None:
                           f"{errors[0].message}")
 
 
-ARCH_OPTION = "Architecture: cascade, hybrid or cascade-openai (`parley bench` lists all)."
+ARCH_OPTION = "Architecture: cascade, hybrid, cascade-openai, moshi, personaplex or realtime (docs/remote.md)."
+REALTIME_URL_OPTION = typer.Option(None, "--realtime-url", help="--arch realtime: the endpoint, e.g. ws://127.0.0.1:8000/v1/realtime (or PARLEY_REALTIME_URL).")
+REALTIME_MODEL_OPTION = typer.Option(None, "--realtime-model", help="--arch realtime: the served model (or PARLEY_REALTIME_MODEL).")
+MOSHI_URL_OPTION = typer.Option(None, "--moshi-url", help="--arch moshi/personaplex: the server, e.g. ws://127.0.0.1:8998/api/chat (or PARLEY_MOSHI_URL).")
 
 
 def _arch(name: str, cfg: AgentConfig) -> AgentConfig:
@@ -93,6 +96,9 @@ def demo(
     llm_model: Optional[str] = typer.Option(None, "--llm-model", help="Model name on the endpoint (or a GGUF path for the embedded runtime)."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML config file (see README)."),
     arch: str = typer.Option("cascade", "--arch", help=ARCH_OPTION),
+    realtime_url: Optional[str] = REALTIME_URL_OPTION,
+    realtime_model: Optional[str] = REALTIME_MODEL_OPTION,
+    moshi_url: Optional[str] = MOSHI_URL_OPTION,
 ) -> None:
     """Run the built-in spoken conversation through the cascade (or --arch) in real time."""
     from parley.demo import ORDER_NUMBER, recall_ok, run_demo
@@ -100,7 +106,7 @@ def demo(
     if llm not in ("quality", "fast"):
         raise ParleyError(f"--llm must be 'quality' or 'fast', not {llm!r}.")
     _out_dir(out)
-    cfg = _arch(arch, _config(config, llm, llm_url, llm_model))
+    cfg = _arch(arch, _remotes(_config(config, llm, llm_url, llm_model), realtime_url, realtime_model, moshi_url))
     console.print(f"[bold]parley demo[/] — {arch}, LLM: {cfg.llm.model}; loading models…")
     result = asyncio.run(run_demo(cfg, out, arch))
     table = Table(title="Turns (latency: end of user audio → first agent audio)")
@@ -130,10 +136,13 @@ def talk(
     llm_model: Optional[str] = typer.Option(None, "--llm-model", help="Model name on the endpoint, or a GGUF path."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML config file."),
     arch: str = typer.Option("cascade", "--arch", help=ARCH_OPTION),
+    realtime_url: Optional[str] = REALTIME_URL_OPTION,
+    realtime_model: Optional[str] = REALTIME_MODEL_OPTION,
+    moshi_url: Optional[str] = MOSHI_URL_OPTION,
 ) -> None:
     """Talk to the cascade (or --arch): microphone and speaker, or a WAV file with --input."""
     _out_dir(out)
-    cfg = _arch(arch, _config(config, llm, llm_url, llm_model))
+    cfg = _arch(arch, _remotes(_config(config, llm, llm_url, llm_model), realtime_url, realtime_model, moshi_url))
     if input is None:
         from parley.transports.device import run_device_session
 
@@ -201,9 +210,9 @@ def bench(
     conditions: Optional[str] = typer.Option(None, "--conditions", help="Run each scenario once per line: clean, phone, noisy, echo, comma-separated, or all."),
     llm: str = typer.Option("quality", "--llm", help="Embedded LLM for the cascade: quality or fast."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML config file for the agents."),
-    realtime_url: Optional[str] = typer.Option(None, "--realtime-url", help="--arch realtime: the endpoint, e.g. ws://127.0.0.1:8000/v1/realtime (or PARLEY_REALTIME_URL)."),
-    realtime_model: Optional[str] = typer.Option(None, "--realtime-model", help="--arch realtime: the served model (or PARLEY_REALTIME_MODEL)."),
-    moshi_url: Optional[str] = typer.Option(None, "--moshi-url", help="--arch moshi/personaplex: the server, e.g. ws://127.0.0.1:8998/api/chat (or PARLEY_MOSHI_URL)."),
+    realtime_url: Optional[str] = REALTIME_URL_OPTION,
+    realtime_model: Optional[str] = REALTIME_MODEL_OPTION,
+    moshi_url: Optional[str] = MOSHI_URL_OPTION,
 ) -> None:
     """Run spoken scenarios through the architectures and score latency, memory, knowledge, adherence and turn-taking."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
