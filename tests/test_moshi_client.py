@@ -46,7 +46,7 @@ def _free_port() -> int:
 def moshi_server():
     """moshi's own server on the tiny checkpoint; yields (url, process)."""
     if not MOSHI_PYTHON.exists() or not (MOSHI_CKPT / "config.json").exists():
-        pytest.skip("moshi's server is not installed here: run `make moshi-tiny`")
+        pytest.fail("moshi's server is not installed here: run `make moshi-tiny` (`make test` does)")
     port = _free_port()
     proc = subprocess.Popen([str(MOSHI_PYTHON), str(ROOT / "tools" / "moshi_tiny" / "serve.py"), str(MOSHI_CKPT),
                              "--host", "127.0.0.1", "--port", str(port)],

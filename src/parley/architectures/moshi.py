@@ -29,6 +29,7 @@ from urllib.parse import urlencode, urlparse, urlunparse
 
 import numpy as np
 
+from parley.audio.fifo import SampleFifo
 from parley.audio.frame import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame
 from parley.audio.resample import StreamResampler
 from parley.clock import VirtualClock
@@ -97,11 +98,9 @@ class MoshiAgent:
         self._ws = None
         self._tasks: list[asyncio.Task] = []
         self._outbox: asyncio.Queue = asyncio.Queue()
-        self._play: deque[np.ndarray] = deque()
-        self._buffered = 0
+        self._play = SampleFifo()  # the model's audio, 16 kHz; `taken` = samples played
         self._waiting = True  # filling the jitter margin
         self._received = 0  # 16 kHz samples of model audio received
-        self._played = 0
         self._words: deque[tuple[int, str]] = deque()  # (received samples when it came, text piece)
         self._word_at = -WORD_SPAN_SAMPLES - 1  # play position of the last text piece played
         self._turn = 0
@@ -183,29 +182,19 @@ class MoshiAgent:
 
     def pull_audio(self, n: int, t: float) -> np.ndarray:
         out = np.zeros(n, dtype=np.float32)
-        if self._waiting and self._buffered >= JITTER_SAMPLES:
+        if self._waiting and self._play.buffered >= JITTER_SAMPLES:
             self._waiting = False
-        filled = 0
-        while not self._waiting and filled < n and self._play:
-            head = self._play[0]
-            take = min(n - filled, len(head))
-            out[filled:filled + take] = head[:take]
-            filled += take
-            if take == len(head):
-                self._play.popleft()
-            else:
-                self._play[0] = head[take:]
-        self._buffered -= filled
-        self._played += filled
-        if filled < n:
-            self._waiting = True  # underrun: wait for the margin again
+        if not self._waiting:
+            pcm = self._play.take(n)
+            out[:len(pcm)] = pcm
+            self._waiting = len(pcm) < n  # underrun: wait for the margin again
         self._observe_agent(out, t)
         return out
 
     def _observe_agent(self, pcm: np.ndarray, t: float) -> None:
         """Agent turns from what was just played: the VAD on its audio, or its text stream (a model
         emits text pieces only while it speaks: silence is padding tokens, which are not sent)."""
-        start = self._played - len(pcm)
+        start = self._play.taken - len(pcm)
         for i in range(0, len(pcm), FRAME_SAMPLES):
             end = start + i + FRAME_SAMPLES
             heard = []
@@ -258,10 +247,8 @@ class MoshiAgent:
                 kind, payload = message[0], message[1:]
                 if kind == AUDIO:
                     pcm = self._from_wire(self._reader.append_bytes(payload))
-                    if len(pcm):
-                        self._play.append(pcm)
-                        self._buffered += len(pcm)
-                        self._received += len(pcm)
+                    self._play.put(pcm)
+                    self._received += len(pcm)
                 elif kind == TEXT:
                     self._words.append((self._received, payload.decode("utf-8", "replace")))
                 elif kind == ERROR:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from parley.audio.fifo import SampleFifo
 from parley.audio.frame import SAMPLE_RATE, AudioFrame
 from parley.architectures.realtime.socket import CLOSED_BY_US, AudioDecoder, AudioEncoder
 from parley.components.vad.runs import SpeechRuns
@@ -54,10 +55,8 @@ class RemoteItem:
     item_id: str
     turn: int
     decoder: AudioDecoder = field(default_factory=AudioDecoder)
-    queued: deque = field(default_factory=deque)  # 16 kHz float arrays not yet played
-    buffered: int = 0
+    audio: SampleFifo = field(default_factory=SampleFifo)  # 16 kHz; `taken` = samples played
     received: int = 0  # 16 kHz samples received
-    played: int = 0
     text: str = ""
     done: bool = False  # all its audio has arrived
     started: bool = False
@@ -66,25 +65,16 @@ class RemoteItem:
 
     def add(self, b64: str) -> None:
         pcm = self.decoder(b64)
-        if len(pcm):
-            self.queued.append(pcm)
-            self.buffered += len(pcm)
-            self.received += len(pcm)
+        self.audio.put(pcm)
+        self.received += len(pcm)
 
-    def take(self, n: int) -> np.ndarray:
-        out, got = [], 0
-        while got < n and self.queued:
-            head = self.queued[0]
-            part = head[:n - got]
-            out.append(part)
-            got += len(part)
-            if len(part) == len(head):
-                self.queued.popleft()
-            else:
-                self.queued[0] = head[len(part):]
-        self.buffered -= got
-        self.played += got
-        return np.concatenate(out) if out else np.zeros(0, np.float32)
+    @property
+    def buffered(self) -> int:
+        return self.audio.buffered
+
+    @property
+    def played(self) -> int:
+        return self.audio.taken
 
     @property
     def played_ms(self) -> int:
@@ -133,7 +123,7 @@ class RemotePlayout:
             if not item.started:
                 item.started = True
                 self.agent.log.emit(AgentAudioStarted, t=t + filled / SAMPLE_RATE, turn=item.turn)
-            pcm = item.take(n - filled)
+            pcm = item.audio.take(n - filled)
             out[filled:filled + len(pcm)] = pcm
             filled += len(pcm)
         if self.items and self.items[0].done and self.items[0].buffered == 0:
@@ -229,7 +219,10 @@ class RealtimeAgent:
     # --- server events ---------------------------------------------------------------------------
 
     def _t(self, ms) -> float:
-        return (self._origin or 0.0) + (ms or 0) / 1000 if isinstance(ms, (int, float)) else self.clock.now()
+        """Session time of the endpoint's `audio_*_ms` (counted from the first sample sent); now if absent."""
+        if not isinstance(ms, (int, float)) or self._origin is None:
+            return self.clock.now()
+        return self._origin + ms / 1000
 
     async def _read(self) -> None:
         async for event in self.socket.events():

@@ -39,6 +39,7 @@ class _Answer:
         self.response: str | None = None
         self.decoder = AudioDecoder()
         self.text = ""  # transcript received, not yet given to a chunk
+        self.spoken = 0  # characters of transcript given to chunks: the next chunk's start
         self.queue: asyncio.Queue = asyncio.Queue()  # SpeechChunk, then None at the end
         self.finished = False  # the endpoint's response.done came
         self.withdrawn: set[str] = set()  # ids already cancelled or deleted at the endpoint
@@ -185,22 +186,22 @@ class RealtimeResponder:
     def _audio(self, answer: _Answer, b64: str) -> None:
         pcm = answer.decoder(b64)
         if len(pcm):
-            start = len(answer.reply.text) + sum(len(c.text) for c in self._queued(answer))
-            answer.queue.put_nowait(SpeechChunk(pcm, answer.text, start, start + len(answer.text)))
-            answer.text = ""
+            self._chunk(answer, pcm)
 
     @staticmethod
-    def _queued(answer: _Answer) -> list[SpeechChunk]:
-        return list(answer.queue._queue)  # chunks not yet taken by `respond`
+    def _chunk(answer: _Answer, pcm: np.ndarray) -> None:
+        """Queue `pcm` as the reply's next chunk, carrying the transcript that came before it."""
+        start = answer.spoken
+        answer.queue.put_nowait(SpeechChunk(pcm, answer.text, start, start + len(answer.text)))
+        answer.spoken += len(answer.text)
+        answer.text = ""
 
     def _done(self, answer: _Answer) -> None:
         answer.finished = True
         if answer.reply.cancel.cancelled and not answer.reply.committed:
             self._answers.pop(answer.response, None)  # withdrawn: nothing will be heard of it
         if answer.text:  # transcript that came after the last audio belongs to the reply's end
-            start = len(answer.reply.text) + sum(len(c.text) for c in self._queued(answer))
-            answer.queue.put_nowait(SpeechChunk(np.zeros(0, np.float32), answer.text, start, start + len(answer.text)))
-            answer.text = ""
+            self._chunk(answer, np.zeros(0, np.float32))
         answer.queue.put_nowait(None)
 
 

@@ -12,11 +12,11 @@ at the next tick.
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from typing import Callable
 
 import numpy as np
 
+from parley.audio.fifo import SampleFifo
 from parley.audio.frame import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame
 from parley.events import Event, TtsChunk, TurnEndPredicted
 
@@ -28,22 +28,23 @@ class AudioPacer:
     def __init__(self, session, after_pull: Callable[..., None], origin: float) -> None:
         self.session = session
         self.after_pull = after_pull  # (reply, audible, pcm): the narrator's
-        self._buf: deque[np.ndarray] = deque()
-        self.buffered = 0  # client samples not yet handed to the agent
+        self._fifo = SampleFifo()  # client samples not yet handed to the agent
         self._in_t = self._arrived = origin  # input time; when client audio last came
         self._sending = False  # the last tick sent reply audio
         self._wake = asyncio.Event()  # a reply may have audio to start with
 
     def push(self, pcm: np.ndarray) -> None:
         """Client audio (16 kHz) as it arrives."""
-        self._buf.append(pcm)
-        self.buffered += len(pcm)
+        self._fifo.put(pcm)
         self._arrived = self.session.clock.now()
         self._feed()
 
+    @property
+    def buffered(self) -> int:
+        return self._fifo.buffered
+
     def clear(self) -> None:
-        self._buf.clear()
-        self.buffered = 0
+        self._fifo.clear()
 
     def wake_on(self, ev: Event) -> None:
         """An event-log listener: a reply may have its first audio."""
@@ -56,17 +57,8 @@ class AudioPacer:
         if self.buffered < FRAME_SAMPLES and not pad:
             return None
         out = np.zeros(FRAME_SAMPLES, dtype=np.float32)
-        filled = 0
-        while filled < FRAME_SAMPLES and self._buf:
-            head = self._buf[0]
-            n = min(FRAME_SAMPLES - filled, len(head))
-            out[filled:filled + n] = head[:n]
-            filled += n
-            if n == len(head):
-                self._buf.popleft()
-            else:
-                self._buf[0] = head[n:]
-        self.buffered -= filled
+        pcm = self._fifo.take(FRAME_SAMPLES)
+        out[:len(pcm)] = pcm
         return out
 
     def _feed(self) -> None:
