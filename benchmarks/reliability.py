@@ -6,8 +6,9 @@ Every case runs `parley …` in a subprocess, as a user would, and is counted as
   traceback   a Python traceback printed for an expected error
   lost_turn   a fault case whose transcript does not hold the caller's words
   unreadable  a killed session that `parley sessions repair` cannot turn into transcript + WAV
-Bad inputs need no models; faults and kills run the real speech models (the LLM behind a local
-OpenAI-style server that refuses, hangs, errors or sends garbage). Memory over many conversations is
+Bad inputs need no models; faults, stalls and kills run the real speech models (the LLM behind a
+local OpenAI-style server that refuses, hangs, errors or sends garbage; the ASR, TTS or end-of-turn
+model stuck for good after start-up, `benchmarks/stalled_cli.py`). Memory over many conversations is
 `benchmarks/soak.py`.
 
 Usage: python benchmarks/reliability.py [--no-models] [--kills N] [--json FILE]
@@ -135,6 +136,32 @@ def _fault(tmp: Path, wav: Path, url: str, model: str, expect: tuple, endpoint) 
     return r
 
 
+def stalls(tmp: Path, wav: Path) -> list[dict]:
+    """`parley talk` with the ASR, the TTS or the end-of-turn model stuck for good after start-up
+    (`benchmarks/stalled_cli.py`): the call must end, say why, and keep what it can."""
+    (tmp / "stall.toml").write_text("[asr]\ntimeout_s = 3\n[tts]\ntimeout_s = 3\n")
+    out = []
+    for part, expect in (("asr", (1,)), ("tts", (1,)), ("turn", (1,))):
+        folder = tmp / f"stall-{part}"
+        try:
+            p = subprocess.run([sys.executable, str(Path(__file__).with_name("stalled_cli.py")), part, "talk",
+                                "--input", str(wav), "--llm", "fast", "--out", str(folder),
+                                "--config", str(tmp / "stall.toml")], capture_output=True, text=True, timeout=300)
+            rc, text = p.returncode, p.stdout + p.stderr
+        except subprocess.TimeoutExpired:
+            rc, text = None, ""
+        r = judge(f"stalled {part}", rc, text, expect)
+        transcript = folder / "transcript.md"
+        heard = transcript.exists() and "open tomorrow" in transcript.read_text().lower()
+        # a stuck recogniser hears no words, but the caller's audio is kept; otherwise the words are kept
+        if not (folder / "conversation.wav").exists() or (part != "asr" and not heard):
+            r["problems"].append("lost_turn")
+            r["ok"] = False
+        print(f"{'ok ' if r['ok'] else 'BAD'} {r['case']:24s} rc={rc} {r['problems']} {r['said']}", flush=True)
+        out.append(r)
+    return out
+
+
 def kills(tmp: Path, wav: Path, n: int) -> list[dict]:
     from parley.sessions import find, repair
 
@@ -178,6 +205,7 @@ def main() -> None:
         write_wav(wav, np.concatenate([speak_as_user("What time do you open tomorrow?"), np.zeros(32000, np.float32),
                                        speak_as_user("And do you have parking?"), np.zeros(48000, np.float32)]))
         rows += faults(tmp, wav)
+        rows += stalls(tmp, wav)
         rows += kills(tmp, wav, args.kills)
     counts = {c: sum(c in r["problems"] for r in rows) for c in COUNTERS}
     summary = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "cases": len(rows),

@@ -265,3 +265,101 @@ def test_a_failed_answer_says_the_fallback_line_instead_of_silence():
     log, responder = _run_slow(0.2, fail=True)
     assert log.of("error")[0].message.startswith("The LLM endpoint answered HTTP 500")
     assert responder.heard_log == [(1, FALLBACK_LINE, False)]
+
+
+def _run_stalled(part: str, turns: int = 2):
+    """`turns` user turns while the ASR or the TTS never returns from its first call after start-up."""
+    import threading
+
+    cfg = AgentConfig()
+    cfg.turn_taking.endpoint.predict = False
+    cfg.turn_taking.echo_guard = False
+    cfg.turn_taking.agent_backchannels = False
+    cfg.asr.timeout_s = 0.5
+    release = threading.Event()  # set at the end so the stuck worker thread can finish
+
+    class Stuck:
+        armed = False
+
+        def __init__(self, inner):
+            self.inner = inner
+
+        def transcribe(self, pcm, prompt=None):
+            if self.armed:
+                release.wait(30)
+            return self.inner.transcribe(pcm, prompt)
+
+        def synthesize(self, text):
+            if self.armed:
+                release.wait(30)
+            return self.inner.synthesize(text)
+
+    class Speaking(ScriptedResponder):
+        voice = None
+
+        async def respond(self, reply):  # through the engine's Voice, as every real responder does
+            from parley.components.tts.clauses import Clause
+            reply.text, reply.stage = self.text, "tts"
+            await self.voice.speak(reply, Clause(self.text, 0, len(self.text)))
+
+    async def go():
+        clock = VirtualClock()
+        await clock.start()
+        log = EventLog("s", clock_now=clock.now)
+        asr, tts = Stuck(ScriptedASR(_words)), Stuck(ToneTTS())
+        voice = Voice(tts, clock, log, CpuGate(), timeout_s=0.5)
+        responder = Speaking(REPLY)
+        responder.voice = voice
+        engine = DuplexEngine(cfg, clock, log, responder, vad=EnergyVAD(), asr=asr, voice=voice)
+        await engine.start()  # warm-up and the fallback line are synthesized before the fault
+        (asr if part == "asr" else tts).armed = True
+        lines = [UserLine(f"Tell me about returns {i}.", _speech(2.0)) for i in range(turns)]
+        try:
+            await LoopbackChannel(engine, clock, log, lines, reply_timeout_s=30).run()
+        finally:
+            release.set()
+            await engine.close()
+            await clock.stop()
+        return log, responder
+
+    return asyncio.run(go())
+
+
+def test_a_stalled_recogniser_or_synthesizer_gets_the_fallback_line_and_the_session_goes_on():
+    from parley.duplex.fillers import FALLBACK_LINE
+
+    for part, what in (("asr", "speech recogniser"), ("tts", "speech synthesizer")):
+        log, responder = _run_stalled(part)
+        errors = log.of("error")
+        assert len(errors) == 2 and all(e.component == part and f"The {what} has not answered" in e.message for e in errors)
+        # every turn is answered with the fallback line, none with silence
+        said = [e for e in log.of("agent_audio_stopped")]
+        assert len(log.of("turn_end_predicted")) == 2 and len(said) == 2
+        if part == "tts":  # the words were heard, so history keeps the turn with what was said
+            assert [h for _, h, _ in responder.heard_log] == [FALLBACK_LINE, FALLBACK_LINE]
+
+
+def test_calls_behind_a_stuck_model_call_fail_at_once_and_the_model_works_again_when_it_returns():
+    import threading
+
+    import pytest
+
+    from parley.clock import RealClock
+    from parley.components.watchdog import ComponentStalled, answered
+    from parley.cpu import IDLE, PriorityLane
+
+    lane, clock, release = PriorityLane("stuck"), RealClock(), threading.Event()
+
+    async def go():
+        with pytest.raises(ComponentStalled, match="has not answered in 0.2 s"):
+            await answered(clock.compute(lane, release.wait, 30), lane, 0.2, "model")
+        ran = []
+        with pytest.raises(ComponentStalled, match="raise \\[x\\] timeout_s"):
+            await answered(clock.compute(lane, ran.append, 1), lane, 0.2, "model", "[x] timeout_s")
+        assert lane.waiting(IDLE) == 0 and not ran  # refused before it was queued behind the stuck call
+        release.set()
+        await asyncio.sleep(0.1)
+        assert await answered(clock.compute(lane, lambda: "back"), lane, 0.2, "model") == "back"
+
+    asyncio.run(go())
+    lane.shutdown()

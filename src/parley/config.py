@@ -49,6 +49,8 @@ class ASRConfig(_Strict):
     window_s: int = Field(10, ge=1, le=30, description="Whisper encodes the audio + 3 s, at least this many seconds, instead of 30 s (~4x less encoder time).")
     partial_interval_s: float = Field(1.0, gt=0, le=60, description="Re-transcribe the growing utterance this often while the user speaks.")
     threads: int = Field(2, ge=1, le=256, description="CTranslate2 CPU threads.")
+    timeout_s: float = Field(15.0, gt=0, le=600, description="A transcription not answered in this long is a "
+                             "stalled recogniser: the turn gets the fallback line and the session goes on.")
 
 
 class LLMConfig(_Strict):
@@ -75,6 +77,8 @@ class TTSConfig(_Strict):
         4, description="Cut the first clause after this many words even without punctuation (0 = never)."
     )
     threads: int = Field(2, ge=1, le=256, description="onnxruntime threads for Piper.")
+    timeout_s: float = Field(15.0, gt=0, le=600, description="A clause not synthesized in this long is a stalled "
+                             "TTS: the reply ends with the (pre-synthesized) fallback line and the session goes on.")
 
 
 class KnowledgeConfig(_Strict):

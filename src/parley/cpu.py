@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import queue
 import threading
+import time
 from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from typing import Callable, Iterator
@@ -78,6 +79,8 @@ class PriorityLane(Executor):
         self._queue: queue.PriorityQueue = queue.PriorityQueue()
         self._order = itertools.count()
         self._closed = False
+        self._running_since: float | None = None  # monotonic start of the call on the worker now
+        self._given_up: float | None = None  # `_running_since` of a call a caller stopped waiting for
         self._thread = threading.Thread(target=self._work, name=name, daemon=True)
         self._thread.start()
 
@@ -93,6 +96,21 @@ class PriorityLane(Executor):
         with self._queue.mutex:
             return sum(1 for item in self._queue.queue if item[0] <= priority)
 
+    def busy_s(self) -> float:
+        """How long the call on the worker has been running (0 when idle)."""
+        since = self._running_since
+        return 0.0 if since is None else time.monotonic() - since
+
+    def give_up(self) -> None:
+        """A caller timed out waiting: the call on the worker now is taken to be stuck."""
+        self._given_up = self._running_since
+
+    @property
+    def stuck(self) -> bool:
+        """The worker is still in a call somebody gave up on (`components.watchdog`)."""
+        since = self._running_since
+        return since is not None and since == self._given_up
+
     def _work(self) -> None:
         while True:
             _prio, _n, future, fn, args, kwargs = self._queue.get()
@@ -100,10 +118,13 @@ class PriorityLane(Executor):
                 return
             if not future.set_running_or_notify_cancel():
                 continue
+            self._running_since = time.monotonic()
             try:
                 future.set_result(fn(*args, **kwargs))
             except BaseException as exc:  # handed to whoever awaits the call
                 future.set_exception(exc)
+            finally:
+                self._running_since = None
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         if not self._closed:

@@ -187,7 +187,8 @@ class CascadeAgent(DuplexEngine):
         documents = [read_document(Path(p)) for p in cfg.knowledge.documents]  # bad input fails before models load
         tt = cfg.turn_taking
         gate = gate or registry.cpu_gate()
-        voice = Voice(tts or registry.piper(cfg.tts.length_scale, threads=cfg.tts.threads), clock, log, gate)
+        voice = Voice(tts or registry.piper(cfg.tts.length_scale, threads=cfg.tts.threads), clock, log, gate,
+                      cfg.tts.timeout_s)
         responder = self.responder_class(cfg, clock, log, llm=llm or registry.chat_model(cfg.llm, clock),
                                          voice=voice, documents=documents)
         super().__init__(cfg, clock, log, responder, vad=vad or registry.vad(),

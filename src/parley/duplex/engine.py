@@ -30,6 +30,7 @@ from parley.clock import Clock
 from parley.components import registry
 from parley.components.asr.base import ASR
 from parley.components.asr.stream import StreamingTranscriber, Transcript
+from parley.components.watchdog import ComponentStalled
 from parley.config import AgentConfig, TurnTakingConfig
 from parley.dialogue.conversation import Conversation
 from parley.duplex.backchannel import ASR_PROMPT, AgentBackchannels
@@ -102,7 +103,7 @@ class DuplexEngine:
         self.floor = Floor(log)
         self.backchannels = AgentBackchannels(tt.backchannel_min_interval_s)
         self._played = np.zeros(FRAME_SAMPLES, dtype=np.float32)  # agent audio of the current input window
-        self.transcriber = StreamingTranscriber(asr, clock, cfg.asr.partial_interval_s)
+        self.transcriber = StreamingTranscriber(asr, clock, cfg.asr.partial_interval_s, cfg.asr.timeout_s)
         self.utterance = Utterance(tt.vad.preroll_ms)
         self._pending: Reply | None = None  # being prepared (speculative), not yet handed to playout
         self.listening = True  # False: turns are decided outside (a Realtime client's commit), not by the VAD
@@ -329,6 +330,8 @@ class DuplexEngine:
     async def _partial(self, audio: np.ndarray) -> None:
         try:
             tr = await self.transcriber.transcribe(audio, partial=True)
+        except ComponentStalled:
+            return  # the turn's final pass reports it, once per turn instead of once a second
         except Exception as exc:
             self.log.emit(ComponentError, component="asr", message=f"{exc.__class__.__name__}: {exc}")
             return

@@ -14,10 +14,15 @@ import numpy as np
 
 from parley.clock import Clock
 from parley.components import registry
+from parley.components.watchdog import answered
 from parley.cpu import URGENT, at
 from parley.duplex.end_of_turn import TurnVerdict, finality_matters, required_wait
 from parley.duplex.playout import Reply
+from parley.errors import ParleyError
 from parley.events import ComponentError, EventLog, TurnPrediction
+
+
+STALL_S = 5.0  # Smart Turn answers in 50–130 ms; past this it is stuck and the silence fallback decides
 
 
 class TurnJudge:
@@ -35,9 +40,11 @@ class TurnJudge:
         """The verdict on the pause `reply` was started at, or None once `current()` says the
         reply is no longer the one being decided (speech resumed, or the turn already ended)."""
         try:
-            p_done = await self.clock.compute(self._exec, at(URGENT, self.detector.predict), audio)
-        except Exception as exc:
-            self.log.emit(ComponentError, component="turn", message=f"{exc.__class__.__name__}: {exc}")
+            p_done = await answered(self.clock.compute(self._exec, at(URGENT, self.detector.predict), audio),
+                                    self._exec, STALL_S, "end-of-turn model")
+        except Exception as exc:  # the silence fallback decides this pause
+            message = str(exc) if isinstance(exc, ParleyError) else f"{exc.__class__.__name__}: {exc}"
+            self.log.emit(ComponentError, component="turn", message=message)
             p_done = None
         text = await reply.transcript
         p_final = await reply.finality if finality_matters(text) else None

@@ -17,6 +17,7 @@ from parley.components import registry
 from parley.components.tts.base import TTS, SpeechChunk
 from parley.components.tts.clauses import Clause
 from parley.components.tts.internal import speakable
+from parley.components.watchdog import answered
 from parley.cpu import LATER, NORMAL, URGENT, CpuGate, at
 from parley.duplex.playout import Reply
 from parley.events import EventLog, TtsChunk
@@ -37,8 +38,9 @@ def trim_tail(pcm: np.ndarray) -> np.ndarray:
 
 
 class Voice:
-    def __init__(self, tts: TTS, clock: Clock, log: EventLog, gate: CpuGate) -> None:
+    def __init__(self, tts: TTS, clock: Clock, log: EventLog, gate: CpuGate, timeout_s: float = 15.0) -> None:
         self.tts = tts
+        self.timeout_s = timeout_s  # a synthesis not answered in this long is a stall (`components.watchdog`)
         self.clock = clock
         self.log = log
         self.gate = gate
@@ -60,7 +62,8 @@ class Voice:
         if text in self._clips:
             return self._clips[text]
         with self.gate.hold():  # the LLM yields both cores while speech is synthesized
-            return await self.clock.compute(self._exec, at(priority, self.tts.synthesize), text)
+            return await answered(self.clock.compute(self._exec, at(priority, self.tts.synthesize), text),
+                                  self._exec, self.timeout_s, "speech synthesizer", "[tts] timeout_s")
 
     async def speak(self, reply: Reply, clause: Clause) -> None:
         """Synthesize `clause` and append it to `reply` (unless the reply was cancelled meanwhile)."""

@@ -212,7 +212,8 @@ class RealtimeEngineAgent(DuplexEngine):
 
     def __init__(self, cfg, clock, log, conversation, socket) -> None:
         tt = cfg.turn_taking
-        voice = Voice(registry.piper(cfg.tts.length_scale, threads=cfg.tts.threads), clock, log, registry.cpu_gate())
+        voice = Voice(registry.piper(cfg.tts.length_scale, threads=cfg.tts.threads), clock, log,
+                      registry.cpu_gate(), cfg.tts.timeout_s)
         super().__init__(cfg, clock, log, RealtimeResponder(cfg, log, conversation, socket), vad=registry.vad(),
                          asr=registry.whisper(cfg.asr.window_s, cfg.asr.threads), voice=voice,
                          turn=registry.smart_turn() if tt.endpoint.predict else None)

@@ -22,6 +22,7 @@ from parley.audio.frame import SAMPLE_RATE
 from parley.clock import Clock
 from parley.components.asr.base import ASR
 from parley.components.registry import lane
+from parley.components.watchdog import answered
 from parley.cpu import LATER, URGENT, at
 
 
@@ -47,11 +48,12 @@ def quiet_cut(frames: list[np.ndarray], look: int) -> int:
 class StreamingTranscriber:
     """One utterance stream over `asr`, on its own worker thread."""
 
-    def __init__(self, asr: ASR, clock: Clock, partial_interval_s: float = 1.0) -> None:
+    def __init__(self, asr: ASR, clock: Clock, partial_interval_s: float = 1.0, timeout_s: float = 15.0) -> None:
         self.asr = asr
         self.clock = clock
         self.executor = lane(asr)  # the model's one worker, shared by every stream in the process
         self.partial_interval_s = partial_interval_s
+        self.timeout_s = timeout_s  # a call not answered in this long is a stall (`components.watchdog`)
         self._busy = False
         self._last_partial_len = 0
         self._committed: list[str] = []  # texts of this utterance's committed segments
@@ -78,12 +80,16 @@ class StreamingTranscriber:
         self._last_partial_len = 0  # partials count from the new head of the buffer
         t0 = self.clock.now()
         try:
-            text = await self.clock.compute(self.executor, at(LATER, self.asr.transcribe), pcm, None)
+            text = await self._call(at(LATER, self.asr.transcribe), pcm, None)
         finally:
             self._busy = False
         if utterance == self._utterance and text:
             self._committed.append(text)
         return Transcript(text=text, audio_s=len(pcm) / SAMPLE_RATE, compute_s=self.clock.now() - t0)
+
+    async def _call(self, fn, *args) -> str:
+        return await answered(self.clock.compute(self.executor, fn, *args), self.executor, self.timeout_s,
+                              "speech recogniser", "[asr] timeout_s")
 
     def _final(self, pcm: np.ndarray, prompt: str | None) -> str:
         """The final pass: an ASR that can re-decode an announced spelling letters only does so."""
@@ -98,9 +104,8 @@ class StreamingTranscriber:
         t0 = self.clock.now()
         try:
             # the final pass is what the reply waits for; partials may wait for other callers' finals
-            text = await self.clock.compute(self.executor, at(URGENT, self._final) if not partial
-                                            else at(LATER, self.asr.transcribe),
-                                            pcm, prompt)
+            text = await self._call(at(URGENT, self._final) if not partial else at(LATER, self.asr.transcribe),
+                                    pcm, prompt)
         finally:
             self._busy = False
         text = " ".join([*self._committed, text]).strip() if text else " ".join(self._committed)
