@@ -4,6 +4,7 @@ either return a valid result or raise their one-sentence error, whatever bytes t
 from __future__ import annotations
 
 import io
+import json
 import struct
 
 import numpy as np
@@ -88,3 +89,104 @@ def test_the_fuzzers_valid_seeds_are_valid(tmp_path):
     (tmp_path / "s.yaml").write_text(SCENARIO)
     assert load_scenario(tmp_path / "s.yaml").id == "fuzz"
     write_wav(tmp_path / "w.wav", np.zeros(10, np.float32))
+
+
+# --- the remote-model protocol parsers (issue 14's clients) ----------------------------------------
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+                     max_leaves=8)
+_IDS = st.one_of(st.sampled_from(["r1", "i1", "u1"]), _JSON)
+_AUDIO = st.binary(max_size=64).map(lambda b: __import__("base64").b64encode(b).decode())
+_TYPES = ["input_audio_buffer.speech_started", "input_audio_buffer.speech_stopped", "input_audio_buffer.committed",
+          "conversation.item.input_audio_transcription.completed", "response.created", "response.output_item.added",
+          "response.output_audio.delta", "response.audio.delta", "response.output_audio_transcript.delta",
+          "response.output_audio_transcript.done", "response.output_audio.done", "response.done", "error",
+          "session.updated", "rate_limits.updated"]
+_EVENTS = st.fixed_dictionaries({"type": st.sampled_from(_TYPES)}, optional={
+    "item_id": _IDS, "response_id": _IDS, "delta": st.one_of(_AUDIO, _JSON), "transcript": _JSON,
+    "response": st.one_of(st.fixed_dictionaries({"id": _IDS}, optional={"output": _JSON}), _JSON),
+    "item": _JSON, "error": _JSON, "audio_start_ms": _JSON, "audio_end_ms": _JSON})
+
+
+class _Socket:
+    """The endpoint's side of a connection that sends `events` and closes."""
+
+    def __init__(self, events) -> None:
+        self._events, self.sent, self.closed_why = events, [], None
+
+    async def events(self):
+        for event in self._events:
+            yield event
+        self.closed_why = "closed by the endpoint"
+
+    def send(self, type_, **fields) -> None:
+        self.sent.append(type_)
+
+
+@BUDGET
+@given(st.one_of(st.binary(max_size=256), st.text(max_size=256), _JSON.map(json.dumps),
+                 _EVENTS.map(json.dumps), st.integers(1, 3000).map(lambda n: "[" * n)))
+def test_every_message_from_a_realtime_endpoint_becomes_an_event_with_a_type(message):
+    from parley.architectures.realtime.socket import server_event
+
+    event = server_event(message)
+    assert isinstance(event, dict) and isinstance(event["type"], str)
+
+
+@BUDGET
+@given(st.lists(st.one_of(_EVENTS, st.fixed_dictionaries({"type": st.text(max_size=12)})), max_size=12))
+def test_a_realtime_client_survives_any_event_sequence_and_keeps_playing(events):
+    """Both clients (the endpoint's turns and parley's turns) read any sequence of events to the
+    end of the connection: odd events are `error` events, never an exception out of the reader."""
+    import asyncio
+
+    from parley.architectures.realtime.client import RealtimeAgent
+    from parley.architectures.realtime.responder import RealtimeResponder, _Answer
+    from parley.clock import RealClock
+    from parley.config import AgentConfig
+    from parley.dialogue.conversation import Conversation
+    from parley.duplex.playout import Reply
+    from parley.events import EventLog
+
+    async def go():
+        cfg, clock = AgentConfig(), RealClock()
+        log = EventLog("s", clock_now=clock.now)
+        agent = RealtimeAgent(cfg, clock, log, Conversation(cfg, [], log), _Socket(events), caller_vad=lambda p: 0.0)
+        await agent._read()
+        for i in range(4):
+            agent.pull_audio(512, i * 0.032)
+        responder = RealtimeResponder(cfg, log, Conversation(cfg, [], log), _Socket(events))
+        loop = asyncio.get_running_loop()
+        answer = _Answer(Reply(turn=1, transcript=loop.create_future(), finality=loop.create_future()))
+        responder._waiting.append(answer)
+        await responder._read()
+        while not answer.queue.empty():  # whatever was queued ends with the end of the stream
+            last = answer.queue.get_nowait()
+        assert answer.response is None or last is None
+
+    asyncio.run(go())
+
+
+@BUDGET
+@given(st.lists(st.one_of(st.binary(max_size=64), st.tuples(st.integers(0, 7), st.binary(max_size=64)).map(
+    lambda m: bytes([m[0]]) + m[1]), st.text(max_size=8)), max_size=12))
+def test_the_moshi_client_survives_any_server_message(messages):
+    import sphn
+
+    from parley.architectures.moshi import MoshiAgent
+    from parley.clock import RealClock
+    from parley.config import AgentConfig
+    from parley.events import EventLog
+
+    clock = RealClock()
+    log = EventLog("s", clock_now=clock.now)
+    cfg = AgentConfig()
+    cfg.moshi.url = "ws://127.0.0.1:8998/api/chat"
+    agent = MoshiAgent(cfg, clock, log, vad=lambda p: 0.0, user_vad=lambda p: 0.0)
+    agent._reader = sphn.OpusStreamReader(24000)
+    for message in messages:
+        agent._on_message(message)
+    for i in range(4):
+        agent.pull_audio(512, i * 0.032)
+    assert len(log.of("error")) <= 1 + sum(1 for m in messages if isinstance(m, bytes) and m[:1] == b"\x05")

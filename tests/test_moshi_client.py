@@ -250,3 +250,24 @@ def test_plain_moshi_pointed_at_a_personaplex_server_gets_one_clear_error(user_s
     with pytest.raises(ParleyError, match="moshi server at .* closed the connection before its handshake"):
         asyncio.run(_with_fake(fake, call))
     assert "text_prompt" not in fake.queries[0] and "voice_prompt" not in fake.queries[0]
+
+
+def test_damaged_audio_pages_are_dropped_and_the_audio_after_them_still_plays():
+    from parley.architectures.moshi import MoshiAgent
+    from parley.events import EventLog
+
+    writer = sphn.OpusStreamWriter(24000)
+    pages = [bytes(p) for p in (writer.append_pcm((0.1 * np.sin(np.arange(480) / 5)).astype(np.float32))
+                                for _ in range(40)) if len(p)]
+    cfg = AgentConfig()
+    cfg.moshi.url = "ws://127.0.0.1:8998/api/chat"
+    clock = RealClock()
+    log = EventLog("s", clock_now=clock.now)
+    agent = MoshiAgent(cfg, clock, log, vad=lambda p: 0.0, user_vad=lambda p: 0.0)
+    agent._reader = sphn.OpusStreamReader(24000)
+    for i, page in enumerate(pages):
+        if i in (5, 6):
+            agent._on_message(b"\x01OggS" + bytes(40))  # junk that poisons a stream reader's buffer
+        agent._on_message(b"\x01" + page)
+    assert all("did not decode" in e.message for e in log.of("error"))  # at most reported, never raised
+    assert agent._received >= 0.9 * (len(pages) - 1) * 960 * 16000 / 24000  # all but the junk decoded

@@ -107,6 +107,7 @@ class MoshiAgent:
         self._said: list[str] = []  # words of the agent turn being played
         self._onset: list[str] = []  # words of speech frames not yet long enough to be a turn
         self._gone: str | None = None
+        self._undecodable = 0  # audio messages that did not decode
 
     # --- the session ----------------------------------------------------------------------------
 
@@ -239,20 +240,45 @@ class MoshiAgent:
         except Exception as exc:
             self._gone = self._gone or f"{exc.__class__.__name__}: {exc}"
 
+    def _on_message(self, message: bytes | str) -> None:
+        """One server message: audio to play, the model's words, or its error. Text frames, empty
+        messages and unknown kinds are ignored (the protocol may grow); audio that does not decode
+        is reported once and dropped, and the call goes on."""
+        if not isinstance(message, bytes) or not message:
+            return
+        kind, payload = message[0], message[1:]
+        if kind == AUDIO:
+            try:
+                pcm = self._from_wire(self._decode(payload))
+            except Exception as exc:
+                if not self._undecodable:
+                    self.log.emit(ComponentError, component=self.name,
+                                  message=f"audio from the server did not decode ({exc.__class__.__name__}: {exc})")
+                self._undecodable += 1
+                return
+            self._play.put(pcm)
+            self._received += len(pcm)
+        elif kind == TEXT:
+            self._words.append((self._received, payload.decode("utf-8", "replace")))
+        elif kind == ERROR:
+            self.log.emit(ComponentError, component=self.name, message=payload.decode("utf-8", "replace"))
+
+    def _decode(self, page: bytes) -> np.ndarray:
+        """Opus PCM of an Ogg page. A damaged page poisons the stream reader's buffer for good, so
+        the reader is replaced and the page tried once more (a fresh reader takes the stream from
+        any page on)."""
+        import sphn
+
+        try:
+            return self._reader.append_bytes(page)
+        except ValueError:
+            self._reader = sphn.OpusStreamReader(WIRE_RATE)
+            return self._reader.append_bytes(page)
+
     async def _receive(self) -> None:
         try:
             async for message in self._ws:
-                if not isinstance(message, bytes) or not message:
-                    continue
-                kind, payload = message[0], message[1:]
-                if kind == AUDIO:
-                    pcm = self._from_wire(self._reader.append_bytes(payload))
-                    self._play.put(pcm)
-                    self._received += len(pcm)
-                elif kind == TEXT:
-                    self._words.append((self._received, payload.decode("utf-8", "replace")))
-                elif kind == ERROR:
-                    self.log.emit(ComponentError, component=self.name, message=payload.decode("utf-8", "replace"))
+                self._on_message(message)
             self._gone = self._gone or "closed by the server"
         except Exception as exc:
             self._gone = self._gone or f"{exc.__class__.__name__}: {exc}"

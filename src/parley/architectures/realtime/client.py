@@ -30,7 +30,7 @@ import numpy as np
 
 from parley.audio.fifo import SampleFifo
 from parley.audio.frame import SAMPLE_RATE, AudioFrame
-from parley.architectures.realtime.socket import CLOSED_BY_US, AudioDecoder, AudioEncoder
+from parley.architectures.realtime.socket import CLOSED_BY_US, AudioDecoder, AudioEncoder, error_message
 from parley.components.vad.runs import SpeechRuns
 from parley.events import (
     AgentAudioPaused, AgentAudioResumed, AgentAudioStarted, AgentAudioStopped, AsrFinal, ComponentError,
@@ -239,8 +239,7 @@ class RealtimeAgent:
         self._speaking = False
 
     def _on_error(self, event: dict) -> None:
-        err = event.get("error") or {}
-        self.log.emit(ComponentError, component="realtime", message=str(err.get("message") or err))
+        self.log.emit(ComponentError, component="realtime", message=error_message(event))
 
     def _on_input_audio_buffer_speech_started(self, event: dict) -> None:
         self._speaking = True

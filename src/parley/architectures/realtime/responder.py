@@ -16,7 +16,7 @@ import asyncio
 
 import numpy as np
 
-from parley.architectures.realtime.socket import CLOSED_BY_US, AudioDecoder, AudioEncoder
+from parley.architectures.realtime.socket import CLOSED_BY_US, AudioDecoder, AudioEncoder, error_message
 from parley.components import registry
 from parley.components.tts.base import SpeechChunk
 from parley.duplex.engine import DuplexEngine
@@ -146,32 +146,38 @@ class RealtimeResponder:
 
     async def _read(self) -> None:
         async for event in self.socket.events():
-            kind = event["type"]
-            if kind == "input_audio_buffer.committed" and self._waiting:
-                pending = [a for a in self._waiting if a.user_item is None]
-                if pending:
-                    pending[0].user_item = event.get("item_id")
-            elif kind == "response.created" and self._waiting:
-                answer = self._waiting.pop(0)
-                answer.response = (event.get("response") or {}).get("id")
-                self._answers[answer.response] = answer
-                if answer.reply.cancel.cancelled:
-                    self._withdraw(answer)
-            elif kind == "response.output_item.added":
-                self._by(event, lambda a: self._item_added(a, (event.get("item") or {}).get("id")))
-            elif kind == "response.output_audio.delta":
-                self._by(event, lambda a: self._audio(a, event.get("delta") or ""))
-            elif kind == "response.output_audio_transcript.delta":
-                self._by(event, lambda a: setattr(a, "text", a.text + str(event.get("delta") or "")))
-            elif kind == "response.done":
-                self._by(event, self._done, (event.get("response") or {}).get("id"))
-            elif kind == "error":
-                err = event.get("error") or {}
-                self.log.emit(ComponentError, component="realtime", message=str(err.get("message") or err))
+            try:
+                self._on_event(event)
+            except Exception as exc:  # one odd event must not end the call
+                self.log.emit(ComponentError, component="realtime",
+                              message=f"{event['type']}: {exc.__class__.__name__}: {exc}")
         if self.socket.closed_why != CLOSED_BY_US:
             self.log.emit(ComponentError, component="realtime", message=f"the connection ended: {self.socket.closed_why}")
         for answer in list(self._answers.values()) + self._waiting:
             answer.queue.put_nowait(None)
+
+    def _on_event(self, event: dict) -> None:
+        kind = event["type"]
+        if kind == "input_audio_buffer.committed" and self._waiting:
+            pending = [a for a in self._waiting if a.user_item is None]
+            if pending:
+                pending[0].user_item = event.get("item_id")
+        elif kind == "response.created" and self._waiting:
+            answer = self._waiting.pop(0)
+            answer.response = (event.get("response") or {}).get("id")
+            self._answers[answer.response] = answer
+            if answer.reply.cancel.cancelled:
+                self._withdraw(answer)
+        elif kind == "response.output_item.added":
+            self._by(event, lambda a: self._item_added(a, (event.get("item") or {}).get("id")))
+        elif kind == "response.output_audio.delta":
+            self._by(event, lambda a: self._audio(a, event.get("delta") or ""))
+        elif kind == "response.output_audio_transcript.delta":
+            self._by(event, lambda a: setattr(a, "text", a.text + str(event.get("delta") or "")))
+        elif kind == "response.done":
+            self._by(event, self._done, (event.get("response") or {}).get("id"))
+        elif kind == "error":
+            self.log.emit(ComponentError, component="realtime", message=error_message(event))
 
     def _by(self, event: dict, fn, response_id: str | None = None) -> None:
         answer = self._answers.get(response_id or event.get("response_id"))

@@ -63,6 +63,33 @@ class AudioDecoder:
         return self._resample(np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0)
 
 
+def server_event(message: str | bytes) -> dict[str, Any]:
+    """One message from the endpoint as an event with a string `type` (GA name): anything that is
+    not a JSON object with one becomes an `error` event saying so, never an exception."""
+    try:
+        event = json.loads(message)
+    except (TypeError, ValueError):  # UnicodeDecodeError included
+        return _odd("the endpoint sent a message that is not JSON")
+    except RecursionError:
+        return _odd("the endpoint sent JSON nested too deep to read")
+    if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+        return _odd("the endpoint sent an event with no type")
+    event["type"] = BETA_NAMES.get(event["type"], event["type"])
+    return event
+
+
+def _odd(why: str) -> dict[str, Any]:
+    return {"type": "error", "error": {"message": why}}
+
+
+def error_message(event: dict[str, Any]) -> str:
+    """What an `error` event says, whatever shape its `error` field has."""
+    err = event.get("error")
+    if isinstance(err, dict) and err.get("message"):
+        return str(err["message"])
+    return str(err or "the endpoint reported an error without a message")
+
+
 def session_update(instructions: str, cfg: RealtimeConfig) -> dict[str, Any]:
     """The `session.update` for a parley conversation: its prompt as instructions, pcm16 both ways,
     and who takes turns."""
@@ -132,12 +159,11 @@ class RealtimeSocket:
 
     async def _expect(self, kind: str) -> dict[str, Any]:
         while True:
-            event = json.loads(await asyncio.wait_for(self._ws.recv(), self.cfg.timeout_s))
-            if event.get("type") == kind:
+            event = server_event(await asyncio.wait_for(self._ws.recv(), self.cfg.timeout_s))
+            if event["type"] == kind:
                 return event
-            if event.get("type") == "error":
-                message = (event.get("error") or {}).get("message", "no message")
-                raise ParleyError(f"realtime endpoint {self.cfg.url} refused the session: {message}")
+            if event["type"] == "error":
+                raise ParleyError(f"realtime endpoint {self.cfg.url} refused the session: {error_message(event)}")
 
     def send(self, type_: str, **fields: Any) -> None:
         """Queue a client event (sent in order by one writer; dropped once the connection is gone)."""
@@ -155,14 +181,7 @@ class RealtimeSocket:
         """Server events until the connection closes (GA names); `closed_why` says why it ended."""
         try:
             async for message in self._ws:
-                try:
-                    event = json.loads(message)
-                except (TypeError, ValueError):
-                    yield {"type": "error", "error": {"message": "the endpoint sent a message that is not JSON"}}
-                    continue
-                if isinstance(event, dict):
-                    event["type"] = BETA_NAMES.get(event.get("type"), event.get("type"))
-                    yield event
+                yield server_event(message)
             self.closed_why = self.closed_why or "closed by the endpoint"
         except Exception as exc:
             self.closed_why = self.closed_why or _why(exc)
