@@ -81,6 +81,8 @@ def run(arch: str, args) -> dict:
     cfg = AgentConfig()
     cfg.llm.model = args.llm
     cfg.turn_taking.endpoint.finality = not args.no_finality
+    if args.asr_beam is not None:
+        cfg.asr.beam_size = args.asr_beam
     lines = [UserLine(t, speak_as_user(t)) for t in LINES[: args.turns]]
     wall = time.time()
     out_dir = Path(args.out) / arch if args.out else None
@@ -90,7 +92,7 @@ def run(arch: str, args) -> dict:
             "content": content_latencies(res)}
     for s in STAGES:
         rows[s] = [r.breakdown_ms[s] for r in res.records if s in r.breakdown_ms]
-    print(f"\n{arch}, llm={args.llm}, finality={cfg.turn_taking.endpoint.finality}, "
+    print(f"\n{arch}, llm={args.llm}, finality={cfg.turn_taking.endpoint.finality}, asr beam={cfg.asr.beam_size}, "
           f"{len(rows['latency'])} turns in real time, {wall:.0f} s wall")
     print(f"{'stage':<18}{'p50 ms':>10}{'p95 ms':>10}{'n':>5}")
     stages = {}
@@ -125,6 +127,7 @@ def main() -> None:
     ap.add_argument("--turns", type=int, default=len(LINES))
     ap.add_argument("--no-finality", action="store_true",
                     help="end of turn without the chat model's finality (endpoint.finality = false)")
+    ap.add_argument("--asr-beam", type=int, default=None, help="beam width of the ASR's final pass ([asr] beam_size)")
     ap.add_argument("--compete", type=int, default=0, help="also run beside N busy CPU-bound processes")
     ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
     ap.add_argument("--out", default=None, help="also write each conversation's artefacts here, DIR/<arch>/")
@@ -132,7 +135,8 @@ def main() -> None:
 
     machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}"
     print(f"machine: {machine}")
-    out = {"llm": args.llm, "finality": not args.no_finality, "machine": machine, "architectures": {}}
+    out = {"llm": args.llm, "finality": not args.no_finality, "asr_beam": args.asr_beam or AgentConfig().asr.beam_size,
+           "machine": machine, "architectures": {}}
     for arch in [a.strip() for a in args.arch.split(",") if a.strip()]:
         out["architectures"][arch] = run(arch, args)
         if args.compete:

@@ -103,7 +103,8 @@ class DuplexEngine:
         self.floor = Floor(log)
         self.backchannels = AgentBackchannels(tt.backchannel_min_interval_s)
         self._played = np.zeros(FRAME_SAMPLES, dtype=np.float32)  # agent audio of the current input window
-        self.transcriber = StreamingTranscriber(asr, clock, cfg.asr.partial_interval_s, cfg.asr.timeout_s)
+        self.transcriber = StreamingTranscriber(asr, clock, cfg.asr.partial_interval_s, cfg.asr.timeout_s,
+                                               cfg.asr.beam_size)
         self.utterance = Utterance(tt.vad.preroll_ms)
         self._pending: Reply | None = None  # being prepared (speculative), not yet handed to playout
         self.listening = True  # False: turns are decided outside (a Realtime client's commit), not by the VAD

@@ -48,12 +48,14 @@ def quiet_cut(frames: list[np.ndarray], look: int) -> int:
 class StreamingTranscriber:
     """One utterance stream over `asr`, on its own worker thread."""
 
-    def __init__(self, asr: ASR, clock: Clock, partial_interval_s: float = 1.0, timeout_s: float = 15.0) -> None:
+    def __init__(self, asr: ASR, clock: Clock, partial_interval_s: float = 1.0, timeout_s: float = 15.0,
+                 beam_size: int = 5) -> None:
         self.asr = asr
         self.clock = clock
         self.executor = lane(asr)  # the model's one worker, shared by every stream in the process
         self.partial_interval_s = partial_interval_s
         self.timeout_s = timeout_s  # a call not answered in this long is a stall (`components.watchdog`)
+        self.beam_size = beam_size  # of the passes a reply is built on (an ASR that has `transcribe_final`)
         self._busy = False
         self._last_partial_len = 0
         self._committed: list[str] = []  # texts of this utterance's committed segments
@@ -80,7 +82,7 @@ class StreamingTranscriber:
         self._last_partial_len = 0  # partials count from the new head of the buffer
         t0 = self.clock.now()
         try:
-            text = await self._call(at(LATER, self.asr.transcribe), pcm, None)
+            text = await self._call(at(LATER, self._settled), pcm, None)
         finally:
             self._busy = False
         if utterance == self._utterance and text:
@@ -91,9 +93,14 @@ class StreamingTranscriber:
         return await answered(self.clock.compute(self.executor, fn, *args), self.executor, self.timeout_s,
                               "speech recogniser", "[asr] timeout_s")
 
+    def _settled(self, pcm: np.ndarray, prompt: str | None) -> str:
+        """A transcript kept for good (a turn's final pass, a long turn's head): the wider beam."""
+        final = getattr(self.asr, "transcribe_final", None)
+        return final(pcm, prompt, self.beam_size) if final is not None else self.asr.transcribe(pcm, prompt)
+
     def _final(self, pcm: np.ndarray, prompt: str | None) -> str:
         """The final pass: an ASR that can re-decode an announced spelling letters only does so."""
-        text = self.asr.transcribe(pcm, prompt)
+        text = self._settled(pcm, prompt)
         respell = getattr(self.asr, "respell", None)
         return respell(pcm, text) if respell is not None and text else text
 

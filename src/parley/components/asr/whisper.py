@@ -79,7 +79,7 @@ def _windowed_model(model_dir: str, cpu_threads: int):
 class WhisperASR:
     def __init__(self, window_s: int = 10, cpu_threads: int = 2, beam_size: int = 1) -> None:
         self.window_s = window_s
-        self.beam_size = beam_size
+        self.beam_size = beam_size  # partials, and any pass that is not a turn's final one
         self._model = _windowed_model(_model_dir(), cpu_threads)
         self._lock = threading.Lock()  # the window is per call; calls on one model are serialized
         self._suppress: list[int] | None = None  # token ids a letters-only pass may not write
@@ -91,22 +91,31 @@ class WhisperASR:
         return int(min(_FULL_WINDOW_S, max(self.window_s, math.ceil(seconds + 3))))
 
     def transcribe(self, pcm: np.ndarray, prompt: str | None = None) -> str:
+        return self._transcribe(pcm, prompt, self.beam_size)
+
+    def transcribe_final(self, pcm: np.ndarray, prompt: str | None = None, beam_size: int = 5) -> str:
+        """The pass a reply is built on, with the wider beam: on voices and lines Whisper tiny hears
+        badly, beam search keeps a likelier reading alive where greedy decoding commits to a wrong
+        first token (`benchmarks/asr_beam.py`); partials stay greedy, nobody waits for them."""
+        return self._transcribe(pcm, prompt, beam_size)
+
+    def _transcribe(self, pcm: np.ndarray, prompt: str | None, beam_size: int) -> str:
         pcm = np.asarray(pcm, dtype=np.float32)
         if len(pcm) < SAMPLE_RATE // 10:
             return ""
         with self._lock:
             window = self._window(len(pcm))
-            text = self._decode(pcm, prompt, window)
+            text = self._decode(pcm, prompt, window, beam_size)
             if window < _FULL_WINDOW_S and _looping(text):
-                text = self._decode(pcm, prompt, _FULL_WINDOW_S)
+                text = self._decode(pcm, prompt, _FULL_WINDOW_S, beam_size)
         return text
 
-    def _decode(self, pcm: np.ndarray, prompt: str | None, window: int) -> str:
+    def _decode(self, pcm: np.ndarray, prompt: str | None, window: int, beam_size: int) -> str:
         self._model.frames = window * 100
         segments, _info = self._model.transcribe(
             pcm,
             language="en",
-            beam_size=self.beam_size,
+            beam_size=beam_size,
             chunk_length=window,
             max_new_tokens=None if window == _FULL_WINDOW_S else int(12 + _TOKENS_PER_S * len(pcm) / SAMPLE_RATE),
             vad_filter=False,
