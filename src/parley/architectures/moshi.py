@@ -12,41 +12,37 @@ Protocol (REFERENCE.md §2, as moshi 0.2.13's and PersonaPlex's servers speak it
   METADATA 0x04 (JSON), ERROR 0x05 (UTF-8), PING 0x06.
 
 An audio-native model takes its own turns: parley only streams the caller's audio, plays the
-model's and records what happened in the event contract. Speech on either side is found with
-parley's VAD (`SpeechRuns`): each stretch of the model's speech is one agent turn, its words the
-text pieces that arrived with its audio; a stretch that ends while the caller is speaking ends as a
-barge-in. What parley cannot know: what the model understood of the caller (no transcript of the
-caller), or anything it was never told — a plain moshi server takes no text prompt at all.
+model's and records what happened in the event contract. The caller's speech is found with
+parley's VAD (`SpeechRuns`), the model's turns from what was played (`spoken_turns.py`). What
+parley cannot know: what the model understood of the caller (no transcript of the caller), or
+anything it was never told — a plain moshi server takes no text prompt at all.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-from collections import deque
 from pathlib import Path
 from urllib.parse import urlencode, urlparse, urlunparse
 
 import numpy as np
 
+from parley.architectures.spoken_turns import SpokenTurns
 from parley.audio.fifo import SampleFifo
-from parley.audio.frame import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame
+from parley.audio.frame import SAMPLE_RATE, AudioFrame
 from parley.audio.resample import StreamResampler
 from parley.clock import VirtualClock
 from parley.components.vad.runs import SpeechRuns
 from parley.dialogue.budget import MOSHI_STEPS_PER_S, MOSHI_WINDOW, moshi_prompt_room, text_tokens
 from parley.dialogue.persona import procedure_lines, system_prompt
 from parley.errors import ParleyError
-from parley.events import (
-    AgentAudioStarted, AgentAudioStopped, ComponentError, PromptFitted, UserSpeechStarted, UserSpeechStopped,
-)
+from parley.events import ComponentError, PromptFitted, UserSpeechStarted, UserSpeechStopped
 
 URL_ENV = "PARLEY_MOSHI_URL"
 HANDSHAKE, AUDIO, TEXT, CONTROL, METADATA, ERROR, PING = range(7)
 WIRE_RATE = 24000
 MAX_QUERY_BYTES = 7000  # aiohttp (both servers) refuses a request line past 8190 bytes
-JITTER_SAMPLES = int(0.08 * SAMPLE_RATE)
-WORD_SPAN_SAMPLES = int(0.16 * SAMPLE_RATE)  # a text piece marks its model step as speech, and the next  # one model step of margin before playing, and after an underrun
+JITTER_SAMPLES = int(0.08 * SAMPLE_RATE)  # one model step of margin before playing, and after an underrun
 
 
 def fit_prompt(persona: str, procedure: list, documents: list[tuple[str, str]], budget: int) -> tuple[str, list[str]]:
@@ -90,7 +86,8 @@ class MoshiAgent:
                               "e.g. ws://127.0.0.1:8998/api/chat.")
         self.documents = [read_document(Path(p)) for p in cfg.knowledge.documents]
         self.conversation = Conversation(cfg, self.documents, log)
-        self._agent = SpeechRuns(vad or registry.vad())
+        self._turns = SpokenTurns(vad or registry.vad(), log,
+                                  lambda turn, said, cut: self.conversation.heard(turn, "", said, cut))
         self._user = SpeechRuns(user_vad or registry.vad())
         self._to_wire = StreamResampler(SAMPLE_RATE, WIRE_RATE)
         self._from_wire = StreamResampler(WIRE_RATE, SAMPLE_RATE)
@@ -101,11 +98,6 @@ class MoshiAgent:
         self._play = SampleFifo()  # the model's audio, 16 kHz; `taken` = samples played
         self._waiting = True  # filling the jitter margin
         self._received = 0  # 16 kHz samples of model audio received
-        self._words: deque[tuple[int, str]] = deque()  # (received samples when it came, text piece)
-        self._word_at = -WORD_SPAN_SAMPLES - 1  # play position of the last text piece played
-        self._turn = 0
-        self._said: list[str] = []  # words of the agent turn being played
-        self._onset: list[str] = []  # words of speech frames not yet long enough to be a turn
         self._gone: str | None = None
         self._undecodable = 0  # audio messages that did not decode
 
@@ -168,7 +160,7 @@ class MoshiAgent:
 
     @property
     def busy(self) -> bool:
-        return self._agent.speaking or self._user.speaking
+        return self._turns.speaking or self._user.speaking
 
     def push_audio(self, frame: AudioFrame) -> None:
         change = self._user.step(frame.pcm, frame.t)
@@ -189,41 +181,11 @@ class MoshiAgent:
             pcm = self._play.take(n)
             out[:len(pcm)] = pcm
             self._waiting = len(pcm) < n  # underrun: wait for the margin again
-        self._observe_agent(out, t)
+        self._turns.played(out, t, self._play.taken - len(out), self._user.speaking)
         return out
 
-    def _observe_agent(self, pcm: np.ndarray, t: float) -> None:
-        """Agent turns from what was just played: the VAD on its audio, or its text stream (a model
-        emits text pieces only while it speaks: silence is padding tokens, which are not sent)."""
-        start = self._play.taken - len(pcm)
-        for i in range(0, len(pcm), FRAME_SAMPLES):
-            end = start + i + FRAME_SAMPLES
-            heard = []
-            while self._words and self._words[0][0] <= end:
-                heard.append(self._words.popleft()[1])
-                self._word_at = end
-            change = self._agent.step(pcm[i:i + FRAME_SAMPLES], t + i / SAMPLE_RATE,
-                                      words=end - self._word_at <= WORD_SPAN_SAMPLES)
-            if change == "started":
-                self._turn += 1
-                self._said, self._onset = self._onset, []  # words of the frames that made it speech
-                self.log.emit(AgentAudioStarted, t=self._agent.started_at, turn=self._turn)
-            if self._agent.speaking or change == "stopped":
-                self._said += heard
-            else:
-                self._onset = self._onset + heard if self._agent.rising else []
-            if change == "stopped":
-                self._end_turn(self._agent.last_speech, "barge_in" if self._user.speaking else "finished")
-
-    def _end_turn(self, t: float, reason: str) -> None:
-        self.log.emit(AgentAudioStopped, t=t, turn=self._turn, reason=reason)
-        self.conversation.heard(self._turn, "", "".join(self._said).strip(), reason != "finished")
-        self._said = []
-
     async def close(self) -> None:
-        if self._agent.speaking:
-            self._agent.speaking = False
-            self._end_turn(self.clock.now(), "cancelled")
+        self._turns.close(self.clock.now())
         self._gone = self._gone or "closed by parley"
         for task in self._tasks:
             task.cancel()
@@ -259,7 +221,7 @@ class MoshiAgent:
             self._play.put(pcm)
             self._received += len(pcm)
         elif kind == TEXT:
-            self._words.append((self._received, payload.decode("utf-8", "replace")))
+            self._turns.text(payload.decode("utf-8", "replace"), self._received)
         elif kind == ERROR:
             self.log.emit(ComponentError, component=self.name, message=payload.decode("utf-8", "replace"))
 

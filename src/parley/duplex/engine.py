@@ -20,34 +20,27 @@ Path of one user turn:
 from __future__ import annotations
 
 import asyncio
-import traceback
 from typing import Protocol
 
 import numpy as np
 
 from parley.audio.frame import FRAME_SAMPLES, AudioFrame
 from parley.clock import Clock
-from parley.components import registry
 from parley.components.asr.base import ASR
-from parley.components.asr.stream import StreamingTranscriber, Transcript
-from parley.components.watchdog import ComponentStalled
+from parley.components.asr.stream import Transcript
 from parley.config import AgentConfig, TurnTakingConfig
 from parley.dialogue.conversation import Conversation
 from parley.duplex.backchannel import ASR_PROMPT, AgentBackchannels
-from parley.duplex.echo import EchoGuard
-from parley.duplex.endpointing import EndpointEvent, Signal, SilenceEndpointer
+from parley.duplex.endpointing import EndpointEvent
 from parley.duplex.fillers import Fillers
 from parley.duplex.floor import Floor
+from parley.duplex.listener import Listener
 from parley.duplex.judge import TurnJudge
 from parley.duplex.overlap import OverlapPolicy
 from parley.duplex.playout import Playout, Reply
-from parley.duplex.utterance import Utterance
+from parley.duplex.speculation import Speculation
 from parley.duplex.voice import Voice
-from parley.errors import ParleyError
-from parley.events import (
-    AsrFinal, AsrPartial, AsrSegment, Backchannel, ComponentError, EventLog, SpeculationCancelled,
-    SpeculationStarted, TurnEndPredicted, UserSpeechStarted, UserSpeechStopped,
-)
+from parley.events import AsrFinal, Backchannel, EventLog, TurnEndPredicted, UserSpeechStarted, UserSpeechStopped
 
 
 class Responder(Protocol):
@@ -91,43 +84,33 @@ class DuplexEngine:
         self.clock = clock
         self.log = log
         self.responder = responder
-        self.vad = vad
-        self.asr = asr
         self.voice = voice
+        self.ears = Listener(cfg, clock, log, vad=vad, asr=asr)
         self.judge = TurnJudge(turn, clock, log, tt.endpoint.eagerness) if turn is not None and tt.endpoint.predict else None
-        self.endpointer = SilenceEndpointer(tt.vad, tt.endpoint)
         self.playout = Playout(log, self._on_reply_finished)
         self.fillers = Fillers(voice, clock, log, tt.hold_after_ms)
-        self.overlap = OverlapPolicy(self.playout, enabled=tt.barge_in, confirm_s=tt.barge_in_confirm_ms / 1000)
-        self.echo = EchoGuard() if tt.echo_guard else None
+        self.overlap = OverlapPolicy(self.playout, tt)
         self.floor = Floor(log)
         self.backchannels = AgentBackchannels(tt.backchannel_min_interval_s)
         self._played = np.zeros(FRAME_SAMPLES, dtype=np.float32)  # agent audio of the current input window
-        self.transcriber = StreamingTranscriber(asr, clock, cfg.asr.partial_interval_s, cfg.asr.timeout_s,
-                                               cfg.asr.beam_size)
-        self.utterance = Utterance(tt.vad.preroll_ms)
-        self._pending: Reply | None = None  # being prepared (speculative), not yet handed to playout
-        self.listening = True  # False: turns are decided outside (a Realtime client's commit), not by the VAD
-        self._turns = 0
+        self.speculation = Speculation(log)
         self._tasks: set[asyncio.Task] = set()
 
     # --- lifecycle -----------------------------------------------------------------------------
 
     async def start(self) -> None:
         await self.responder.start()
-        if registry.first_use(self.voice.tts):
-            await self.voice.synthesize("Hello.")
-        if registry.first_use(self.asr):
-            await self.transcriber.warm()
-        if self.judge is not None and registry.first_use(self.judge.detector):
+        await self.voice.warm()
+        await self.ears.warm()
+        if self.judge is not None:
             await self.judge.warm()
         if self.tt.agent_backchannels:
             await self.backchannels.prepare(self.voice)
         await self.fillers.prepare()
 
     async def close(self) -> None:
-        if self._pending is not None:
-            self._pending.cancel.cancel("session closed")
+        if self.speculation.reply is not None:
+            self.speculation.reply.cancel.cancel("session closed")
         if self.playout.active:  # a call ended mid-reply: history and the log keep what was heard
             self.playout.stop("cancelled", self.clock.now())
         for task in list(self._tasks):
@@ -143,27 +126,18 @@ class DuplexEngine:
 
     @property
     def busy(self) -> bool:
-        return self._pending is not None or self.playout.active or self.endpointer.in_turn
+        return self.speculation.reply is not None or self.playout.active or self.ears.endpointer.in_turn
 
     # --- audio in and out ----------------------------------------------------------------------
 
     def push_audio(self, frame: AudioFrame) -> None:
-        pcm, echo_only = frame.pcm, False
-        if self.echo is not None:
-            pcm, echo_only = self.echo.process(frame.pcm, self._played)
-        prob = 0.0 if echo_only or not self.listening else self.vad(pcm)  # 0: the agent hearing itself
-        signals = self.endpointer.step(frame.t, prob)
-        self.utterance.push(pcm, self.endpointer.in_turn or any(s.signal is Signal.END_OF_TURN for s in signals))
-        for sig in signals:
+        for sig in self.ears.hear(frame, self._played):
             getattr(self, f"_on_{sig.signal.value}")(sig)  # _on_speech_started, _on_paused, …
-        self.floor.update(frame.t, user_speaking=self.endpointer.speaking, agent_audible=self.playout.audible,
+        speaking = self.ears.endpointer.speaking
+        self.floor.update(frame.t, user_speaking=speaking, agent_audible=self.playout.audible,
                           agent_holding=self.overlap.pending)
-        self.overlap.frame(frame.t, self.endpointer.speaking, self.clock.now())
-        if self.endpointer.in_turn and self.transcriber.wants_commit(self.utterance.samples):
-            self._spawn(self._commit(self.utterance.take_head()))
-        elif self.endpointer.speaking and self.responder.wants_partials \
-                and self.transcriber.wants_partial(self.utterance.samples):
-            self._spawn(self._partial(self.utterance.audio()))
+        self.overlap.frame(frame.t, speaking, self.clock.now())
+        self.ears.background(self.responder, self._spawn)
 
     def pull_audio(self, n: int, t: float) -> np.ndarray:
         out = self.playout.pull(n, t)
@@ -172,18 +146,9 @@ class DuplexEngine:
 
     # --- endpointing signals -------------------------------------------------------------------
 
-    async def _commit(self, head: np.ndarray) -> None:
-        """A long turn's head transcribed for good (`components/asr/stream.py`)."""
-        try:
-            tr = await self.transcriber.commit(head)
-        except Exception as exc:
-            self.log.emit(ComponentError, component="asr", message=f"{exc.__class__.__name__}: {exc}")
-            return
-        self.log.emit(AsrSegment, text=tr.text, audio_s=round(tr.audio_s, 3), compute_ms=round(tr.compute_s * 1000, 1))
-
     def _on_speech_started(self, ev: EndpointEvent) -> None:
-        self.utterance.start()
-        self.transcriber.reset()
+        self.ears.utterance.start()
+        self.ears.transcriber.reset()
         self.responder.utterance_started()
         self.log.emit(UserSpeechStarted, t=ev.t)
         self.overlap.speech_started(ev.t, self.clock.now())
@@ -193,24 +158,20 @@ class DuplexEngine:
         self.overlap.speech_paused(ev.t)
         audio = self._speculate()
         if self._use_judge:  # the turn's end, with what a long turn already committed before it
-            self._spawn(self._judge_turn(self._pending, self.utterance.heard_end(audio)))
+            self._spawn(self._judge_turn(self.speculation.reply, self.ears.utterance.heard_end(audio)))
 
     def _on_resumed(self, ev: EndpointEvent) -> None:
-        if self._pending is not None:
-            self._pending.cancel.cancel("speech resumed")
-            self.log.emit(SpeculationCancelled, turn=self._pending.turn, reason="speech resumed")
-            self._pending = None
+        self.speculation.drop("speech resumed")
 
     def _on_end_of_turn(self, ev: EndpointEvent) -> None:
-        if self._pending is None:
+        if self.speculation.reply is None:
             self._speculate()
         self._take_turn(ev.silence_s)
 
     def _take_turn(self, silence_s: float) -> None:
-        reply, self._pending = self._pending, None
-        reply.committed = True
+        reply = self.speculation.take()
         self.log.emit(TurnEndPredicted, turn=reply.turn, silence_ms=round(silence_s * 1000, 1))
-        self.utterance.clear()
+        self.ears.utterance.clear()
         self.overlap.turn_ended(self.clock.now())
         self.playout.play(reply)
         self._spawn(self.fillers.hold_if_slow(reply, self.playout))
@@ -219,40 +180,30 @@ class DuplexEngine:
 
     def listen(self, on: bool) -> None:
         """Let the VAD decide turns (on), or leave them to `respond_now` (off)."""
-        if on != self.listening:
-            self.listening = on
-            self.endpointer.reset()
-            self.utterance.clear()
+        self.ears.listen(on)
 
     def retune(self, tt: TurnTakingConfig) -> None:
         """New turn-taking settings mid-call (a Realtime client's `turn_detection`); the end-of-turn
         model comes back only if the agent was built with one."""
         self.tt = tt
-        self.endpointer.vad, self.endpointer.cfg = tt.vad, tt.endpoint
-        self.overlap.enabled = tt.barge_in
-        self.overlap.confirm_s = tt.barge_in_confirm_ms / 1000
+        self.ears.retune(tt)
+        self.overlap.retune(tt)
         if self.judge is not None:
             self.judge.eagerness = tt.endpoint.eagerness
 
     def respond_now(self, *, audio: np.ndarray | None = None, text: str | None = None) -> int:
         """Reply at once to a turn that ended outside the engine: `audio` to transcribe, or the
         user's `text`. Returns the reply's turn number."""
-        if self._pending is not None:
-            self._pending.cancel.cancel("turn taken by the client")
-            self.log.emit(SpeculationCancelled, turn=self._pending.turn, reason="turn taken by the client")
-        self.transcriber.reset()  # nothing of an earlier utterance prefixes this one
+        self.speculation.drop("turn taken by the client")
+        self.ears.transcriber.reset()  # nothing of an earlier utterance prefixes this one
         self._speculate(np.zeros(0, np.float32) if audio is None else audio, text)
-        turn = self._pending.turn
+        turn = self.speculation.reply.turn
         self._take_turn(0.0)
         return turn
 
     def cancel_reply(self) -> bool:
         """Stop the reply being prepared or played (a client's `response.cancel`); False if none."""
-        stopped = False
-        if self._pending is not None:
-            self._pending.cancel.cancel("cancelled")
-            self.log.emit(SpeculationCancelled, turn=self._pending.turn, reason="cancelled")
-            self._pending, stopped = None, True
+        stopped = self.speculation.drop("cancelled")
         if self.playout.active and not self.playout.reply.backchannel:
             self.playout.stop("cancelled", self.clock.now())
             stopped = True
@@ -261,16 +212,10 @@ class DuplexEngine:
     # --- the reply -----------------------------------------------------------------------------
 
     def _speculate(self, audio: np.ndarray | None = None, text: str | None = None) -> np.ndarray:
-        self._turns += 1
         self.responder.preparing()
-        loop = asyncio.get_running_loop()
-        reply = Reply(turn=self._turns, transcript=loop.create_future(), finality=loop.create_future())
-        if not self._use_judge or not self.tt.endpoint.finality:
-            reply.finality.set_result(None)  # nobody waits for it
-        self._pending = reply
-        self.log.emit(SpeculationStarted, turn=reply.turn)
+        reply = self.speculation.begin(wants_finality=self._use_judge and self.tt.endpoint.finality)
         if audio is None:
-            audio = self.utterance.audio()
+            audio = self.ears.utterance.audio()
         self._spawn(self._prepare(reply, audio, text))
         return audio
 
@@ -279,11 +224,11 @@ class DuplexEngine:
             if text is not None:  # typed, not spoken
                 tr = Transcript(text.strip(), 0.0, 0.0)
             else:
-                tr = await self.transcriber.transcribe(audio, prompt=ASR_PROMPT if self.overlap.pending else None)
+                tr = await self.ears.transcriber.transcribe(audio, prompt=ASR_PROMPT if self.overlap.pending else None)
             reply.transcript.set_result(tr.text)
             if reply.cancel.cancelled:
                 return
-            if self.overlap.pending and reply is self._pending:
+            if self.overlap.pending and reply is self.speculation.reply:
                 if self.overlap.is_backchannel(tr.text):
                     self._recover_from_false_interruption(reply, tr.text)
                     return
@@ -296,13 +241,8 @@ class DuplexEngine:
             await self.responder.respond(reply)
         except asyncio.CancelledError:
             raise
-        except ParleyError as exc:
-            self.log.emit(ComponentError, component=reply.stage, message=str(exc))
-            await self.fillers.fallback(reply)
         except Exception as exc:  # a failing component must not kill the session
-            self.log.emit(ComponentError, component=reply.stage, message=f"{exc.__class__.__name__}: {exc}")
-            traceback.print_exc()
-            await self.fillers.fallback(reply)
+            await self.fillers.failed(reply, exc)
         finally:
             reply.done = True
             for fut in (reply.transcript, reply.finality):
@@ -310,35 +250,20 @@ class DuplexEngine:
                     fut.set_result("" if fut is reply.transcript else None)
 
     async def _judge_turn(self, reply: Reply, audio: np.ndarray) -> None:
-        verdict = await self.judge.verdict(reply, audio, lambda: reply is self._pending)
+        verdict = await self.judge.verdict(reply, audio, lambda: reply is self.speculation.reply)
         if verdict is None:
             return
-        self.endpointer.decide(verdict.wait_ms / 1000)
+        self.ears.endpointer.decide(verdict.wait_ms / 1000)
         if verdict.holding and len(audio) >= self.tt.backchannel_min_turn_s * 16000 \
-                and not self.playout.active and self.endpointer.paused:
+                and not self.playout.active and self.ears.endpointer.paused:
             self.backchannels.offer(self.playout, self.log, self.clock.now())  # the user is mid-turn and pausing
 
     def _recover_from_false_interruption(self, reply: Reply, text: str) -> None:
         """The overlap was a backchannel or a noise: drop it and resume where the agent stopped."""
         self.log.emit(Backchannel, source="user", text=text)
-        reply.cancel.cancel("backchannel")
-        self.log.emit(SpeculationCancelled, turn=reply.turn, reason="backchannel")
-        self._pending = None
-        self.utterance.clear()
-        self.endpointer.reset()
+        self.speculation.drop("backchannel")  # `reply` is the one in preparation (checked by the caller)
+        self.ears.reset()
         self.overlap.resume(self.clock.now())
-
-    async def _partial(self, audio: np.ndarray) -> None:
-        try:
-            tr = await self.transcriber.transcribe(audio, partial=True)
-        except ComponentStalled:
-            return  # the turn's final pass reports it, once per turn instead of once a second
-        except Exception as exc:
-            self.log.emit(ComponentError, component="asr", message=f"{exc.__class__.__name__}: {exc}")
-            return
-        if tr.text:
-            self.log.emit(AsrPartial, text=tr.text, audio_s=round(tr.audio_s, 3))
-            await self.responder.partial(tr.text)
 
     def _on_reply_finished(self, reply: Reply, heard: str, interrupted: bool) -> None:
         if not reply.backchannel and reply.user_text:

@@ -7,12 +7,15 @@ the session starts, so saying them costs no compute — and a broken TTS cannot 
 
 from __future__ import annotations
 
+import traceback
+
 from parley.clock import Clock
 from parley.components.tts.base import SpeechChunk
 from parley.components.tts.clauses import Clause
 from parley.duplex.playout import Playout, Reply
 from parley.duplex.voice import Voice
-from parley.events import EventLog, Opener
+from parley.errors import ParleyError
+from parley.events import ComponentError, EventLog, Opener
 
 FALLBACK_LINE = "Sorry, I'm having trouble answering right now. Could you say that again?"
 HOLD_LINE = "One moment."  # said when the answer is slow (`turn_taking.hold_after_ms`)
@@ -39,6 +42,18 @@ class Fillers:
         reply.chunks.append(SpeechChunk(pcm=self.voice.clip(HOLD_LINE), text="", start=0, end=0))
         reply.opener_chunks += 1
         self.log.emit(Opener, turn=reply.turn, text=HOLD_LINE, source="hold")
+
+    async def failed(self, reply: Reply, exc: Exception) -> None:
+        """Preparing `reply` raised: an `error` event naming the stage, then the fallback line. An
+        expected failure (`ParleyError`) is its one sentence; anything else is a bug and keeps its
+        traceback on stderr."""
+        if isinstance(exc, ParleyError):
+            message = str(exc)
+        else:
+            message = f"{exc.__class__.__name__}: {exc}"
+            traceback.print_exception(exc)
+        self.log.emit(ComponentError, component=reply.stage, message=message)
+        await self.fallback(reply)
 
     async def fallback(self, reply: Reply) -> None:
         """A reply that failed before its answer began says FALLBACK_LINE; only what was never

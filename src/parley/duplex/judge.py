@@ -34,7 +34,9 @@ class TurnJudge:
         self._exec = registry.lane(detector)
 
     async def warm(self) -> None:
-        await self.clock.compute(self._exec, self.detector.predict, np.zeros(16000, dtype=np.float32))
+        """The first call costs more than later ones: pay it before the first turn (once per model)."""
+        if registry.first_use(self.detector):
+            await self.clock.compute(self._exec, self.detector.predict, np.zeros(16000, dtype=np.float32))
 
     async def verdict(self, reply: Reply, audio: np.ndarray, current: Callable[[], bool]) -> TurnVerdict | None:
         """The verdict on the pause `reply` was started at, or None once `current()` says the

@@ -12,17 +12,21 @@ barge-in is never undone.
 from __future__ import annotations
 
 from parley.audio.frame import FRAME_SECONDS
+from parley.config import TurnTakingConfig
 from parley.duplex.backchannel import is_backchannel
 from parley.duplex.playout import Playout
 
 
 class OverlapPolicy:
-    def __init__(self, playout: Playout, *, enabled: bool, confirm_s: float) -> None:
+    def __init__(self, playout: Playout, tt: TurnTakingConfig) -> None:
         self.playout = playout
-        self.enabled = enabled
-        self.confirm_s = confirm_s
+        self.retune(tt)
         self.onset: float | None = None  # onset of user speech that paused the agent, unresolved
         self.speech_s = 0.0  # how long that speech lasted before its first pause
+
+    def retune(self, tt: TurnTakingConfig) -> None:
+        self.enabled = tt.barge_in
+        self.confirm_s = tt.barge_in_confirm_ms / 1000
 
     @property
     def pending(self) -> bool:

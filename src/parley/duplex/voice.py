@@ -47,6 +47,11 @@ class Voice:
         self._exec = registry.lane(tts)  # one synthesis at a time in the process, whoever asks
         self._clips = _CLIPS.setdefault(tts, {})  # lines said often, synthesized once
 
+    async def warm(self) -> None:
+        """The first synthesis costs more than later ones: pay it before the first turn (once per model)."""
+        if registry.first_use(self.tts):
+            await self.synthesize("Hello.")
+
     async def prepare(self, lines: tuple[str, ...]) -> None:
         """Synthesize `lines` now so that saying one later costs no compute. Their trailing silence
         is cut short: what follows a line (an answer) should not wait for it."""

@@ -1,27 +1,26 @@
 """One Realtime WebSocket client ↔ one parley `Session`: the server is just another transport.
 
 What the client is told is the `Narrator`'s (`narrator.py`), the audio's pace the `AudioPacer`'s
-(`pacing.py`: in as it completes, out every 32 ms); this module handles what the client asks.
+(`pacing.py`: in as it completes, out every 32 ms), the socket's framing the `Channel`'s
+(`channel.py`); this module handles what the client asks.
 With `turn_detection: null` the VAD does not decide turns: `commit` makes the user item and
-`response.create` the reply. `conversation.item.truncate` cuts history to what the client played.
+`response.create` the reply (`turn_input.py`). `conversation.item.truncate` cuts history to what the client played.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
 
 from parley.audio.frame import SAMPLE_RATE
 from parley.errors import ParleyError
 from parley.events import RecordingStarted
 from parley.transports.realtime import wire
+from parley.transports.realtime.channel import Channel
 from parley.transports.realtime.narrator import Narrator
 from parley.transports.realtime.pacing import FRAME_S, AudioPacer
-from parley.transports.realtime.wire import AudioIn, AudioOut, Outbox, SessionSettings, WireError
+from parley.transports.realtime.turn_input import TurnInput
+from parley.transports.realtime.wire import AudioIn, AudioOut, SessionSettings, WireError
 
 
 
@@ -41,56 +40,25 @@ class RealtimeConnection:
         self.ws = ws
         self.settings = settings
         self.limits = limits
-        self.outbox = Outbox()
-        self._queue: asyncio.Queue = asyncio.Queue()
+        self.channel = Channel(ws, limits.max_message_bytes)
+        self.send, self.error, self.drain = self.channel.send, self.channel.error, self.channel.drain
         self._first: dict | None = None  # the client event that made the session start
         self.session = None
         self._audio_in = AudioIn(settings.input_format)
         self._audio_out = AudioOut(settings.output_format)
-        self._uncommitted: list[np.ndarray] = []  # turn_detection null: audio since the last commit
-        self._pending_input: tuple[str, Any, str] | None = None  # ("audio"|"text", value, user item id)
+        self.turn_input = TurnInput()  # turn_detection null: what the next response.create answers
         self.narrator: Narrator | None = None
         self.pacer: AudioPacer | None = None
-
-    # --- the wire ---------------------------------------------------------------------------------
-
-    def send(self, kind: str, **fields: Any) -> None:
-        self._queue.put_nowait(self.outbox.event(kind, **fields))
-
-    def error(self, err: WireError, kind: str = "invalid_request_error") -> None:
-        self.send("error", error=wire.error_body(err, kind))
-
-    async def _sender(self) -> None:
-        while True:
-            event = await self._queue.get()
-            await self.ws.send(json.dumps(event))
-
-    async def _messages(self):
-        """Client events, parsed; a malformed or oversized one is answered with `error` and skipped."""
-        async for raw in self.ws:
-            if len(raw) > self.limits.max_message_bytes:
-                self.error(WireError(f"Message of {len(raw)} bytes is over the {self.limits.max_message_bytes}-byte "
-                                     "limit; send audio in smaller appends.", code="message_too_large"))
-                continue
-            try:
-                event = json.loads(raw)
-            except (ValueError, UnicodeDecodeError):
-                self.error(WireError("Message is not valid JSON.", code="invalid_json"))
-                continue
-            if not isinstance(event, dict) or not isinstance(event.get("type"), str):
-                self.error(WireError("A client event is a JSON object with a string `type`.", code="invalid_event"))
-                continue
-            yield event
 
     # --- before the agent exists ---------------------------------------------------------------------
 
     async def opening(self) -> bool:
         """Send `session.created` and take client events until one needs the agent; False if the
         client left first. `session.update`s before that shape the agent that is built."""
-        sender = asyncio.ensure_future(self._sender())
+        sender = asyncio.ensure_future(self.channel.sender())
         self.send("session.created", session=self.settings.wire())
         try:
-            async for event in self._messages():
+            async for event in self.channel.messages():
                 if event["type"] == "session.update":
                     try:
                         self._apply_settings(event)
@@ -105,10 +73,6 @@ class RealtimeConnection:
             await self.drain()
             sender.cancel()
             await asyncio.gather(sender, return_exceptions=True)
-
-    async def drain(self) -> None:
-        while not self._queue.empty():
-            await self.ws.send(json.dumps(self._queue.get_nowait()))
 
     def _apply_settings(self, event: dict) -> list[str]:
         changed = self.settings.update(event.get("session"))
@@ -134,7 +98,7 @@ class RealtimeConnection:
         session.log.subscribe(self.pacer.wake_on)
         from websockets.exceptions import ConnectionClosed
 
-        tasks = [asyncio.ensure_future(c) for c in (self._reader(), self._paced(origin), self._sender())]
+        tasks = [asyncio.ensure_future(c) for c in (self._reader(), self._paced(origin), self.channel.sender())]
         try:
             await asyncio.wait(tasks[:2], return_when=asyncio.FIRST_COMPLETED)
             for task in tasks[:2]:
@@ -151,7 +115,7 @@ class RealtimeConnection:
     async def _reader(self) -> None:
         if self._first is not None:
             await self._handle(self._first)
-        async for event in self._messages():
+        async for event in self.channel.messages():
             await self._handle(event)
 
     async def _handle(self, event: dict) -> None:
@@ -190,11 +154,11 @@ class RealtimeConnection:
             raise WireError(f"Audio is arriving faster than real time (over {self.limits.max_ahead_s:g} s buffered); "
                             "this chunk was dropped: send audio at the pace it is captured.", code="audio_rate")
         if self.settings.turn_detection is None:
-            self._uncommitted.append(pcm)
+            self.turn_input.append(pcm)
         self.pacer.push(pcm)
 
     async def _c_input_audio_buffer_clear(self, event: dict) -> None:
-        self._uncommitted.clear()
+        self.turn_input.clear()
         self.pacer.clear()
         self.send("input_audio_buffer.cleared")
 
@@ -202,35 +166,12 @@ class RealtimeConnection:
         if self.settings.turn_detection is not None:
             raise WireError("Turn detection is on, so the server commits turns itself; set turn_detection to null "
                             "to commit them yourself.", code="turn_detection_active")
-        audio = np.concatenate(self._uncommitted) if self._uncommitted else np.zeros(0, np.float32)
-        if len(audio) < 0.1 * SAMPLE_RATE:
-            raise WireError("Input audio buffer holds less than 100 ms of audio; nothing was committed.",
-                            code="input_audio_buffer_commit_empty")
-        self._uncommitted.clear()
-        item = wire.new_id("item")
-        self._pending_input = ("audio", audio, item)
+        item = self.turn_input.commit()
         self.send("input_audio_buffer.committed", item_id=item, previous_item_id=self.narrator.last_item)
         self.narrator.item_created(wire.user_item(item, transcript=None))
 
     async def _c_conversation_item_create(self, event: dict) -> None:
-        item = event.get("item")
-        if not isinstance(item, dict) or item.get("type") != "message" or item.get("role") != "user":
-            raise WireError("parley accepts user messages only: its history holds what the caller said and heard.",
-                            code="unsupported", param="item")
-        content = item.get("content") if isinstance(item.get("content"), list) else []
-        texts = [c.get("text") for c in content if isinstance(c, dict) and c.get("type") == "input_text"]
-        audios = [c.get("audio") for c in content if isinstance(c, dict) and c.get("type") == "input_audio"]
-        item_id = item.get("id") if isinstance(item.get("id"), str) and len(item["id"]) <= 64 else wire.new_id("item")
-        if texts and all(isinstance(t, str) for t in texts):
-            self._pending_input = ("text", " ".join(texts), item_id)
-            self.narrator.item_created(wire.user_item(item_id, text=" ".join(texts)))
-        elif audios:
-            decoder = AudioIn(self.settings.input_format)
-            audio = np.concatenate([decoder.decode(a) for a in audios])
-            self._pending_input = ("audio", audio, item_id)
-            self.narrator.item_created(wire.user_item(item_id, transcript=None))
-        else:
-            raise WireError("A user message needs input_text or input_audio content.", param="item.content")
+        self.narrator.item_created(self.turn_input.message(event.get("item"), self.settings.input_format))
 
     async def _c_conversation_item_truncate(self, event: dict) -> None:
         resp = self.narrator.response_of(event.get("item_id"))
@@ -254,9 +195,7 @@ class RealtimeConnection:
 
     async def _c_conversation_item_delete(self, event: dict) -> None:
         item_id = event.get("item_id")
-        if self._pending_input is not None and self._pending_input[2] == item_id:
-            self._pending_input = None
-        else:
+        if not self.turn_input.forget(item_id):
             turn = self.narrator.turn_of(item_id)
             if turn is None:
                 raise WireError(f"No item {item_id!r} in the conversation.", code="item_not_found", param="item_id")
@@ -267,11 +206,7 @@ class RealtimeConnection:
         if self.narrator.responding:
             raise WireError("A response is already in progress; cancel it first.",
                             code="conversation_already_has_active_response")
-        if self._pending_input is None:
-            raise WireError("Nothing to respond to: parley replies to a user turn (commit audio, or create a "
-                            "user message, first).", code="no_user_input")
-        kind, value, item = self._pending_input
-        self._pending_input = None
+        kind, value, item = self.turn_input.take()
         self.narrator.expect(item, kind)
         self.session.agent.respond_now(**({"audio": value} if kind == "audio" else {"text": value}))
 

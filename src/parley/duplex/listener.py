@@ -1,0 +1,93 @@
+"""The engine's ears: echo guard → VAD → endpointer → the turn's audio, and the transcriber's
+background passes (partials while the user speaks, the head of a long turn committed for good).
+
+What the engine does with the endpointer's signals (speculate, take the turn, resolve an overlap)
+stays in `DuplexEngine`; this class only turns input frames into them and keeps the audio and
+the partial transcripts of the utterance in progress.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from parley.audio.frame import AudioFrame
+from parley.clock import Clock
+from parley.components import registry
+from parley.components.asr.base import ASR
+from parley.components.asr.stream import StreamingTranscriber
+from parley.components.watchdog import ComponentStalled
+from parley.config import AgentConfig, TurnTakingConfig
+from parley.duplex.echo import EchoGuard
+from parley.duplex.endpointing import EndpointEvent, Signal, SilenceEndpointer
+from parley.duplex.utterance import Utterance
+from parley.events import AsrPartial, AsrSegment, ComponentError, EventLog
+
+
+class Listener:
+    def __init__(self, cfg: AgentConfig, clock: Clock, log: EventLog, *, vad, asr: ASR) -> None:
+        tt = cfg.turn_taking
+        self.log = log
+        self.vad = vad
+        self.asr = asr
+        self.echo = EchoGuard() if tt.echo_guard else None
+        self.endpointer = SilenceEndpointer(tt.vad, tt.endpoint)
+        self.utterance = Utterance(tt.vad.preroll_ms)
+        self.transcriber = StreamingTranscriber(asr, clock, cfg.asr.partial_interval_s, cfg.asr.timeout_s,
+                                               cfg.asr.beam_size)
+        self.on = True  # False: turns are decided outside (a Realtime client's commit), not by the VAD
+
+    async def warm(self) -> None:
+        if registry.first_use(self.asr):
+            await self.transcriber.warm()
+
+    def hear(self, frame: AudioFrame, played: np.ndarray) -> list[EndpointEvent]:
+        """One input frame, with the agent audio played over the same window (the echo reference)."""
+        pcm, echo_only = frame.pcm, False
+        if self.echo is not None:
+            pcm, echo_only = self.echo.process(frame.pcm, played)
+        prob = 0.0 if echo_only or not self.on else self.vad(pcm)  # 0: the agent hearing itself
+        signals = self.endpointer.step(frame.t, prob)
+        self.utterance.push(pcm, self.endpointer.in_turn or any(s.signal is Signal.END_OF_TURN for s in signals))
+        return signals
+
+    def background(self, responder, spawn) -> None:
+        """Start a background pass if one is due: a long turn's head, or a partial for `responder`."""
+        if self.endpointer.in_turn and self.transcriber.wants_commit(self.utterance.samples):
+            spawn(self._commit(self.utterance.take_head()))
+        elif self.endpointer.speaking and responder.wants_partials \
+                and self.transcriber.wants_partial(self.utterance.samples):
+            spawn(self._partial(self.utterance.audio(), responder))
+
+    def listen(self, on: bool) -> None:
+        if on != self.on:
+            self.on = on
+            self.reset()
+
+    def reset(self) -> None:
+        """Forget the utterance in progress: no turn is open, no audio kept."""
+        self.endpointer.reset()
+        self.utterance.clear()
+
+    def retune(self, tt: TurnTakingConfig) -> None:
+        self.endpointer.vad, self.endpointer.cfg = tt.vad, tt.endpoint
+
+    async def _commit(self, head: np.ndarray) -> None:
+        """A long turn's head transcribed for good (`components/asr/stream.py`)."""
+        try:
+            tr = await self.transcriber.commit(head)
+        except Exception as exc:
+            self.log.emit(ComponentError, component="asr", message=f"{exc.__class__.__name__}: {exc}")
+            return
+        self.log.emit(AsrSegment, text=tr.text, audio_s=round(tr.audio_s, 3), compute_ms=round(tr.compute_s * 1000, 1))
+
+    async def _partial(self, audio: np.ndarray, responder) -> None:
+        try:
+            tr = await self.transcriber.transcribe(audio, partial=True)
+        except ComponentStalled:
+            return  # the turn's final pass reports it, once per turn instead of once a second
+        except Exception as exc:
+            self.log.emit(ComponentError, component="asr", message=f"{exc.__class__.__name__}: {exc}")
+            return
+        if tr.text:
+            self.log.emit(AsrPartial, text=tr.text, audio_s=round(tr.audio_s, 3))
+            await responder.partial(tr.text)
