@@ -65,7 +65,7 @@ def main() -> None:
             errors = total = 0
             for sentence, pcm in items:
                 t0 = time.perf_counter()
-                hyp = asr.transcribe_final(pcm, None, beam)
+                hyp, _confidence = asr.transcribe_final(pcm, None, beam)
                 times[beam].append(time.perf_counter() - t0)
                 errors += edit_distance(words(sentence), words(hyp))
                 total += len(words(sentence))

@@ -107,3 +107,29 @@ def test_a_barged_in_correction_replaces_the_stored_date():
     res = asyncio.run(run_conversation(AgentConfig(), lines, clock=RealClock()))
     dates = [(e.value, e.replaced) for e in res.log.of("fact_stored") if e.slot == "date"]
     assert dates[-1] == ("Thursday 16th", ["Tuesday 14th"]), dates
+
+
+def test_a_turn_the_asr_probably_misheard_is_asked_for_again_and_answered_when_repeated():
+    """Whisper's own confidence decides: a clear line is answered; a garbled one (eSpeak's Klatt voice
+    on a phone line) gets "could you say it again?", the caller says it again more slowly, and that
+    is answered — the agent never asks twice in a row."""
+    from parley.dialogue.readback import UNCLEAR_LINE
+
+    def line(text, voice, condition="clean", slower=False):
+        pcm = speak_as_user(text, voice, slower=slower)
+        return line_filter(condition, active_rms(pcm))(pcm) if condition != "clean" else pcm
+
+    garbled = "Does the warranty cover water damage?"
+    lines = [UserLine("Hello, I have a question about my boots.", line("Hello, I have a question about my boots.", "joe")),
+             UserLine(garbled, line(garbled, "espeak-us-klatt", "phone"),
+                      again=lambda: UserLine(garbled, line(garbled, "espeak-us-klatt", "phone", slower=True)))]
+    llm = ScriptedLLM(["Yes, water damage is covered for a year."])
+    res = asyncio.run(run_conversation(AgentConfig(), lines, agent_kwargs={"llm": llm}))
+    asks = [e for e in res.log.of("read_back") if e.action == "unclear"]
+    assert len(asks) == 1 and asks[0].turn > 1  # the clear first line was answered, not asked again
+    said_again = [e for e in res.log.of("sim_utterance") if e.answer]
+    assert len(said_again) == 1 and said_again[0].text == garbled
+    replies = [r.agent for r in res.records]
+    assert replies[0] == "Yes, water damage is covered for a year."
+    assert UNCLEAR_LINE in replies and replies[-1] == "Yes, water damage is covered for a year."
+    assert replies.index(UNCLEAR_LINE) == len(replies) - 2  # asked once, then the repeat was answered

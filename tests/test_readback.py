@@ -55,3 +55,13 @@ def test_the_simulated_caller_confirms_a_right_read_back_and_corrects_a_wrong_on
     assert channel._answer(line, 2.5, 2).text == "yes"
     log.emit(AgentTurn, t=6.0, turn=3, agent="Great, how can I help?")  # no read-back: nothing to answer
     assert channel._answer(line, 4.5, 3) is None
+
+
+def test_only_a_long_turn_the_asr_doubts_is_unclear():
+    from parley.dialogue.readback import unclear
+
+    words = "does the warranty cover water damage"
+    assert unclear(-1.2, -0.8, words)
+    assert not unclear(-0.5, -0.8, words)  # confident enough
+    assert not unclear(-1.2, -0.8, "yes that's right")  # a short answer is not worth asking again
+    assert not unclear(-1.2, None, words) and not unclear(None, -0.8, words)  # off, or no confidence given

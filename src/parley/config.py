@@ -53,6 +53,10 @@ class ASRConfig(_Strict):
                            "are greedy): wider hears unfamiliar voices and phone lines better, at ~50 ms a turn.")
     timeout_s: float = Field(15.0, gt=0, le=600, description="A transcription not answered in this long is a "
                              "stalled recogniser: the turn gets the fallback line and the session goes on.")
+    unclear_below: float | None = Field(
+        -0.8, ge=-10, le=0, description="A turn whose final transcript has a mean token log-probability below this "
+        "is not trusted: the agent asks the caller to say it again (never twice in a row) instead of answering "
+        "what it probably misheard. None: never ask.")
 
 
 class LLMConfig(_Strict):

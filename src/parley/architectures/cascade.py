@@ -90,7 +90,7 @@ class CascadeResponder:
     async def respond(self, reply: Reply) -> None:
         messages = await self._prompt(reply)
         splitter = self._splitter()
-        plan = self.conversation.read_back(reply.turn, reply.user_text, hold_cue(reply.user_text))
+        plan = self.conversation.read_back(reply.turn, reply.user_text, hold_cue(reply.user_text), reply.confidence)
         if plan is not None:
             await self._say(reply, splitter, plan.line, final=plan.action != "state")
             if plan.action != "state":

@@ -58,7 +58,7 @@ class ThinkerTalker(CascadeResponder):
     async def respond(self, reply: Reply) -> None:
         splitter = self._splitter()
         text = reply.user_text
-        plan = self.conversation.read_back(reply.turn, text, hold_cue(text))
+        plan = self.conversation.read_back(reply.turn, text, hold_cue(text), reply.confidence)
         final = plan is not None and plan.action != "state"  # the read-back is the whole reply
         line = plan.line if plan is not None else (
             talker.opener(reply.turn, text, self.history.heard_facts(text)) if self.cfg.hybrid.opener else "")

@@ -7,10 +7,13 @@ mid-utterance pause is silence spliced in after word N, so the agent hears exact
 scenario asks for (and the line records where each pause lies, for the Full-Duplex-Bench export).
 A turn with `readback: VALUE` answers the agent's read-back of it: "Yes, that's right." when the
 agent read it back right, "No, it is A L V A R E Z." when wrong, spelling an e-mail's name the
-second time (at most three answers).
+second time (at most three answers). Any turn is said again, a little slower, when the agent asks
+for it because it did not catch it (`readback.UNCLEAR_LINE`), as a caller would.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 import numpy as np
 
@@ -55,6 +58,13 @@ def line_for(turn: UserTurn, voice: str = DEFAULT_VOICE) -> UserLine:
         answers = tuple(UserLine(text, speak_as_user(text, voice)) for text in said)
     return UserLine(text, pcm, gap_s=turn.gap_ms / 1000, pauses=tuple(spans),
                     after_agent_starts_s=None if overlap_ms is None else overlap_ms / 1000,
+                    readback=turn.readback, answers=answers, again=partial(_said_again, turn, voice, answers))
+
+
+def _said_again(turn: UserTurn, voice: str, answers) -> UserLine:
+    """The turn said again when the agent asks for it: in one go (no pauses), a little slower, and
+    a read-back of it is answered as before."""
+    return UserLine(turn.say, speak_as_user(turn.say, voice, slower=True), gap_s=turn.gap_ms / 1000,
                     readback=turn.readback, answers=answers)
 
 

@@ -43,6 +43,7 @@ def spoken(fact: Fact) -> str:
 class Plan:
     action: str  # confirm (a question; the reply is only this) | state (before the LLM's answer) | ask_again
     #              | recall (the caller's own value they asked for; the reply is only this)
+    #              | unclear (the turn was probably misheard: the caller is asked to say it again)
     line: str
     values: tuple[str, ...] = ()
 
@@ -95,6 +96,18 @@ class ReadBack:
     def line(self, facts: list[Fact], question: bool) -> str:
         values = ", and ".join(spoken(f) for f in facts)
         return f"That's {values}, is that right?" if question else f"That's {values}."
+
+
+UNCLEAR_LINE = "Sorry, I didn't catch that. Could you say it again?"
+SHORT_WORDS = 3  # "yes", "no, thanks": asking to repeat an answer this short costs more than a guess
+
+
+def unclear(confidence: float | None, below: float | None, text: str) -> bool:
+    """Is the ASR's own confidence in `text` (its mean token log-probability) too low to answer it?
+    Below about -0.8 most of Whisper tiny's transcripts are garbled and almost none are good
+    (`benchmarks/asr_confidence.py`); short answers are exempt."""
+    return (below is not None and confidence is not None and confidence < below
+            and len(text.split()) > SHORT_WORDS)
 
 
 _REJECTION = re.compile(r"^\W*(no|nope|not quite|that's not right|that is not right|wrong)\b", re.IGNORECASE)

@@ -237,7 +237,7 @@ class DuplexEngine:
                           compute_ms=round(tr.compute_s * 1000, 1))
             if not tr.text:
                 return  # noise or silence: no reply
-            reply.user_text, reply.audio = tr.text, audio
+            reply.user_text, reply.audio, reply.confidence = tr.text, audio, tr.confidence
             await self.responder.respond(reply)
         except asyncio.CancelledError:
             raise

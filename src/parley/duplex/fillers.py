@@ -1,8 +1,9 @@
 """What the agent says when its answer is late or never comes.
 
 Silence of several seconds after a caller finishes reads as a dropped line, and a reply that failed
-(an endpoint down, a model error) must not end in silence either. Both lines are synthesized when
-the session starts, so saying them costs no compute — and a broken TTS cannot stop them.
+(an endpoint down, a model error) must not end in silence either. Both lines — and the request to
+say a misheard turn again (`readback.UNCLEAR_LINE`) — are synthesized when the session starts, so
+saying them costs no compute, and a broken TTS cannot stop them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import traceback
 from parley.clock import Clock
 from parley.components.tts.base import SpeechChunk
 from parley.components.tts.clauses import Clause
+from parley.dialogue.readback import UNCLEAR_LINE
 from parley.duplex.playout import Playout, Reply
 from parley.duplex.voice import Voice
 from parley.errors import ParleyError
@@ -29,7 +31,7 @@ class Fillers:
         self.hold_after_s = hold_after_ms / 1000
 
     async def prepare(self) -> None:
-        await self.voice.prepare((FALLBACK_LINE, HOLD_LINE))
+        await self.voice.prepare((FALLBACK_LINE, HOLD_LINE, UNCLEAR_LINE))
 
     async def hold_if_slow(self, reply: Reply, playout: Playout) -> None:
         """Say HOLD_LINE when the taken turn's answer has not started `hold_after_ms` later. It is

@@ -39,6 +39,7 @@ class Reply:
     opener_chunks: int = 0       # leading chunks that hold the floor without answering (a hybrid's talker line)
     audio: np.ndarray | None = None  # the user's turn as heard (16 kHz), for a responder that sends it on
     played: int = 0              # samples of it played when it ended (a remote model's truncation point)
+    confidence: float | None = None  # the ASR's confidence in `user_text` (mean token log-probability)
 
     @property
     def empty(self) -> bool:

@@ -41,6 +41,7 @@ class UserLine:
     pauses: tuple[tuple[float, float], ...] = ()  # (start, end) s of each pause inside the line, from its start
     readback: str | None = None  # the true value this line gives: checked against the agent's read-back
     answers: tuple["UserLine", ...] | None = None  # (confirm, correction, …): said after a read-back
+    again: Callable[[], "UserLine"] | None = None  # the line said again when the agent did not catch it
 
 
 MAX_ANSWERS = 3  # read-backs a caller answers per line before carrying on
@@ -90,11 +91,16 @@ class LoopbackChannel:
             self._replies.append((ev.t, ev.turn, ev.agent))
 
     def _answer(self, line: UserLine, since: float, wrong_before: int) -> UserLine | None:
-        """The caller's answer to a read-back heard after `since`: confirm it when right (and asked),
-        correct it when wrong or when asked to say it again (the n-th correction with the n-th answer
-        line, the last repeated); None when the agent read nothing back."""
+        """The caller's answer to a read-back heard after `since`: the line again when the agent did
+        not catch it; confirm a read-back when right (and asked), correct it when wrong or when asked
+        to say the value again (the n-th correction with the n-th answer line, the last repeated);
+        None when the agent read nothing back."""
         for t, turn, heard in self._replies:
             if t > since and turn in self._read_backs:
+                if self._read_backs[turn] == "unclear":
+                    return line.again() if line.again is not None else None
+                if not line.answers:
+                    return None
                 if self._read_backs[turn] != "ask_again" and reads_back(line.readback, heard):
                     return line.answers[0] if self._read_backs[turn] == "confirm" else None
                 return line.answers[min(1 + wrong_before, len(line.answers) - 1)]
@@ -128,7 +134,8 @@ class LoopbackChannel:
                 first_ready = line_i == 0 and t_in - t0 >= self.lead_in_s
                 prev = self.lines[line_i - 1] if line_i > 0 else None
                 answer = None
-                if prev is not None and prev.answers and answered < MAX_ANSWERS and idle_for >= prev.answers[0].gap_s:
+                if prev is not None and (prev.answers or prev.again) and answered < MAX_ANSWERS \
+                        and idle_for >= (prev.answers[0].gap_s if prev.answers else prev.gap_s):
                     answer = self._answer(prev, line_end, answered)
                 if answer is not None:
                     said, pos, line_start = answer, 0, t_in

@@ -31,6 +31,7 @@ class Transcript:
     text: str
     audio_s: float
     compute_s: float
+    confidence: float | None = None  # a final pass's mean token log-probability, where the ASR tells
 
 
 COMMIT_S = 24.0  # uncommitted audio that makes a segment of a long turn final
@@ -82,7 +83,7 @@ class StreamingTranscriber:
         self._last_partial_len = 0  # partials count from the new head of the buffer
         t0 = self.clock.now()
         try:
-            text = await self._call(at(LATER, self._settled), pcm, None)
+            text, _confidence = await self._call(at(LATER, self._settled), pcm, None)
         finally:
             self._busy = False
         if utterance == self._utterance and text:
@@ -93,16 +94,20 @@ class StreamingTranscriber:
         return await answered(self.clock.compute(self.executor, fn, *args), self.executor, self.timeout_s,
                               "speech recogniser", "[asr] timeout_s")
 
-    def _settled(self, pcm: np.ndarray, prompt: str | None) -> str:
-        """A transcript kept for good (a turn's final pass, a long turn's head): the wider beam."""
+    def _settled(self, pcm: np.ndarray, prompt: str | None) -> tuple[str, float | None]:
+        """A transcript kept for good (a turn's final pass, a long turn's head): the wider beam, and
+        the decoder's confidence where the ASR gives one."""
         final = getattr(self.asr, "transcribe_final", None)
-        return final(pcm, prompt, self.beam_size) if final is not None else self.asr.transcribe(pcm, prompt)
+        return final(pcm, prompt, self.beam_size) if final is not None else (self.asr.transcribe(pcm, prompt), None)
 
-    def _final(self, pcm: np.ndarray, prompt: str | None) -> str:
+    def _final(self, pcm: np.ndarray, prompt: str | None) -> tuple[str, float | None]:
         """The final pass: an ASR that can re-decode an announced spelling letters only does so."""
-        text = self._settled(pcm, prompt)
+        text, confidence = self._settled(pcm, prompt)
         respell = getattr(self.asr, "respell", None)
-        return respell(pcm, text) if respell is not None and text else text
+        return (respell(pcm, text) if respell is not None and text else text), confidence
+
+    def _partial(self, pcm: np.ndarray, prompt: str | None) -> tuple[str, None]:
+        return self.asr.transcribe(pcm, prompt), None
 
     async def transcribe(self, pcm: np.ndarray, *, partial: bool = False, prompt: str | None = None) -> Transcript:
         self._busy = True
@@ -111,9 +116,10 @@ class StreamingTranscriber:
         t0 = self.clock.now()
         try:
             # the final pass is what the reply waits for; partials may wait for other callers' finals
-            text = await self._call(at(URGENT, self._final) if not partial else at(LATER, self.asr.transcribe),
-                                    pcm, prompt)
+            text, confidence = await self._call(at(LATER, self._partial) if partial else at(URGENT, self._final),
+                                                pcm, prompt)
         finally:
             self._busy = False
         text = " ".join([*self._committed, text]).strip() if text else " ".join(self._committed)
-        return Transcript(text=text, audio_s=len(pcm) / SAMPLE_RATE, compute_s=self.clock.now() - t0)
+        return Transcript(text=text, audio_s=len(pcm) / SAMPLE_RATE, compute_s=self.clock.now() - t0,
+                          confidence=confidence)

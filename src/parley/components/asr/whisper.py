@@ -91,26 +91,29 @@ class WhisperASR:
         return int(min(_FULL_WINDOW_S, max(self.window_s, math.ceil(seconds + 3))))
 
     def transcribe(self, pcm: np.ndarray, prompt: str | None = None) -> str:
-        return self._transcribe(pcm, prompt, self.beam_size)
+        return self._transcribe(pcm, prompt, self.beam_size)[0]
 
-    def transcribe_final(self, pcm: np.ndarray, prompt: str | None = None, beam_size: int = 5) -> str:
+    def transcribe_final(self, pcm: np.ndarray, prompt: str | None = None, beam_size: int = 5) -> tuple[str, float | None]:
         """The pass a reply is built on, with the wider beam: on voices and lines Whisper tiny hears
         badly, beam search keeps a likelier reading alive where greedy decoding commits to a wrong
-        first token (`benchmarks/asr_beam.py`); partials stay greedy, nobody waits for them."""
+        first token (`benchmarks/asr_beam.py`); partials stay greedy, nobody waits for them. Also
+        returns how sure the decoder was: the lowest mean token log-probability of its segments
+        (None when nothing was said) — below about -0.8 most transcripts are garbled
+        (`benchmarks/asr_confidence.py`)."""
         return self._transcribe(pcm, prompt, beam_size)
 
-    def _transcribe(self, pcm: np.ndarray, prompt: str | None, beam_size: int) -> str:
+    def _transcribe(self, pcm: np.ndarray, prompt: str | None, beam_size: int) -> tuple[str, float | None]:
         pcm = np.asarray(pcm, dtype=np.float32)
         if len(pcm) < SAMPLE_RATE // 10:
-            return ""
+            return "", None
         with self._lock:
             window = self._window(len(pcm))
-            text = self._decode(pcm, prompt, window, beam_size)
+            text, logprob = self._decode(pcm, prompt, window, beam_size)
             if window < _FULL_WINDOW_S and _looping(text):
-                text = self._decode(pcm, prompt, _FULL_WINDOW_S, beam_size)
-        return text
+                text, logprob = self._decode(pcm, prompt, _FULL_WINDOW_S, beam_size)
+        return text, logprob
 
-    def _decode(self, pcm: np.ndarray, prompt: str | None, window: int, beam_size: int) -> str:
+    def _decode(self, pcm: np.ndarray, prompt: str | None, window: int, beam_size: int) -> tuple[str, float | None]:
         self._model.frames = window * 100
         segments, _info = self._model.transcribe(
             pcm,
@@ -124,13 +127,15 @@ class WhisperASR:
             temperature=0.0,
             initial_prompt=prompt,
         )
-        words = []
+        words, logprobs = [], []
         for seg in segments:
             # Whisper invents text ("Thank you.") for non-speech; drop segments it doubts itself.
             if seg.no_speech_prob > 0.6 and seg.avg_logprob < -0.8:
                 continue
-            words.append(seg.text.strip())
-        return _collapse_repeats(" ".join(w for w in words if w).strip())
+            if seg.text.strip():
+                words.append(seg.text.strip())
+                logprobs.append(seg.avg_logprob)
+        return _collapse_repeats(" ".join(words).strip()), min(logprobs) if logprobs else None
 
     def respell(self, pcm: np.ndarray, text: str) -> str:
         """`text` with an announced spelling at its end decoded again letters only (`spelling.py`);
