@@ -65,3 +65,30 @@ def test_only_a_long_turn_the_asr_doubts_is_unclear():
     assert not unclear(-0.5, -0.8, words)  # confident enough
     assert not unclear(-1.2, -0.8, "yes that's right")  # a short answer is not worth asking again
     assert not unclear(-1.2, None, words) and not unclear(None, -0.8, words)  # off, or no confidence given
+
+
+def test_the_simulated_caller_says_a_line_again_when_asked_and_answers_read_backs():
+    import numpy as np
+
+    from parley.events import AgentTurn, EventLog, ReadBack
+    from parley.transports.loopback import LoopbackChannel, UserLine
+
+    pcm = np.zeros(1600, np.float32)
+    again = UserLine("my number is 4 7 1 9 2", pcm)
+    yes, fix = UserLine("Yes, that's right.", pcm), UserLine("No, it is 4 7 1 9 2.", pcm)
+    plain = UserLine("my number is 4 7 1 9 2", pcm, again=lambda: again)
+    checked = UserLine("my number is 4 7 1 9 2", pcm, readback="47192", answers=(yes, fix, fix), again=lambda: again)
+
+    def channel(action: str, said: str) -> LoopbackChannel:
+        log = EventLog("s", clock_now=lambda: 1.0)
+        ch = LoopbackChannel(None, None, log, [plain])
+        log.emit(ReadBack, t=1.0, turn=1, action=action, said=said)
+        log.emit(AgentTurn, t=2.0, turn=1, user="", agent=said)
+        return ch
+
+    assert channel("unclear", "Sorry?")._answer(plain, 0.0, 0) is again
+    assert channel("ask_again", "The whole number?")._answer(plain, 0.0, 0) is again  # no value to correct with
+    assert channel("unclear", "Sorry?")._answer(checked, 0.0, 0) is again
+    assert channel("confirm", "That's 4 7 1 9 2?")._answer(checked, 0.0, 0) is yes
+    assert channel("confirm", "That's 4 7 1 9 3?")._answer(checked, 0.0, 0) is fix
+    assert channel("ask_again", "The whole number?")._answer(checked, 0.0, 0) is fix  # says the value again

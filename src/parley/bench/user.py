@@ -7,8 +7,8 @@ mid-utterance pause is silence spliced in after word N, so the agent hears exact
 scenario asks for (and the line records where each pause lies, for the Full-Duplex-Bench export).
 A turn with `readback: VALUE` answers the agent's read-back of it: "Yes, that's right." when the
 agent read it back right, "No, it is A L V A R E Z." when wrong, spelling an e-mail's name the
-second time (at most three answers). Any turn is said again, a little slower, when the agent asks
-for it because it did not catch it (`readback.UNCLEAR_LINE`), as a caller would.
+second time (at most three answers). Any other turn is said again, a little slower, when the agent
+asks for it (it did not catch the turn, `readback.UNCLEAR_LINE`, or a value in it), as a caller would.
 """
 
 from __future__ import annotations

@@ -97,8 +97,8 @@ class LoopbackChannel:
         None when the agent read nothing back."""
         for t, turn, heard in self._replies:
             if t > since and turn in self._read_backs:
-                if self._read_backs[turn] == "unclear":
-                    return line.again() if line.again is not None else None
+                if self._read_backs[turn] == "unclear" or (self._read_backs[turn] == "ask_again" and not line.answers):
+                    return line.again() if line.again is not None else None  # asked to say it again: they do
                 if not line.answers:
                     return None
                 if self._read_backs[turn] != "ask_again" and reads_back(line.readback, heard):
