@@ -29,3 +29,11 @@ from parley.dialogue.entities import entities
 ])
 def test_entities_are_canonical(said, expected):
     assert [(e.slot, e.value) for e in entities(said)] == expected
+
+
+def test_to_between_the_digits_of_a_code_is_the_digit_two():
+    from parley.dialogue.entities import codes
+
+    assert [v for _s, v, _w in codes("Hello, my account number is 6 to 9 481.")] == ["629481"]
+    assert [v for _s, v, _w in codes("My order number is four seven to nine one.")] == ["47291"]
+    assert [v for _s, v, _w in codes("The order number is 4719, to be honest.")] == ["4719"]  # not followed by a code

@@ -175,6 +175,8 @@ def _code_value(words: list[str]) -> tuple[str, int]:
 
     while i < len(words):
         w = words[i].lower()
+        if w in ("to", "too") and (out or num) and i + 1 < len(words) and _continues_code(words[i + 1].lower()):
+            w = "two"  # Whisper writes the digit "two" inside a code as its homophone: "6 to 9 481"
         if w in _UNITS or w in _TENS or (w in _SCALES and num):
             if w == "oh" and not (out or num):
                 break
@@ -193,6 +195,10 @@ def _code_value(words: list[str]) -> tuple[str, int]:
         i += 1
     flush_num()
     return "".join(out).upper(), i
+
+
+def _continues_code(w: str) -> bool:
+    return w.isdigit() or w in _UNITS or len(w) == 1 or bool(re.fullmatch(r"[a-z]*\d[a-z0-9]*", w))
 
 
 def codes(text: str) -> list[tuple[str, str, str]]:
