@@ -10,16 +10,13 @@ Usage: python benchmarks/asr_beam.py [--beams 1,5] [--voices all] [--conditions 
 
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import statistics
 import time
 
-from voices_wer import SENTENCES, edit_distance, through, words
+from voices_wer import SENTENCES, caller_options, edit_distance, spoken, words
 
-from parley.bench.conditions import parse_conditions
-from parley.bench.voices import parse_voices, speak_as_user
 from parley.components import registry
 
 HELD_OUT = [
@@ -47,17 +44,15 @@ HELD_OUT = [
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = caller_options(__doc__.splitlines()[0], "clean,phone")
     ap.add_argument("--beams", default="1,5")
-    ap.add_argument("--voices", default="all")
-    ap.add_argument("--conditions", default="clean,phone")
-    ap.add_argument("--json", default=None)
     args = ap.parse_args()
     beams = [int(b) for b in args.beams.split(",")]
     asr = registry.whisper()
-    audio = {(v, c, name): [(s, through(c, speak_as_user(s, v))) for s in sents]
-             for v in parse_voices(args.voices) for c in parse_conditions(args.conditions)
-             for name, sents in (("seen", SENTENCES), ("held-out", HELD_OUT))}
+    audio: dict[tuple[str, str, str], list] = {}
+    for name, sents in (("seen", SENTENCES), ("held-out", HELD_OUT)):
+        for voice, cond, sentence, pcm in spoken(args.voices, args.conditions, sents):
+            audio.setdefault((voice, cond, name), []).append((sentence, pcm))
     rows, times = [], {b: [] for b in beams}
     for (voice, cond, name), items in audio.items():
         row = {"voice": voice, "condition": cond, "set": name}

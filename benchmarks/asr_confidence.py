@@ -14,15 +14,13 @@ Usage: python benchmarks/asr_confidence.py [--voices all] [--conditions clean,ph
 
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 
 from asr_beam import HELD_OUT
-from voices_wer import SENTENCES, edit_distance, through, words
+from voices_wer import SENTENCES, caller_options, edit_distance, spoken, through, words
 
-from parley.bench.conditions import parse_conditions
-from parley.bench.voices import parse_voices, speak_as_user
+from parley.bench.voices import speak_as_user
 from parley.components import registry
 from parley.config import AgentConfig
 
@@ -30,20 +28,14 @@ THRESHOLDS = (-0.5, -0.6, -0.7, -0.8, -0.9, -1.0)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--voices", default="all")
-    ap.add_argument("--conditions", default="clean,phone")
-    ap.add_argument("--json", default=None)
-    args = ap.parse_args()
+    args = caller_options(__doc__.splitlines()[0], "clean,phone").parse_args()
     asr = registry.whisper()
     rows = []
-    for voice in parse_voices(args.voices):
-        for cond in parse_conditions(args.conditions):
-            for sentence in SENTENCES + HELD_OUT:
-                text, logprob = asr.transcribe_final(through(cond, speak_as_user(sentence, voice)), None, 5)
-                wer = edit_distance(words(sentence), words(text)) / len(words(sentence))
-                rows.append({"voice": voice, "condition": cond, "sentence": sentence, "heard": text,
-                             "logprob": logprob, "wer": round(wer, 3)})
+    for voice, cond, sentence, pcm in spoken(args.voices, args.conditions, SENTENCES + HELD_OUT):
+        text, logprob = asr.transcribe_final(pcm, None, 5)
+        wer = edit_distance(words(sentence), words(text)) / len(words(sentence))
+        rows.append({"voice": voice, "condition": cond, "sentence": sentence, "heard": text,
+                     "logprob": logprob, "wer": round(wer, 3)})
     garbled = sum(r["wer"] >= 0.5 for r in rows)
     print(f"{len(rows)} transcripts, {garbled} garbled (WER >= 50 %)")
     print(f"{'below':>7} {'flagged':>8} {'garbled':>8} {'good':>6} {'joe':>5} {'garbled missed':>15}")

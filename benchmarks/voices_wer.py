@@ -74,12 +74,25 @@ def through(condition: str, pcm: np.ndarray) -> np.ndarray:
     return np.concatenate([line(padded[i:i + 512]) for i in range(0, n, 512)])
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def caller_options(description: str, conditions: str) -> argparse.ArgumentParser:
+    """The options every caller-voice ASR benchmark takes (`asr_beam.py`, `asr_confidence.py`)."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--voices", default="all")
-    ap.add_argument("--conditions", default="clean,phone,noisy")
+    ap.add_argument("--conditions", default=conditions)
     ap.add_argument("--json", default=None)
-    args = ap.parse_args()
+    return ap
+
+
+def spoken(voices: str, conditions: str, sentences: list[str]):
+    """(voice, condition, sentence, what the agent hears) for every sentence in every voice on every line."""
+    for voice in parse_voices(voices):
+        for cond in parse_conditions(conditions):
+            for sentence in sentences:
+                yield voice, cond, sentence, through(cond, speak_as_user(sentence, voice))
+
+
+def main() -> None:
+    args = caller_options(__doc__.splitlines()[0], "clean,phone,noisy").parse_args()
     asr = registry.whisper()
     rows = []
     for voice in parse_voices(args.voices):
