@@ -62,3 +62,18 @@ def test_configured_limits_take_regexes_and_a_line():
     said, breaches = _spoken(DEFAULT_PERSONA, "Sure, use code SAVE20 at checkout.", "Any discount?",
                              [Limit(id="no_codes", forbid=[r"\bcode [A-Z0-9]{4,}"], say="I can't give out codes.")])
     assert breaches == ["no_codes"] and said == "I can't give out codes."
+
+
+FINANCE = ("You are Alex at a bank's card services. You must never give investment or financial advice; "
+           "suggest an independent financial adviser instead.")
+
+
+def test_investment_advice_is_replaced_under_a_persona_that_forbids_financial_advice():
+    assert [l.id for l in active_limits(FINANCE, [])] == ["financial"]
+    for draft in ("Gold is a safe investment this year, but prices move.", "You should put your savings in tech shares.",
+                  "I'd recommend buying an index fund."):
+        said, breaches = _spoken(FINANCE, draft, "Should I invest my savings?")
+        assert breaches == ["financial"] and "adviser" in said, draft
+    _, breaches = _spoken(FINANCE, "I can't advise on investments; your card limit can be raised in the app.",
+                          "How do I raise my card limit?")
+    assert breaches == []

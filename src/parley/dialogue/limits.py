@@ -6,8 +6,8 @@ so each clause is checked before it is synthesized (like the procedure guard, `r
 clause that breaks a limit is replaced by the limit's `say` line and the reply ends there.
 
 Limits come from two places:
-- the persona's own words: a persona that forbids medical advice, legal advice, promising refunds
-  or revealing other customers' data switches on the built-in detector for that kind of statement
+- the persona's own words: a persona that forbids medical, legal or financial advice, promising
+  refunds or revealing other customers' data switches on the built-in detector for that kind of statement
   (`BUILTIN`), so an operator writes the rule once, in prose;
 - the configuration (`limits = [{id, forbid, say}]`): regexes for anything else.
 A detector matches what the clause *states* (a dose, "you can sue", "you'll get a refund") or an
@@ -80,6 +80,19 @@ BUILTIN: dict[str, Builtin] = {
             r"\b(money|refund) (will|should) be (back )?(on|in) your (card|account)",
         ),
         say="I can't promise a refund; the returns team will review your return and contact you."),
+    "financial": Builtin(
+        trigger=rf"{_NEG}\b[^.]{{0,60}}\b(financial|investment|investing) advice"
+                r"|never (suggest|recommend)[^.]{0,30}\b(shares?|stocks?|funds?|investments?)",
+        topic=r"\b(invest\w*|shares?|stocks?|savings|funds?|gold|crypto\w*|bitcoin|pension|portfolio|bonds?|buy|sell)\b",
+        forbid=(
+            r"\byou (should|could|might want to|ought to|can) (definitely |probably |safely )?(buy|sell|invest|put|move"
+            r"|keep|hold)\b[^.]{0,40}\b(shares?|stocks?|funds?|gold|crypto\w*|bitcoin|savings|money|bonds?|it|them)\b",
+            r"\b(is|are|makes?|would be|it's|that's) (a |an )?(very |really |pretty )?(safe|good|great|smart|sound|solid"
+            r"|wise|safer|better) (investment|bet|buy|choice|option|place for (your )?(money|savings))\b",
+            r"\b(i|we)( would|'d)? (recommend|suggest|advise) (investing|buying|selling|putting|moving)\b",
+            r"\b(invest|put your (money|savings)) in\b",
+        ),
+        say="I can't give financial advice; an independent financial adviser can help you with that."),
     "other_customers": Builtin(
         trigger=rf"{_NEG}\b[^.]{{0,40}}\b(reveal|share|disclose|discuss|give)[^.]{{0,40}}\b(another|other)"
                 r" (customer|caller|client|person)|(another|other) (customer|caller|client)s?'?s? (data|details|information)",
