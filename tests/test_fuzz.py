@@ -110,7 +110,11 @@ _EVENTS = st.fixed_dictionaries({"type": st.sampled_from(_TYPES)}, optional={
 
 
 class _Socket:
-    """The endpoint's side of a connection that sends `events` and closes."""
+    """The endpoint's side of a connection that sends `events` and closes (read by the real
+    `RealtimeSocket.dispatch`)."""
+
+    from parley.architectures.realtime.socket import RealtimeSocket
+    dispatch = RealtimeSocket.dispatch
 
     def __init__(self, events) -> None:
         self._events, self.sent, self.closed_why = events, [], None

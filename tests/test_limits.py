@@ -77,3 +77,8 @@ def test_investment_advice_is_replaced_under_a_persona_that_forbids_financial_ad
     _, breaches = _spoken(FINANCE, "I can't advise on investments; your card limit can be raised in the app.",
                           "How do I raise my card limit?")
     assert breaches == []
+    for caller, draft in (("Can I open a savings account online?", "Yes, you can open a savings account in the app."),
+                          ("Can I move money to my other account?", "You can move your money between accounts anytime."),
+                          ("Which delivery should I pick?", "Express delivery is a good option if you need the card soon.")):
+        _, breaches = _spoken(FINANCE, draft, caller)
+        assert breaches == [], draft  # everyday banking is not investment advice

@@ -9,6 +9,15 @@ class ParleyError(Exception):
     """An expected failure (bad input, missing model, unreachable endpoint) with a human message."""
 
 
+def describe(exc: BaseException) -> str:
+    """What went wrong, for an `error` event or a message: an expected failure's own sentence, else
+    the exception's class and text (a bug: the class says more than the text alone)."""
+    if isinstance(exc, ParleyError):
+        return str(exc)
+    text = str(exc).strip()
+    return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__
+
+
 class AudioFileError(ParleyError):
     """A WAV file that is missing, empty, truncated or not audio."""
 

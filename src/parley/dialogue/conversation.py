@@ -15,7 +15,7 @@ from parley.dialogue.limits import LimitGuard, active_limits
 from parley.dialogue.persona import DEFAULT_PERSONA, procedure_lines, system_prompt
 from parley.dialogue.procedure import ProcedureTracker
 from parley.dialogue import recall
-from parley.dialogue.readback import UNCLEAR_LINE, Plan, ReadBack, spoken, unclear
+from parley.dialogue.readback import Plan, ReadBack, spoken, unclear
 from parley.dialogue.reply_gate import ReplyGate, Verdict
 from parley.events import (
     AgentTurn, ComponentError, EventLog, FactStored, LimitBreached, ProcedureGuard, ProcedureStepDone,
@@ -40,8 +40,6 @@ class Conversation:
         self.readback = ReadBack(cfg.readback)
         self._exchanges: dict[int, int] = {}  # reply turn → its index in history.turns
         self._unheard: tuple[int, str] | None = None  # the last turn nothing was heard of, and `pending` before it
-        self._unclear_planned: set[int] = set()  # replies that ask the caller to say their turn again
-        self._asked_unclear = False  # the last reply heard did: the next turn is answered as heard
 
     def _prompt(self) -> str:
         return system_prompt(self.persona, procedure_lines(self.cfg.procedure), self.documents)
@@ -104,14 +102,10 @@ class Conversation:
         own value they asked for (`recall.py`), or None; `cue` is the end-of-turn cue on the
         caller's words, `confidence` the ASR's in them: a turn it probably misheard is asked for
         again (never twice in a row) instead of answered."""
-        if not self._asked_unclear and unclear(confidence, self.cfg.asr.unclear_below, text):
-            self._unclear_planned.add(turn)
-            plan = Plan("unclear", UNCLEAR_LINE)
-            self.log.emit(ReadBackEvent, turn=turn, action=plan.action, values=[], said=plan.line)
-            return plan
         step = self.procedure.current()
         facts = self.history.heard_facts(text)
-        plan = self.readback.plan(turn, facts, text, cue, step.readback if step is not None else None)
+        plan = self.readback.plan(turn, facts, text, cue, step.readback if step is not None else None,
+                                  unclear(confidence, self.cfg.asr.unclear_below, text))
         if plan is None and not facts and (wanted := recall.asked(text, self.history.facts)):
             plan = Plan("recall" if recall.only_asks(text) else "state", recall.line(wanted, spoken),
                         tuple(f.text for f in wanted))
@@ -151,8 +145,6 @@ class Conversation:
                 gone = [f.text for f in before if f.kind == fact.kind and f not in self.history.facts
                         and f.text != fact.text]
                 self.log.emit(FactStored, turn=turn, slot=fact.kind, value=fact.text, replaced=gone)
-        self._asked_unclear = turn in self._unclear_planned
-        self._unclear_planned.discard(turn)
         if agent:
             self.readback.heard(turn)
         self.limits.heard_from_caller(user)

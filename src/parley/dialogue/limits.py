@@ -83,12 +83,13 @@ BUILTIN: dict[str, Builtin] = {
     "financial": Builtin(
         trigger=rf"{_NEG}\b[^.]{{0,60}}\b(financial|investment|investing) advice"
                 r"|never (suggest|recommend)[^.]{0,30}\b(shares?|stocks?|funds?|investments?)",
-        topic=r"\b(invest\w*|shares?|stocks?|savings|funds?|gold|crypto\w*|bitcoin|pension|portfolio|bonds?|buy|sell)\b",
+        # the words of investing only: a bank's everyday "savings account", "buy a card", "move money" stay free
+        topic=r"\b(invest\w*|shares|stocks?|(index |mutual )?funds|gold|crypto\w*|bitcoin|portfolio|bonds)\b",
         forbid=(
             r"\byou (should|could|might want to|ought to|can) (definitely |probably |safely )?(buy|sell|invest|put|move"
-            r"|keep|hold)\b[^.]{0,40}\b(shares?|stocks?|funds?|gold|crypto\w*|bitcoin|savings|money|bonds?|it|them)\b",
+            r"|keep|hold)\b[^.]{0,40}\b(shares|stocks?|(index |mutual )?funds?|gold|crypto\w*|bitcoin|bonds)\b",
             r"\b(is|are|makes?|would be|it's|that's) (a |an )?(very |really |pretty )?(safe|good|great|smart|sound|solid"
-            r"|wise|safer|better) (investment|bet|buy|choice|option|place for (your )?(money|savings))\b",
+            r"|wise|safer|better) (investment|bet|place for (your )?(money|savings))\b",
             r"\b(i|we)( would|'d)? (recommend|suggest|advise) (investing|buying|selling|putting|moving)\b",
             r"\b(invest|put your (money|savings)) in\b",
         ),

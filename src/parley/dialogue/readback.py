@@ -54,12 +54,25 @@ def say_email(address: str) -> str:
     return " at ".join(" dot ".join(part.split(".")) for part in (local, domain))
 
 
+UNCLEAR_LINE = "Sorry, I didn't catch that. Could you say it again?"
+SHORT_WORDS = 3  # "yes", "no, thanks": asking to repeat an answer this short costs more than a guess
+
+
+def unclear(confidence: float | None, below: float | None, text: str) -> bool:
+    """Is the ASR's own confidence in `text` (its mean token log-probability) too low to answer it?
+    Below about -0.8 most of Whisper tiny's transcripts are garbled and almost none are good
+    (`benchmarks/asr_confidence.py`); short answers are exempt."""
+    return (below is not None and confidence is not None and confidence < below
+            and len(text.split()) > SHORT_WORDS)
+
+
 class ReadBack:
     def __init__(self, categories: list[str]) -> None:
         self.categories = set(categories)
         self._done: set[tuple[str, str]] = set()  # (slot, value) already read back
         self._planned: dict[int, tuple[list[Fact], str]] = {}  # turn → (values, line) until heard
         self._last_heard: list[Fact] | None = None  # what the last heard reply read back, if it did
+        self._asked_unclear = False  # the last heard reply asked for the whole turn again
 
     def due(self, facts: list[Fact], categories: list[str] | None = None, again: bool = False) -> list[Fact]:
         """The critical values in `facts` not read back yet, or all of them `again` (a correction
@@ -69,10 +82,14 @@ class ReadBack:
         return [f for f in facts if category(f) in wanted and (again or (f.kind, f.text) not in self._done)]
 
     def plan(self, turn: int, facts: list[Fact], text: str, cue: str | None,
-             categories: list[str] | None = None) -> Plan | None:
+             categories: list[str] | None = None, doubted: bool = False) -> Plan | None:
         """What reply `turn` starts with, if anything: `facts` are the turn's values, `cue` the
-        end-of-turn cue on its words (a value still in progress when the turn ended). Values count as
-        read back once the reply is heard (`heard`): a speculative reply may be cancelled."""
+        end-of-turn cue on its words (a value still in progress when the turn ended), `doubted` that
+        the ASR doubts the words (`unclear`). Values count as read back once the reply is heard
+        (`heard`): a speculative reply may be cancelled."""
+        if doubted and not self._asked_unclear:  # the ASR doubts the whole turn: ask once, never twice in a row
+            self._planned[turn] = ([], UNCLEAR_LINE)
+            return Plan("unclear", UNCLEAR_LINE)
         rejected = bool(_REJECTION.match(text)) and self._last_heard is not None
         due = self.due(facts, categories, again=rejected)
         if due:
@@ -89,25 +106,14 @@ class ReadBack:
     def heard(self, turn: int) -> None:
         """Reply `turn` was heard: its values count as read back, and the caller's next "no" refers
         to them."""
-        facts, _line = self._planned.pop(turn, ([], None))
+        facts, line = self._planned.pop(turn, ([], None))
         self._last_heard = facts or None
+        self._asked_unclear = line == UNCLEAR_LINE
         self._done |= {(f.kind, f.text) for f in facts}
 
     def line(self, facts: list[Fact], question: bool) -> str:
         values = ", and ".join(spoken(f) for f in facts)
         return f"That's {values}, is that right?" if question else f"That's {values}."
-
-
-UNCLEAR_LINE = "Sorry, I didn't catch that. Could you say it again?"
-SHORT_WORDS = 3  # "yes", "no, thanks": asking to repeat an answer this short costs more than a guess
-
-
-def unclear(confidence: float | None, below: float | None, text: str) -> bool:
-    """Is the ASR's own confidence in `text` (its mean token log-probability) too low to answer it?
-    Below about -0.8 most of Whisper tiny's transcripts are garbled and almost none are good
-    (`benchmarks/asr_confidence.py`); short answers are exempt."""
-    return (below is not None and confidence is not None and confidence < below
-            and len(text.split()) > SHORT_WORDS)
 
 
 _REJECTION = re.compile(r"^\W*(no|nope|not quite|that's not right|that is not right|wrong)\b", re.IGNORECASE)

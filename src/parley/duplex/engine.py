@@ -147,8 +147,7 @@ class DuplexEngine:
     # --- endpointing signals -------------------------------------------------------------------
 
     def _on_speech_started(self, ev: EndpointEvent) -> None:
-        self.ears.utterance.start()
-        self.ears.transcriber.reset()
+        self.ears.new_utterance()
         self.responder.utterance_started()
         self.log.emit(UserSpeechStarted, t=ev.t)
         self.overlap.speech_started(ev.t, self.clock.now())

@@ -16,7 +16,7 @@ from parley.components.tts.clauses import Clause
 from parley.dialogue.readback import UNCLEAR_LINE
 from parley.duplex.playout import Playout, Reply
 from parley.duplex.voice import Voice
-from parley.errors import ParleyError
+from parley.errors import ParleyError, describe
 from parley.events import ComponentError, EventLog, Opener
 
 FALLBACK_LINE = "Sorry, I'm having trouble answering right now. Could you say that again?"
@@ -49,12 +49,9 @@ class Fillers:
         """Preparing `reply` raised: an `error` event naming the stage, then the fallback line. An
         expected failure (`ParleyError`) is its one sentence; anything else is a bug and keeps its
         traceback on stderr."""
-        if isinstance(exc, ParleyError):
-            message = str(exc)
-        else:
-            message = f"{exc.__class__.__name__}: {exc}"
+        if not isinstance(exc, ParleyError):
             traceback.print_exception(exc)
-        self.log.emit(ComponentError, component=reply.stage, message=message)
+        self.log.emit(ComponentError, component=reply.stage, message=describe(exc))
         await self.fallback(reply)
 
     async def fallback(self, reply: Reply) -> None:

@@ -18,7 +18,7 @@ from parley.components.watchdog import answered
 from parley.cpu import URGENT, at
 from parley.duplex.end_of_turn import TurnVerdict, finality_matters, required_wait
 from parley.duplex.playout import Reply
-from parley.errors import ParleyError
+from parley.errors import describe
 from parley.events import ComponentError, EventLog, TurnPrediction
 
 
@@ -45,8 +45,7 @@ class TurnJudge:
             p_done = await answered(self.clock.compute(self._exec, at(URGENT, self.detector.predict), audio),
                                     self._exec, STALL_S, "end-of-turn model")
         except Exception as exc:  # the silence fallback decides this pause
-            message = str(exc) if isinstance(exc, ParleyError) else f"{exc.__class__.__name__}: {exc}"
-            self.log.emit(ComponentError, component="turn", message=message)
+            self.log.emit(ComponentError, component="turn", message=describe(exc))
             p_done = None
         text = await reply.transcript
         p_final = await reply.finality if finality_matters(text) else None

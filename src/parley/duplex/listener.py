@@ -20,6 +20,7 @@ from parley.config import AgentConfig, TurnTakingConfig
 from parley.duplex.echo import EchoGuard
 from parley.duplex.endpointing import EndpointEvent, Signal, SilenceEndpointer
 from parley.duplex.utterance import Utterance
+from parley.errors import describe
 from parley.events import AsrPartial, AsrSegment, ComponentError, EventLog
 
 
@@ -63,6 +64,11 @@ class Listener:
             self.on = on
             self.reset()
 
+    def new_utterance(self) -> None:
+        """Speech started: a new utterance's audio, and no earlier segment prefixes its transcripts."""
+        self.utterance.start()
+        self.transcriber.reset()
+
     def reset(self) -> None:
         """Forget the utterance in progress: no turn is open, no audio kept."""
         self.endpointer.reset()
@@ -76,7 +82,7 @@ class Listener:
         try:
             tr = await self.transcriber.commit(head)
         except Exception as exc:
-            self.log.emit(ComponentError, component="asr", message=f"{exc.__class__.__name__}: {exc}")
+            self.log.emit(ComponentError, component="asr", message=describe(exc))
             return
         self.log.emit(AsrSegment, text=tr.text, audio_s=round(tr.audio_s, 3), compute_ms=round(tr.compute_s * 1000, 1))
 
@@ -86,7 +92,7 @@ class Listener:
         except ComponentStalled:
             return  # the turn's final pass reports it, once per turn instead of once a second
         except Exception as exc:
-            self.log.emit(ComponentError, component="asr", message=f"{exc.__class__.__name__}: {exc}")
+            self.log.emit(ComponentError, component="asr", message=describe(exc))
             return
         if tr.text:
             self.log.emit(AsrPartial, text=tr.text, audio_s=round(tr.audio_s, 3))

@@ -30,7 +30,7 @@ import numpy as np
 
 from parley.audio.fifo import SampleFifo
 from parley.audio.frame import SAMPLE_RATE, AudioFrame
-from parley.architectures.realtime.socket import CLOSED_BY_US, AudioDecoder, AudioEncoder, error_message
+from parley.architectures.realtime.socket import AudioDecoder, AudioEncoder, error_message
 from parley.components.vad.runs import SpeechRuns
 from parley.events import (
     AgentAudioPaused, AgentAudioResumed, AgentAudioStarted, AgentAudioStopped, AsrFinal, ComponentError,
@@ -225,18 +225,14 @@ class RealtimeAgent:
         return self._origin + ms / 1000
 
     async def _read(self) -> None:
-        async for event in self.socket.events():
-            handler = getattr(self, "_on_" + event["type"].replace(".", "_"), None)
-            if handler is not None:
-                try:
-                    handler(event)
-                except Exception as exc:  # one odd event must not end the call
-                    self.log.emit(ComponentError, component="realtime",
-                                  message=f"{event['type']}: {exc.__class__.__name__}: {exc}")
-        if self.socket.closed_why != CLOSED_BY_US:
-            self.log.emit(ComponentError, component="realtime", message=f"the connection ended: {self.socket.closed_why}")
+        await self.socket.dispatch(self._on_event, self.log)
         self._responding = 0
         self._speaking = False
+
+    def _on_event(self, event: dict) -> None:
+        handler = getattr(self, "_on_" + event["type"].replace(".", "_"), None)
+        if handler is not None:
+            handler(event)
 
     def _on_error(self, event: dict) -> None:
         self.log.emit(ComponentError, component="realtime", message=error_message(event))

@@ -16,7 +16,7 @@ import asyncio
 
 import numpy as np
 
-from parley.architectures.realtime.socket import CLOSED_BY_US, AudioDecoder, AudioEncoder, error_message
+from parley.architectures.realtime.socket import AudioDecoder, AudioEncoder, error_message
 from parley.components import registry
 from parley.components.tts.base import SpeechChunk
 from parley.duplex.engine import DuplexEngine
@@ -145,14 +145,7 @@ class RealtimeResponder:
     # --- server events ---------------------------------------------------------------------------
 
     async def _read(self) -> None:
-        async for event in self.socket.events():
-            try:
-                self._on_event(event)
-            except Exception as exc:  # one odd event must not end the call
-                self.log.emit(ComponentError, component="realtime",
-                              message=f"{event['type']}: {exc.__class__.__name__}: {exc}")
-        if self.socket.closed_why != CLOSED_BY_US:
-            self.log.emit(ComponentError, component="realtime", message=f"the connection ended: {self.socket.closed_why}")
+        await self.socket.dispatch(self._on_event, self.log)
         for answer in list(self._answers.values()) + self._waiting:
             answer.queue.put_nowait(None)
 
@@ -163,9 +156,12 @@ class RealtimeResponder:
             if pending:
                 pending[0].user_item = event.get("item_id")
         elif kind == "response.created" and self._waiting:
+            response = (event.get("response") or {}).get("id")
+            if not isinstance(response, str):  # checked before the answer leaves the waiting line
+                raise ValueError(f"response.created without a response id ({response!r})")
             answer = self._waiting.pop(0)
-            answer.response = (event.get("response") or {}).get("id")
-            self._answers[answer.response] = answer
+            answer.response = response
+            self._answers[response] = answer
             if answer.reply.cancel.cancelled:
                 self._withdraw(answer)
         elif kind == "response.output_item.added":

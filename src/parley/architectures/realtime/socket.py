@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Callable
 from urllib.parse import urlencode, urlparse, urlunparse
 
 import numpy as np
@@ -24,7 +24,8 @@ import numpy as np
 from parley.audio.frame import SAMPLE_RATE
 from parley.audio.resample import StreamResampler
 from parley.config import RealtimeConfig, secure_url
-from parley.errors import ParleyError
+from parley.errors import ParleyError, describe
+from parley.events import ComponentError
 
 WIRE_RATE = 24000
 MAX_MESSAGE = 16 * 2**20
@@ -152,7 +153,7 @@ class RealtimeSocket:
             raise
         except (OSError, asyncio.TimeoutError, Exception) as exc:
             await self.close()
-            raise ParleyError(f"realtime endpoint {self.cfg.url} could not be opened ({_why(exc)}); check that it "
+            raise ParleyError(f"realtime endpoint {self.cfg.url} could not be opened ({describe(exc)}); check that it "
                               "runs and that the URL, model and key are right.") from None
         self._writer = asyncio.ensure_future(self._write())
         return session
@@ -175,7 +176,7 @@ class RealtimeSocket:
             while True:
                 await self._ws.send(await self._outbox.get())
         except Exception as exc:  # the reader reports the close; nothing more can be sent
-            self.closed_why = self.closed_why or _why(exc)
+            self.closed_why = self.closed_why or describe(exc)
 
     async def events(self) -> AsyncIterator[dict[str, Any]]:
         """Server events until the connection closes (GA names); `closed_why` says why it ended."""
@@ -184,7 +185,18 @@ class RealtimeSocket:
                 yield server_event(message)
             self.closed_why = self.closed_why or "closed by the endpoint"
         except Exception as exc:
-            self.closed_why = self.closed_why or _why(exc)
+            self.closed_why = self.closed_why or describe(exc)
+
+    async def dispatch(self, handle: Callable[[dict[str, Any]], None], log) -> None:
+        """Hand each server event to `handle` until the connection closes: an event `handle` cannot
+        take is an `error` event and the call goes on; a close parley did not ask for is one too."""
+        async for event in self.events():
+            try:
+                handle(event)
+            except Exception as exc:  # one odd event must not end the call
+                log.emit(ComponentError, component="realtime", message=f"{event['type']}: {describe(exc)}")
+        if self.closed_why != CLOSED_BY_US:
+            log.emit(ComponentError, component="realtime", message=f"the connection ended: {self.closed_why}")
 
     async def close(self) -> None:
         self.closed_why = self.closed_why or CLOSED_BY_US
@@ -197,8 +209,3 @@ class RealtimeSocket:
             await asyncio.gather(self._writer, return_exceptions=True)
         if self._ws is not None:
             await self._ws.close()
-
-
-def _why(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__

@@ -90,7 +90,7 @@ class StreamingTranscriber:
             self._committed.append(text)
         return Transcript(text=text, audio_s=len(pcm) / SAMPLE_RATE, compute_s=self.clock.now() - t0)
 
-    async def _call(self, fn, *args) -> str:
+    async def _call(self, fn, *args) -> tuple[str, float | None]:
         return await answered(self.clock.compute(self.executor, fn, *args), self.executor, self.timeout_s,
                               "speech recogniser", "[asr] timeout_s")
 
