@@ -1,8 +1,9 @@
 """Real-time latency over ≥ 20 spoken turns, per architecture side by side, with a per-stage breakdown.
 
-Latency = true end of the user's audio → first agent sample played (wall clock, RealClock);
-content = → first sample of the answer itself (a hybrid's opener excluded; for the cascade the
-same as latency). Architectures run one after the other in this process, on the same lines, so
+Latency = true end of the user's audio → first agent sample played (wall clock, RealClock), a
+hybrid talker's acknowledgement of the pause included; content = → first sample of the reply
+itself, after any opener (for the cascade the same as latency). `hybrid-no-ack` is the hybrid
+with `[hybrid] acknowledge = false`, for a side-by-side run. Architectures run one after the other in this process, on the same lines, so
 their ratio is measured on one machine in one run. Stages, all from the event log:
   endpoint_wait    true end of user audio → end of turn decided
   asr_tail         speculation start (first silence) → final transcript
@@ -13,7 +14,7 @@ their ratio is measured on one machine in one run. Stages, all from the event lo
 With `--compete N` each architecture runs twice, alone and then beside N CPU-bound processes (a
 busy loop each, the load of another program on the box), and the p95 ratio is printed.
 
-Usage: python benchmarks/latency.py [--arch cascade[,hybrid]] [--llm quality|fast] [--turns N] [--no-finality]
+Usage: python benchmarks/latency.py [--arch cascade[,hybrid[,hybrid-no-ack]]] [--llm quality|fast] [--turns N] [--no-finality]
                                     [--compete N] [--json FILE] [--out DIR]
 """
 
@@ -69,30 +70,24 @@ def pct(values, q):
 STAGES = ["endpoint_wait", "asr_tail", "llm_first_token", "first_clause", "tts_first_chunk"]
 
 
-def content_latencies(res) -> list[float]:
-    """Per turn: true end of the user's line → first sample of the answer (after any opener), in ms."""
-    audio = {e.turn: e.t for e in res.log.of("agent_audio_started")}
-    content = {e.turn: e.t for e in res.log.of("agent_content_started")}
-    return [r.latency_ms + (content[r.turn] - audio[r.turn]) * 1000 if r.turn in content else r.latency_ms
-            for r in res.records if r.latency_ms is not None]
-
-
-def run(arch: str, args) -> dict:
+def run(label: str, args) -> dict:
     cfg = AgentConfig()
+    arch = "hybrid" if label == "hybrid-no-ack" else label
+    cfg.hybrid.acknowledge = label != "hybrid-no-ack"
     cfg.llm.model = args.llm
     cfg.turn_taking.endpoint.finality = not args.no_finality
     if args.asr_beam is not None:
         cfg.asr.beam_size = args.asr_beam
     lines = [UserLine(t, speak_as_user(t)) for t in LINES[: args.turns]]
     wall = time.time()
-    out_dir = Path(args.out) / arch if args.out else None
+    out_dir = Path(args.out) / label if args.out else None
     res = asyncio.run(run_conversation(cfg, lines, out_dir=out_dir, arch=arch))
     wall = time.time() - wall
     rows = {"latency": [r.latency_ms for r in res.records if r.latency_ms is not None],
-            "content": content_latencies(res)}
+            "content": [r.content_ms for r in res.records if r.content_ms is not None]}
     for s in STAGES:
         rows[s] = [r.breakdown_ms[s] for r in res.records if s in r.breakdown_ms]
-    print(f"\n{arch}, llm={args.llm}, finality={cfg.turn_taking.endpoint.finality}, asr beam={cfg.asr.beam_size}, "
+    print(f"\n{label}, llm={args.llm}, finality={cfg.turn_taking.endpoint.finality}, asr beam={cfg.asr.beam_size}, "
           f"{len(rows['latency'])} turns in real time, {wall:.0f} s wall")
     print(f"{'stage':<18}{'p50 ms':>10}{'p95 ms':>10}{'n':>5}")
     stages = {}

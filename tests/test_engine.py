@@ -363,3 +363,69 @@ def test_calls_behind_a_stuck_model_call_fail_at_once_and_the_model_works_again_
 
     asyncio.run(go())
     lane.shutdown()
+
+
+class _SlowASR(ScriptedASR):
+    """Whisper takes longer than Smart Turn (~200 against ~80 ms): the audio's verdict comes first."""
+
+    def transcribe(self, pcm, prompt=None):
+        import time
+        time.sleep(0.1)
+        return super().transcribe(pcm, prompt)
+
+
+def _run_acknowledged(p_done: float, audio: np.ndarray):
+    """One user line through an engine whose responder acknowledges pauses with "Mhm."."""
+    from parley.duplex.fakes import FixedTurn
+
+    cfg = AgentConfig()
+    cfg.turn_taking.echo_guard = False
+    cfg.turn_taking.agent_backchannels = False
+    cfg.turn_taking.endpoint.finality = False
+
+    async def go():
+        clock = VirtualClock()
+        await clock.start()
+        log = EventLog("s", clock_now=clock.now)
+        voice = Voice(ToneTTS(), clock, log, CpuGate())
+        await voice.prepare(("Mhm.",))
+        responder = ScriptedResponder(REPLY, acknowledgement="Mhm.", log=log)
+        engine = DuplexEngine(cfg, clock, log, responder, vad=EnergyVAD(), asr=_SlowASR(_words), voice=voice,
+                              turn=FixedTurn(p_done))
+        await engine.start()
+        try:
+            await LoopbackChannel(engine, clock, log, [UserLine("Tell me about returns.", audio)],
+                                  reply_timeout_s=20).run()
+        finally:
+            await engine.close()
+            await clock.stop()
+        return log, responder
+
+    return asyncio.run(go())
+
+
+def test_a_finished_sounding_pause_is_acknowledged_at_once_and_the_reply_follows_it():
+    from parley.transcript import turns
+
+    log, responder = _run_acknowledged(0.9, _speech(2.0))
+    end = log.of("sim_utterance")[0].end
+    [ack] = log.of("acknowledgement")
+    reply_start = [e.t for e in log.of("agent_audio_started") if e.turn == 1][0]
+    assert ack.turn == 1 and ack.text == "Mhm."
+    assert ack.t - end < 0.3  # before the 400 ms a finished turn waits, and before the words are known
+    assert reply_start >= ack.t + 0.25 - 0.04  # the reply never cuts its acknowledgement off (one 0.25 s word)
+    [record] = turns(log.events)
+    assert record.latency_ms == round((ack.t - end) * 1000, 1)  # the first audio is the acknowledgement
+    assert record.content_ms == round((reply_start - end) * 1000, 1)
+    assert responder.heard_log == [(1, REPLY, False)]  # history: the reply, not the "mhm"
+
+
+def test_a_caller_who_goes_on_after_an_acknowledgement_keeps_the_floor_and_one_turn():
+    pause = np.zeros(int(0.6 * SAMPLE_RATE), np.float32)
+    log, responder = _run_acknowledged(0.6, np.concatenate([_speech(1.2), pause, _speech(1.2)]))
+    acks = log.of("acknowledgement")
+    assert acks and acks[0].turn == 1  # the mid-utterance pause sounded finished: acknowledged, like a backchannel
+    assert [e.reason for e in log.of("speculation_cancelled")] == ["speech resumed"]
+    assert [e.turn for e in log.of("agent_turn")] == [2]  # no reply in the pause; one turn for the whole line
+    assert not [e for e in log.of("agent_audio_started") if e.turn == 1]
+    assert [h for _, h, _ in responder.heard_log] == [REPLY]

@@ -1,6 +1,7 @@
 """The Thinker-Talker hybrid on real models and real synthesized speech, asserting on the event log:
-the talker's opener plays without waiting for the thinker, the thinker continues it without
-repeating it, and a barge-in during the opener cancels the thinker too."""
+the talker acknowledges a finished-sounding pause before the words are known and the reply follows
+without saying it again; the talker's opener plays without waiting for the thinker, the thinker
+continues it without repeating it, and a barge-in during the opener cancels the thinker too."""
 
 import asyncio
 
@@ -17,6 +18,7 @@ def _of_turn(log, kind, turn):
 
 
 def test_the_opener_plays_first_and_the_thinker_continues_it(fast_cfg, user_speech):
+    fast_cfg.hybrid.acknowledge = False  # the opener path alone (as after a pause Smart Turn doubts)
     res = asyncio.run(run_conversation(fast_cfg, [UserLine(q, user_speech(q)) for q in QUESTIONS],
                                        clock=RealClock(), arch="hybrid"))
     log = res.log
@@ -35,6 +37,7 @@ def test_the_opener_plays_first_and_the_thinker_continues_it(fast_cfg, user_spee
 
 def test_a_barge_in_during_the_opener_cancels_the_thinker(fast_cfg, user_speech):
     fast_cfg.llm.max_tokens = 120
+    fast_cfg.hybrid.acknowledge = False
     long = "Can you explain your return policy to me in detail, step by step?"  # the thinker is still at work
     stop = "Sorry, stop, I meant the opening hours on Sunday."
     lines = [UserLine(long, user_speech(long)),
@@ -49,3 +52,21 @@ def test_a_barge_in_during_the_opener_cancels_the_thinker(fast_cfg, user_speech)
     dones = _of_turn(log, "llm_done", first.turn)
     assert dones and all(e.cancelled for e in dones)
     assert len(res.records) == 2 and "sunday" in res.records[1].heard_user.lower()
+
+
+def test_a_finished_turn_is_acknowledged_before_its_words_are_known(fast_cfg, user_speech):
+    res = asyncio.run(run_conversation(fast_cfg, [UserLine(q, user_speech(q)) for q in QUESTIONS],
+                                       clock=RealClock(), arch="hybrid"))
+    log = res.log
+    assert len(res.records) == 2
+    acknowledged = [rec for rec in res.records if _of_turn(log, "acknowledgement", rec.turn)]
+    assert res.records[0] in acknowledged  # Smart Turn hears the first question as finished (~0.96)
+    for rec in acknowledged:  # (the second ends in "where is it?", which it doubts: the opener answers it)
+        [ack] = _of_turn(log, "acknowledgement", rec.turn)
+        assert ack.text == "Let's see."  # questions: never "mhm", which would answer one
+        asr = _of_turn(log, "asr_final", rec.turn)[0]
+        assert ack.t < asr.t + 0.05  # said on the audio's verdict, not after the words
+        assert rec.latency_ms < rec.content_ms  # the acknowledgement is the turn's first audio
+        assert not any(rec.agent.startswith(h) for h in talker.HOLDING)  # no second "let me check"
+    openers = [e.text for e in log.of("opener")]
+    assert openers == ["Order number 4 7 1 9 2, let me check."]  # only a value adds to the acknowledgement

@@ -32,6 +32,25 @@ def test_the_opener_fits_the_turn_and_claims_nothing(caller, expected):
     assert talker.unsupported(line, caller) == []
 
 
+def test_the_acknowledgement_fits_any_words_and_a_question_never_gets_a_yes():
+    assert talker.acknowledgement("Can I return a swimsuit") == "Let's see."  # not "mhm": heard as yes
+    assert talker.acknowledgement("I'd like to change my") == "Let's see."
+    for partial in ("My parcel arrived", "My order number is 4 7", "Hi there", ""):
+        assert talker.acknowledgement(partial) == "Mhm."
+    for line in talker.ACKNOWLEDGEMENTS.values():
+        assert talker.unsupported(line, "") == [] and line in talker.ALL_LINES
+
+
+@pytest.mark.parametrize("caller,expected", CALLERS)
+def test_after_an_acknowledgement_the_opener_says_only_what_it_adds(caller, expected):
+    line = talker.opener(3, caller, extract(caller, 1, []), acknowledged=True)
+    value_said_back = expected is not None and expected not in talker.ACKS.values()
+    if value_said_back or expected in ("Hello.", "You're welcome.", "Goodbye."):
+        assert line == expected  # a value said back, or a reply to a greeting, thanks or goodbye
+    else:
+        assert line == ""  # "let me check" or "got it" after "mhm" would say it twice
+
+
 def test_unsupported_catches_what_the_caller_did_not_say():
     assert talker.unsupported("Yes, your refund of 40 dollars is on its way.", "Where is my refund?") == \
         ["Yes", "40", "dollars"]

@@ -173,6 +173,9 @@ class HybridConfig(_Strict):
     """The Thinker-Talker hybrid (`architectures/hybrid.py`); ignored by other architectures."""
     opener: bool = Field(True, description="The talker opens every reply with a short line that states no fact "
                          "the caller did not say; false = the thinker alone (a cascade with speculation on partials).")
+    acknowledge: bool = Field(True, description="The talker says 'mhm' (or 'let's see' to a question) the moment "
+                              "Smart Turn hears a finished turn, before the words are transcribed; said like a "
+                              "backchannel, so a caller who goes on is not cut off.")
 
 
 class RealtimeConfig(_Strict):

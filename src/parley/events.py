@@ -308,6 +308,16 @@ class Backchannel(Event):
 
 
 @dataclass(frozen=True)
+class Acknowledgement(Event):
+    """A hybrid's talker acknowledged a pause the moment Smart Turn heard a finished turn, before the
+    words were transcribed (t: its first sample). Played like an agent backchannel (turn 0 audio,
+    yielding to the caller); when the pause becomes the end of `turn`, it is that reply's first audio."""
+    kind: ClassVar[str] = "acknowledgement"
+    turn: int = 0
+    text: str = ""
+
+
+@dataclass(frozen=True)
 class FloorChange(Event):
     kind: ClassVar[str] = "floor"
     state: str = ""

@@ -1,7 +1,8 @@
 """Turns, transcripts and latency, computed from an event log and nothing else.
 
 A turn's latency is the time from the true end of the user's audio to the first agent sample
-played. The true end comes from the simulator's `sim_utterance` when there is one (loopback, bench)
+played — a hybrid talker's acknowledgement of the pause included — and its content latency the
+time to the first sample of the reply itself (after any opener: the answer). The true end comes from the simulator's `sim_utterance` when there is one (loopback, bench)
 and from the VAD's estimated end of speech otherwise (live microphone).
 """
 
@@ -23,6 +24,7 @@ class TurnRecord:
     latency_ms: float | None
     interrupted: bool = False
     breakdown_ms: dict[str, float] = field(default_factory=dict)
+    content_ms: float | None = None
 
 
 def _by_turn(events: list[Event], kind: str) -> dict[int, Event]:
@@ -38,6 +40,8 @@ def turns(events: list[Event]) -> list[TurnRecord]:
     stops = [e for e in events if e.kind == "user_speech_stopped"]
     ends = _by_turn(events, "turn_end_predicted")
     started = _by_turn(events, "agent_audio_started")
+    acked = _by_turn(events, "acknowledgement")
+    answered = _by_turn(events, "agent_content_started")
     asr = _by_turn(events, "asr_final")
     spec = _by_turn(events, "speculation_started")
     req = _by_turn(events, "llm_request")
@@ -65,11 +69,13 @@ def turns(events: list[Event]) -> list[TurnRecord]:
             prior_stops = [s for s in stops if s.t <= t_decided]
             if prior_stops:
                 true_end = prior_stops[-1].t
-        latency = None
+        latency = content = None
         bd: dict[str, float] = {}
         if true_end is not None and k in started and (line_start is None or started[k].t >= line_start):
             # (an agent that was already talking when the line began did not answer it)
-            latency = round((started[k].t - true_end) * 1000, 1)
+            first = min(started[k].t, acked[k].t) if k in acked else started[k].t
+            latency = round((first - true_end) * 1000, 1)
+            content = round(((answered[k] if k in answered else started[k]).t - true_end) * 1000, 1)
             if eot:
                 bd["endpoint_wait"] = (eot.t - true_end) * 1000
             if k in spec and k in asr:
@@ -82,7 +88,7 @@ def turns(events: list[Event]) -> list[TurnRecord]:
                 bd["tts_first_chunk"] = c.compute_ms
             bd = {name: round(v, 1) for name, v in bd.items()}
         records.append(TurnRecord(turn=k, user=user_text, heard_user=e.user, agent=e.agent,
-                                  latency_ms=latency, interrupted=e.interrupted, breakdown_ms=bd))
+                                  latency_ms=latency, interrupted=e.interrupted, breakdown_ms=bd, content_ms=content))
     return records
 
 

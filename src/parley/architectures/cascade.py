@@ -87,6 +87,9 @@ class CascadeResponder:
     def preparing(self) -> None:
         self.memory.yield_model(now=False)
 
+    def acknowledgement(self) -> str | None:
+        return None  # a cascade has no talker: its first audio is the answer
+
     async def respond(self, reply: Reply) -> None:
         messages = await self._prompt(reply)
         splitter = self._splitter()

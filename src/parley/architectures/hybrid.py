@@ -28,12 +28,20 @@ from parley.events import ComponentError, Opener
 
 class ThinkerTalker(CascadeResponder):
     _thinking: asyncio.Future | None = None  # the prompt being prefilled on a partial transcript
+    _partial = ""  # the caller's words so far in this utterance
     wants_partials = True  # the thinker prefills the caller's words while they speak
 
     async def start(self) -> None:
         await super().start()
-        if self.cfg.hybrid.opener:
+        if self.cfg.hybrid.opener or self.cfg.hybrid.acknowledge:
             await self.voice.prepare(talker.ALL_LINES)
+
+    def utterance_started(self) -> None:
+        super().utterance_started()
+        self._partial = ""
+
+    def acknowledgement(self) -> str | None:
+        return talker.acknowledgement(self._partial) if self.cfg.hybrid.acknowledge else None
 
     async def close(self) -> None:
         if self._thinking is not None:
@@ -44,6 +52,7 @@ class ThinkerTalker(CascadeResponder):
     async def partial(self, text: str) -> None:
         """Prefill the prompt with the caller's words so far (one prefill at a time: a partial that
         arrives meanwhile waits for the next); the LLM is idle while the caller speaks."""
+        self._partial = text
         await super().partial(text)  # retrieval first: its passages are part of the prompt
         if self._thinking is None or self._thinking.done():
             reference = self.grounding.prefilled_reference() if self.grounding is not None else None
@@ -60,8 +69,8 @@ class ThinkerTalker(CascadeResponder):
         text = reply.user_text
         plan = self.conversation.read_back(reply.turn, text, hold_cue(text), reply.confidence)
         final = plan is not None and plan.action != "state"  # the read-back is the whole reply
-        line = plan.line if plan is not None else (
-            talker.opener(reply.turn, text, self.history.heard_facts(text)) if self.cfg.hybrid.opener else "")
+        line = plan.line if plan is not None else talker.opener(
+            reply.turn, text, self.history.heard_facts(text), bool(reply.acknowledged)) if self.cfg.hybrid.opener else ""
         said = None
         if line:
             self.log.emit(Opener, turn=reply.turn, text=line, source="read_back" if plan is not None else "talker")
@@ -74,7 +83,8 @@ class ThinkerTalker(CascadeResponder):
         if plan is None:
             reply.opener_chunks = len(reply.chunks)  # the talker's line holds the floor; what follows answers
         if not final:
-            await self._think(reply, splitter, messages, talker.DropLeadingAck(line) if line else None)
+            said_first = line or reply.acknowledged  # the thinker's own "let me check" would say it again
+            await self._think(reply, splitter, messages, talker.DropLeadingAck(said_first) if said_first else None)
 
 
 class HybridAgent(CascadeAgent):

@@ -31,7 +31,11 @@ _NAMES = ("name", "first name")  # said back as a name, not as a labelled value
 HOLDING = ("Let me look.", "Let's see.", "Let me check.")  # short: the answer waits for them to end
 ACKS = {"greeting": "Hello.", "thanks": "You're welcome.", "goodbye": "Goodbye.", "answer": "Thank you.",
         "statement": "Got it."}  # understood, not agreed
-ALL_LINES = (*HOLDING, *ACKS.values())
+# said the moment Smart Turn hears a finished turn, before its words are transcribed: they must fit
+# any words ("mhm" acknowledges without agreeing; a question gets a holding sound, since "mhm" after
+# "can I return it?" would be heard as yes)
+ACKNOWLEDGEMENTS = {"asks": "Let's see.", "other": "Mhm."}
+ALL_LINES = (*HOLDING, *ACKS.values(), *ACKNOWLEDGEMENTS.values())
 
 _GREETING = re.compile(r"^\W*(hi|hello|hey|good (morning|afternoon|evening))\b[\w\s,']{0,20}[.!]?\s*$", re.I)
 _THANKS = re.compile(r"\b(thanks|thank you|cheers)\b", re.I)
@@ -57,14 +61,24 @@ def act(text: str) -> str:
     return "statement"
 
 
-def opener(turn: int, text: str, facts: list[Fact]) -> str:
-    """The line the talker says for the caller's `text`; `facts` are the values it gave."""
+def acknowledgement(partial: str) -> str:
+    """The talker's acknowledgement of a turn whose words are not transcribed yet; `partial` is the
+    last partial transcript ("" if none): only whether the caller was asking matters."""
+    return ACKNOWLEDGEMENTS["asks" if partial and act(partial) == "asks" else "other"]
+
+
+def opener(turn: int, text: str, facts: list[Fact], acknowledged: bool = False) -> str:
+    """The line the talker says for the caller's `text`; `facts` are the values it gave. After an
+    `acknowledged` pause a holding line or a plain "got it" would say the same again: only a value
+    confirmed back, a greeting, thanks or a goodbye is left to say."""
     kind = act(text)
     if facts:  # a statement's value stands alone, so the thinker goes on to what comes next
         said = ", ".join(_value(f) for f in facts[:2])
         if facts[0].kind in _NAMES:
             return f"Thank you, {said}."
         return f"{said[0].upper()}{said[1:]}{', let me check.' if kind == 'asks' else '.'}"
+    if acknowledged and kind in ("asks", "statement", "answer"):
+        return ""
     if kind == "asks":
         return HOLDING[turn % len(HOLDING)]
     return ACKS[kind]

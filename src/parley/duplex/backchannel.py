@@ -11,6 +11,7 @@ import re
 
 import numpy as np
 
+from parley.audio.frame import SAMPLE_RATE
 from parley.components.tts.base import SpeechChunk
 from parley.duplex.playout import Playout, Reply
 from parley.events import Backchannel, EventLog
@@ -49,6 +50,13 @@ def is_backchannel(text: str, speech_s: float | None = None) -> bool:
 AGENT_BACKCHANNELS = ("Mhm.", "Right.", "Okay.")
 
 
+def clip_reply(text: str, pcm: np.ndarray, acknowledges: int = 0) -> Reply:
+    """A pre-synthesized line played as an agent backchannel: turn 0, never history, yields at the
+    user's onset; `acknowledges`: the turn whose pause it acknowledges (a talker's acknowledgement)."""
+    return Reply(turn=0, text=text, backchannel=True, committed=True, done=True, acknowledges=acknowledges,
+                 chunks=[SpeechChunk(pcm=pcm, text=text, start=0, end=len(text))])
+
+
 class AgentBackchannels:
     """The agent's own 'mhm' at a pause where the user is not done; pre-synthesized by the agent's
     `Voice` (a backchannel must cost no compute when it is due), and rate-limited."""
@@ -69,5 +77,11 @@ class AgentBackchannels:
         self._last = now
         text, pcm = self.clips[int(now * 1000) % len(self.clips)]
         log.emit(Backchannel, source="agent", text=text)
-        playout.play(Reply(turn=0, text=text, backchannel=True, committed=True, done=True,
-                           chunks=[SpeechChunk(pcm=pcm, text=text, start=0, end=len(text))]))
+        playout.play(clip_reply(text, pcm))
+
+    @staticmethod
+    def acknowledge(playout: Playout, reply: Reply, line: str, pcm: np.ndarray, now: float) -> None:
+        """Say a talker's acknowledgement of the pause `reply` is being prepared for; the reply, if
+        the pause becomes its turn's end, starts once the acknowledgement has been said."""
+        reply.acknowledged, reply.acknowledged_until = line, now + len(pcm) / SAMPLE_RATE
+        playout.play(clip_reply(line, pcm, acknowledges=reply.turn))

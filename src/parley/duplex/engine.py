@@ -31,6 +31,7 @@ from parley.components.asr.stream import Transcript
 from parley.config import AgentConfig, TurnTakingConfig
 from parley.dialogue.conversation import Conversation
 from parley.duplex.backchannel import ASR_PROMPT, AgentBackchannels
+from parley.duplex.end_of_turn import P_DOUBTFUL
 from parley.duplex.endpointing import EndpointEvent
 from parley.duplex.fillers import Fillers
 from parley.duplex.floor import Floor
@@ -66,6 +67,10 @@ class Responder(Protocol):
     def preparing(self) -> None:
         """A reply is about to be prepared: background work on the models yields."""
 
+    def acknowledgement(self) -> str | None:
+        """A pre-synthesized line to say the moment the caller's audio sounds finished, before the
+        words are known (a talker's "mhm"), or None."""
+
     async def respond(self, reply: Reply) -> None:
         """Fill `reply.chunks` for `reply.user_text`, stopping when `reply.cancel` is set; may resolve
         `reply.finality` with P(the words are a finished utterance) on the way; sets `reply.stage`."""
@@ -97,7 +102,6 @@ class DuplexEngine:
         self._tasks: set[asyncio.Task] = set()
 
     # --- lifecycle -----------------------------------------------------------------------------
-
     async def start(self) -> None:
         await self.responder.start()
         await self.voice.warm()
@@ -119,9 +123,7 @@ class DuplexEngine:
         await self.responder.close()
 
     @property
-    def _use_judge(self) -> bool:
-        """Smart Turn and the transcript decide the end of turn (not while a client asked for plain
-        silence timeouts, `server_vad`)."""
+    def _use_judge(self) -> bool:  # not while a client asked for plain silence timeouts (`server_vad`)
         return self.judge is not None and self.tt.endpoint.predict
 
     @property
@@ -129,7 +131,6 @@ class DuplexEngine:
         return self.speculation.reply is not None or self.playout.active or self.ears.endpointer.in_turn
 
     # --- audio in and out ----------------------------------------------------------------------
-
     def push_audio(self, frame: AudioFrame) -> None:
         for sig in self.ears.hear(frame, self._played):
             getattr(self, f"_on_{sig.signal.value}")(sig)  # _on_speech_started, _on_paused, …
@@ -145,7 +146,6 @@ class DuplexEngine:
         return out
 
     # --- endpointing signals -------------------------------------------------------------------
-
     def _on_speech_started(self, ev: EndpointEvent) -> None:
         self.ears.new_utterance()
         self.responder.utterance_started()
@@ -157,7 +157,7 @@ class DuplexEngine:
         self.overlap.speech_paused(ev.t)
         audio = self._speculate()
         if self._use_judge:  # the turn's end, with what a long turn already committed before it
-            self._spawn(self._judge_turn(self.speculation.reply, self.ears.utterance.heard_end(audio)))
+            self._spawn(self._judge_turn(self.speculation.reply, self.ears.utterance.heard_end(audio), ev.t))
 
     def _on_resumed(self, ev: EndpointEvent) -> None:
         self.speculation.drop("speech resumed")
@@ -176,14 +176,12 @@ class DuplexEngine:
         self._spawn(self.fillers.hold_if_slow(reply, self.playout))
 
     # --- turns decided by the transport (a Realtime client with turn detection off) ---------------
-
     def listen(self, on: bool) -> None:
         """Let the VAD decide turns (on), or leave them to `respond_now` (off)."""
         self.ears.listen(on)
 
     def retune(self, tt: TurnTakingConfig) -> None:
-        """New turn-taking settings mid-call (a Realtime client's `turn_detection`); the end-of-turn
-        model comes back only if the agent was built with one."""
+        """New turn-taking settings mid-call (a Realtime client's `turn_detection`)."""
         self.tt = tt
         self.ears.retune(tt)
         self.overlap.retune(tt)
@@ -191,8 +189,7 @@ class DuplexEngine:
             self.judge.eagerness = tt.endpoint.eagerness
 
     def respond_now(self, *, audio: np.ndarray | None = None, text: str | None = None) -> int:
-        """Reply at once to a turn that ended outside the engine: `audio` to transcribe, or the
-        user's `text`. Returns the reply's turn number."""
+        """Reply at once (and return its turn) to a turn ended outside the engine: `audio` or `text`."""
         self.speculation.drop("turn taken by the client")
         self.ears.transcriber.reset()  # nothing of an earlier utterance prefixes this one
         self._speculate(np.zeros(0, np.float32) if audio is None else audio, text)
@@ -209,7 +206,6 @@ class DuplexEngine:
         return stopped
 
     # --- the reply -----------------------------------------------------------------------------
-
     def _speculate(self, audio: np.ndarray | None = None, text: str | None = None) -> np.ndarray:
         self.responder.preparing()
         reply = self.speculation.begin(wants_finality=self._use_judge and self.tt.endpoint.finality)
@@ -248,14 +244,21 @@ class DuplexEngine:
                 if not fut.done():
                     fut.set_result("" if fut is reply.transcript else None)
 
-    async def _judge_turn(self, reply: Reply, audio: np.ndarray) -> None:
-        verdict = await self.judge.verdict(reply, audio, lambda: reply is self.speculation.reply)
+    async def _judge_turn(self, reply: Reply, audio: np.ndarray, silence_start: float) -> None:
+        verdict = await self.judge.verdict(reply, audio, lambda: reply is self.speculation.reply,
+                                           lambda p_done: self._acknowledge(reply, p_done))
         if verdict is None:
-            return
-        self.ears.endpointer.decide(verdict.wait_ms / 1000)
+            return  # the turn ends no sooner than its acknowledgement: a reply never cuts it off
+        self.ears.endpointer.decide(max(verdict.wait_ms / 1000, reply.acknowledged_until - silence_start))
         if verdict.holding and len(audio) >= self.tt.backchannel_min_turn_s * 16000 \
                 and not self.playout.active and self.ears.endpointer.paused:
             self.backchannels.offer(self.playout, self.log, self.clock.now())  # the user is mid-turn and pausing
+
+    def _acknowledge(self, reply: Reply, p_done: float) -> None:
+        """Smart Turn hears a finished turn (its own threshold): the responder may acknowledge it now."""
+        ready = p_done >= P_DOUBTFUL and not reply.user_text and not self.playout.active and self.ears.endpointer.paused
+        if line := self.responder.acknowledgement() if ready else None:
+            self.backchannels.acknowledge(self.playout, reply, line, self.voice.clip(line), self.clock.now())
 
     def _recover_from_false_interruption(self, reply: Reply, text: str) -> None:
         """The overlap was a backchannel or a noise: drop it and resume where the agent stopped."""

@@ -35,6 +35,16 @@ class ScriptedASR:
         return self.script(len(pcm) / SAMPLE_RATE, prompt)
 
 
+class FixedTurn:
+    """An end-of-turn model that hears every pause as finished with probability `p`."""
+
+    def __init__(self, p: float) -> None:
+        self.p = p
+
+    def predict(self, pcm: np.ndarray) -> float:
+        return self.p
+
+
 class ToneTTS:
     """A 220 Hz tone, 0.25 s a word."""
 
@@ -49,8 +59,10 @@ class ScriptedResponder:
 
     wants_partials = True
 
-    def __init__(self, text: str, tts=None, conversation=None) -> None:
+    def __init__(self, text: str, tts=None, conversation=None, acknowledgement: str | None = None, log=None) -> None:
         self.text = text
+        self.log = log  # where the contract's `agent_turn` goes when there is no `conversation` to emit it
+        self.ack = acknowledgement  # said at a pause that sounds final (its clip must be prepared on the voice)
         self.tts = tts or ToneTTS()
         self.conversation = conversation  # a real `Conversation` when a test amends history
         self.persona = ""
@@ -71,6 +83,9 @@ class ScriptedResponder:
 
     def preparing(self) -> None: ...
 
+    def acknowledgement(self) -> str | None:
+        return self.ack
+
     async def respond(self, reply: Reply) -> None:
         reply.text, pos = self.text, 0
         for word in self.text.split():
@@ -82,3 +97,6 @@ class ScriptedResponder:
         self.heard_log.append((reply.turn, heard, interrupted))
         if self.conversation is not None:
             self.conversation.heard(reply.turn, reply.user_text, heard, interrupted)
+        elif self.log is not None:
+            from parley.events import AgentTurn
+            self.log.emit(AgentTurn, turn=reply.turn, user=reply.user_text, agent=heard, interrupted=interrupted)

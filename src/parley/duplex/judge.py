@@ -38,15 +38,20 @@ class TurnJudge:
         if registry.first_use(self.detector):
             await self.clock.compute(self._exec, self.detector.predict, np.zeros(16000, dtype=np.float32))
 
-    async def verdict(self, reply: Reply, audio: np.ndarray, current: Callable[[], bool]) -> TurnVerdict | None:
+    async def verdict(self, reply: Reply, audio: np.ndarray, current: Callable[[], bool],
+                      heard: Callable[[float], None] | None = None) -> TurnVerdict | None:
         """The verdict on the pause `reply` was started at, or None once `current()` says the
-        reply is no longer the one being decided (speech resumed, or the turn already ended)."""
+        reply is no longer the one being decided (speech resumed, or the turn already ended).
+        `heard(p_done)` is told Smart Turn's verdict on the audio the moment it is known, before
+        the transcript (a talker acknowledges on it)."""
         try:
             p_done = await answered(self.clock.compute(self._exec, at(URGENT, self.detector.predict), audio),
                                     self._exec, STALL_S, "end-of-turn model")
         except Exception as exc:  # the silence fallback decides this pause
             self.log.emit(ComponentError, component="turn", message=describe(exc))
             p_done = None
+        if heard is not None and p_done is not None and current():
+            heard(p_done)
         text = await reply.transcript
         p_final = await reply.finality if finality_matters(text) else None
         if not current() or reply.cancel.cancelled:

@@ -19,7 +19,8 @@ from parley.audio.frame import SAMPLE_RATE
 from parley.cancel import CancelToken
 from parley.components.tts.base import SpeechChunk
 from parley.events import (
-    AgentAudioPaused, AgentAudioResumed, AgentAudioStarted, AgentAudioStopped, AgentContentStarted, EventLog,
+    Acknowledgement, AgentAudioPaused, AgentAudioResumed, AgentAudioStarted, AgentAudioStopped, AgentContentStarted,
+    EventLog,
 )
 
 
@@ -40,6 +41,9 @@ class Reply:
     audio: np.ndarray | None = None  # the user's turn as heard (16 kHz), for a responder that sends it on
     played: int = 0              # samples of it played when it ended (a remote model's truncation point)
     confidence: float | None = None  # the ASR's confidence in `user_text` (mean token log-probability)
+    acknowledged: str = ""       # the talker's acknowledgement of this reply's pause, said before its words were known
+    acknowledged_until: float = 0.0  # clock time at which that acknowledgement ends
+    acknowledges: int = 0        # this backchannel is the acknowledgement of that turn's pause
 
     @property
     def empty(self) -> bool:
@@ -150,6 +154,8 @@ class Playout:
             if not self._started:
                 self._started = True
                 self.log.emit(AgentAudioStarted, t=t + filled / SAMPLE_RATE, turn=r.turn)
+                if r.acknowledges:
+                    self.log.emit(Acknowledgement, t=t + filled / SAMPLE_RATE, turn=r.acknowledges, text=r.text)
             if self._offset == 0 and self._chunk == r.opener_chunks > 0 and self._from == 0:
                 self.log.emit(AgentContentStarted, t=t + filled / SAMPLE_RATE, turn=r.turn)
             out[filled:filled + take] = pcm[self._offset:self._offset + take]

@@ -82,6 +82,9 @@ class RealtimeResponder:
     def preparing(self) -> None:
         return None
 
+    def acknowledgement(self) -> str | None:
+        return None  # the endpoint's model speaks for itself
+
     async def respond(self, reply: Reply) -> None:
         if self.socket.closed_why is not None:
             raise ParleyError(f"the realtime endpoint is gone ({self.socket.closed_why}).")
