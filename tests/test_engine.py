@@ -429,3 +429,19 @@ def test_a_caller_who_goes_on_after_an_acknowledgement_keeps_the_floor_and_one_t
     assert [e.turn for e in log.of("agent_turn")] == [2]  # no reply in the pause; one turn for the whole line
     assert not [e for e in log.of("agent_audio_started") if e.turn == 1]
     assert [h for _, h, _ in responder.heard_log] == [REPLY]
+
+
+def test_a_pause_the_words_call_finished_but_smart_turn_doubts_is_acknowledged_on_the_words():
+    log, _ = _run_acknowledged(0.3, _speech(2.0))  # doubtful: the turn waits 1.2 s
+    end = log.of("sim_utterance")[0].end
+    [ack] = log.of("acknowledgement")
+    [verdict] = log.of("turn_prediction")
+    assert verdict.cue == "smart turn: doubtful" and ack.t >= verdict.t  # said on the verdict, not the audio
+    assert ack.t - end < 0.4
+    reply_start = [e.t for e in log.of("agent_audio_started") if e.turn == 1][0]
+    assert reply_start - end >= 1.2  # the floor is still held as long as the doubt says
+
+
+def test_a_pause_smart_turn_calls_unfinished_is_not_acknowledged():
+    log, _ = _run_acknowledged(0.05, _speech(2.0))  # "not done": the caller holds the floor
+    assert not log.of("acknowledgement")

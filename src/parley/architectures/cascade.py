@@ -87,7 +87,7 @@ class CascadeResponder:
     def preparing(self) -> None:
         self.memory.yield_model(now=False)
 
-    def acknowledgement(self) -> str | None:
+    def acknowledgement(self, words: str) -> str | None:
         return None  # a cascade has no talker: its first audio is the answer
 
     async def respond(self, reply: Reply) -> None:

@@ -40,8 +40,8 @@ class ThinkerTalker(CascadeResponder):
         super().utterance_started()
         self._partial = ""
 
-    def acknowledgement(self) -> str | None:
-        return talker.acknowledgement(self._partial) if self.cfg.hybrid.acknowledge else None
+    def acknowledgement(self, words: str) -> str | None:
+        return talker.acknowledgement(words or self._partial) if self.cfg.hybrid.acknowledge else None
 
     async def close(self) -> None:
         if self._thinking is not None:
@@ -82,6 +82,7 @@ class ThinkerTalker(CascadeResponder):
                 await said
         if plan is None:
             reply.opener_chunks = len(reply.chunks)  # the talker's line holds the floor; what follows answers
+            reply.opener_holds = talker.holds_only(line)
         if not final:
             said_first = line or reply.acknowledged  # the thinker's own "let me check" would say it again
             await self._think(reply, splitter, messages, talker.DropLeadingAck(said_first) if said_first else None)

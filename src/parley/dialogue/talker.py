@@ -67,6 +67,12 @@ def acknowledgement(partial: str) -> str:
     return ACKNOWLEDGEMENTS["asks" if partial and act(partial) == "asks" else "other"]
 
 
+def holds_only(line: str) -> bool:
+    """`line` only holds the floor ("Let me check.", "Got it."): said after an acknowledgement, it
+    would say the same thing twice."""
+    return line in HOLDING or line in (ACKS["statement"], ACKS["answer"])
+
+
 def opener(turn: int, text: str, facts: list[Fact], acknowledged: bool = False) -> str:
     """The line the talker says for the caller's `text`; `facts` are the values it gave. After an
     `acknowledged` pause a holding line or a plain "got it" would say the same again: only a value

@@ -31,7 +31,7 @@ from parley.components.asr.stream import Transcript
 from parley.config import AgentConfig, TurnTakingConfig
 from parley.dialogue.conversation import Conversation
 from parley.duplex.backchannel import ASR_PROMPT, AgentBackchannels
-from parley.duplex.end_of_turn import P_DOUBTFUL
+from parley.duplex.end_of_turn import P_DOUBTFUL, WAITS_MS
 from parley.duplex.endpointing import EndpointEvent
 from parley.duplex.fillers import Fillers
 from parley.duplex.floor import Floor
@@ -67,9 +67,9 @@ class Responder(Protocol):
     def preparing(self) -> None:
         """A reply is about to be prepared: background work on the models yields."""
 
-    def acknowledgement(self) -> str | None:
-        """A pre-synthesized line to say the moment the caller's audio sounds finished, before the
-        words are known (a talker's "mhm"), or None."""
+    def acknowledgement(self, words: str) -> str | None:
+        """A pre-synthesized line to say the moment the caller's pause sounds or reads finished (a
+        talker's "mhm"), or None; `words`: the final transcript, "" when it is not known yet."""
 
     async def respond(self, reply: Reply) -> None:
         """Fill `reply.chunks` for `reply.user_text`, stopping when `reply.cancel` is set; may resolve
@@ -246,18 +246,21 @@ class DuplexEngine:
 
     async def _judge_turn(self, reply: Reply, audio: np.ndarray, silence_start: float) -> None:
         verdict = await self.judge.verdict(reply, audio, lambda: reply is self.speculation.reply,
-                                           lambda p_done: self._acknowledge(reply, p_done))
+                                           lambda p_done: self._acknowledge(reply) if p_done >= P_DOUBTFUL else None)
         if verdict is None:
-            return  # the turn ends no sooner than its acknowledgement: a reply never cuts it off
+            return
+        if not verdict.holding and verdict.wait_ms > WAITS_MS[self.judge.eagerness][0]:
+            self._acknowledge(reply)  # the words read finished, the audio is doubted: the wait is long
+        # the turn ends no sooner than its acknowledgement: a reply never cuts it off
         self.ears.endpointer.decide(max(verdict.wait_ms / 1000, reply.acknowledged_until - silence_start))
         if verdict.holding and len(audio) >= self.tt.backchannel_min_turn_s * 16000 \
                 and not self.playout.active and self.ears.endpointer.paused:
             self.backchannels.offer(self.playout, self.log, self.clock.now())  # the user is mid-turn and pausing
 
-    def _acknowledge(self, reply: Reply, p_done: float) -> None:
-        """Smart Turn hears a finished turn (its own threshold): the responder may acknowledge it now."""
-        ready = p_done >= P_DOUBTFUL and not reply.user_text and not self.playout.active and self.ears.endpointer.paused
-        if line := self.responder.acknowledgement() if ready else None:
+    def _acknowledge(self, reply: Reply) -> None:
+        """The pause sounds (Smart Turn) or reads (the verdict) finished: the responder may say so now."""
+        ready = not reply.acknowledged and not self.playout.active and self.ears.endpointer.paused
+        if line := self.responder.acknowledgement(reply.user_text) if ready else None:
             self.backchannels.acknowledge(self.playout, reply, line, self.voice.clip(line), self.clock.now())
 
     def _recover_from_false_interruption(self, reply: Reply, text: str) -> None:

@@ -83,7 +83,7 @@ class ScriptedResponder:
 
     def preparing(self) -> None: ...
 
-    def acknowledgement(self) -> str | None:
+    def acknowledgement(self, words: str) -> str | None:
         return self.ack
 
     async def respond(self, reply: Reply) -> None:

@@ -38,6 +38,7 @@ class Reply:
     backchannel: bool = False    # an agent backchannel ("mhm"): played, never a turn or history
     stage: str = "asr"           # the component preparing it now (named in a ComponentError)
     opener_chunks: int = 0       # leading chunks that hold the floor without answering (a hybrid's talker line)
+    opener_holds: bool = False   # those chunks only hold the floor (no value of the caller's said back)
     audio: np.ndarray | None = None  # the user's turn as heard (16 kHz), for a responder that sends it on
     played: int = 0              # samples of it played when it ended (a remote model's truncation point)
     confidence: float | None = None  # the ASR's confidence in `user_text` (mean token log-probability)
@@ -98,12 +99,15 @@ class Playout:
         return self.speaking and not self.paused
 
     def play(self, reply: Reply) -> None:
-        """Start `reply`. An opener is skipped when the answer after it is already synthesized: it
-        was there to hold the floor while the answer was prepared, and now nothing needs holding."""
-        skip = reply.opener_chunks if 0 < reply.opener_chunks < len(reply.chunks) else 0
+        """Start `reply`. An opener is skipped when the answer after it is already synthesized, or
+        when it only holds the floor and an acknowledgement already did: it was there to hold the
+        floor while the answer was prepared, and now nothing needs holding."""
+        held = reply.acknowledged and reply.opener_holds
+        skip = reply.opener_chunks if 0 < reply.opener_chunks < len(reply.chunks) or held else 0
         self.reply, self._chunk, self._offset, self._started, self.paused = reply, skip, 0, False, False
         self.first_chunk = skip
-        self._from = reply.chunks[skip].start if skip else 0  # first character the user can hear
+        # the first character the user can hear: the answer's, wherever its first chunk will start
+        self._from = (reply.chunks[skip].start if skip < len(reply.chunks) else reply.chunks[skip - 1].end) if skip else 0
 
     @property
     def has_audio(self) -> bool:

@@ -82,7 +82,7 @@ class RealtimeResponder:
     def preparing(self) -> None:
         return None
 
-    def acknowledgement(self) -> str | None:
+    def acknowledgement(self, words: str) -> str | None:
         return None  # the endpoint's model speaks for itself
 
     async def respond(self, reply: Reply) -> None:
