@@ -35,6 +35,8 @@ def test_the_opener_fits_the_turn_and_claims_nothing(caller, expected):
 def test_the_acknowledgement_fits_any_words_and_a_question_never_gets_a_yes():
     assert talker.acknowledgement("Can I return a swimsuit") == "Let's see."  # not "mhm": heard as yes
     assert talker.acknowledgement("I'd like to change my") == "Let's see."
+    assert talker.acknowledgement("And can I pay by") == "Let's see."  # a question after a discourse marker
+    assert talker.acknowledgement("Sorry, what was my order") == "Let's see."
     for partial in ("My parcel arrived", "My order number is 4 7", "Hi there", ""):
         assert talker.acknowledgement(partial) == "Mhm."
     for line in talker.ACKNOWLEDGEMENTS.values():

@@ -41,7 +41,9 @@ _GREETING = re.compile(r"^\W*(hi|hello|hey|good (morning|afternoon|evening))\b[\
 _THANKS = re.compile(r"\b(thanks|thank you|cheers)\b", re.I)
 _GOODBYE = re.compile(r"\b(bye|goodbye|that's all|that is all)\W*$", re.I)
 _ANSWER = re.compile(r"^\W*(yes|yeah|yep|no|nope|correct|right|that's right|that is right|exactly)\b[\w\s,']{0,24}[.!]?\s*$", re.I)
-_ASKS = re.compile(r"\?|^\W*(what|when|where|which|who|why|how|can|could|would|will|do|does|did|is|are|am|should|may)\b"
+# a question may open with a discourse marker: "And what size…", "So can I…", "Sorry, what was…"
+_ASKS = re.compile(r"\?|^\W*(?:(?:and|so|but|okay|ok|well|sorry|great|oh|um|uh|also|then)\W+)*"
+                   r"(what|when|where|which|who|why|how|can|could|would|will|do|does|did|is|are|am|should|may)\b"
                    r"|\b(i'd like|i would like|i want|i need|please|help me|tell me|let me know)\b", re.I)
 
 
