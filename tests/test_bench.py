@@ -317,3 +317,18 @@ def test_scenario_voice_and_condition_are_validated(tmp_path):
                                                     "  - say: one two three four five six\n    monologue: true\n"
                                                     "    pauses: [{after_word: 2, ms: 500}, {after_word: 4, ms: 700}]\n"))
     assert sc.own_condition == "echo" and sc.own_voice == "joe" and sc.turns[0].kind == "monologue"
+
+
+def test_talker_lines_and_acknowledgements_are_checked_for_claims(tmp_path):
+    from parley.bench.scorecard import talker_claims
+    from parley.events import Acknowledgement, AsrFinal, Opener
+
+    sc = load_scenario(_write(tmp_path, "s.yaml", SCENARIO))
+    ev = [AsrFinal(t=1, session="s", turn=1, text="Where is order 44172?"),
+          Acknowledgement(t=1, session="s", turn=1, text="Let's see."),
+          Opener(t=1, session="s", turn=1, text="Order number 4 4 1 7 2, let me check.", source="talker"),
+          AsrFinal(t=2, session="s", turn=2, text="Is it free?"),
+          Opener(t=2, session="s", turn=2, text="Yes, it is free.", source="talker")]
+    claims = talker_claims([Conversation(sc, ev)])["talker"]
+    assert claims["lines"] == 3 and claims["unsupported"] == 1
+    assert claims["examples"][0]["turn"] == 2 and "Yes" in claims["examples"][0]["claims"]

@@ -98,3 +98,20 @@ def test_an_interruption_with_nothing_playing_has_no_stop_latency():
           sim(1, 4.0, 5.0), AgentAudioStarted(t=5.8, session="s", turn=2), AgentAudioStopped(t=12.0, session="s", turn=2)]
     m = turn_taking([CaseLog("c", False, ev, [("smooth", 0), ("interruption", 1)])])
     assert m["interruption_tor"] == 1.0 and m["interruption_stop_ms_p50"] is None
+
+
+def test_an_acknowledgement_is_the_replys_first_audio_and_no_takeover_of_a_pause():
+    from parley.events import Acknowledgement
+
+    ack = [sim(0, 0, 2), AgentAudioStarted(t=2.25, session="s", turn=0),
+           Acknowledgement(t=2.25, session="s", turn=1, text="Mhm."), AgentAudioStarted(t=2.7, session="s", turn=1)]
+    m = turn_taking([CaseLog.single("s", "smooth", False, ack)])
+    assert m["smooth_tor"] == 1.0 and m["smooth_latency_ms_p50"] == 250.0
+    # an acknowledgement into a mid-utterance pause whose turn never came is a backchannel
+    paused = [sim(0, 0, 4), AgentAudioStarted(t=1.3, session="s", turn=0),
+              Acknowledgement(t=1.3, session="s", turn=1, text="Mhm."), AgentAudioStarted(t=4.5, session="s", turn=2)]
+    assert turn_taking([CaseLog.single("p", "pause", False, paused)])["pause_tor"] == 0.0
+    # an acknowledgement of an earlier turn does not time this one
+    other = [sim(0, 0, 2), Acknowledgement(t=1.0, session="s", turn=1, text="Mhm."),
+             AgentAudioStarted(t=2.7, session="s", turn=1)]
+    assert turn_taking([CaseLog.single("o", "smooth", False, other)])["smooth_latency_ms_p50"] == 700.0

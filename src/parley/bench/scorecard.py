@@ -122,13 +122,13 @@ def architecture_card(convs: list[Conversation]) -> dict:
 
 
 def talker_claims(convs: list[Conversation]) -> dict:
-    """A hybrid's talker lines checked against what the caller said in that turn
-    (`dialogue/talker.unsupported`): `{}` for an architecture without a talker."""
+    """A hybrid's talker lines — openers and acknowledgements — checked against what the caller
+    said in that turn (`dialogue/talker.unsupported`): `{}` for an architecture without a talker."""
     lines, bad = 0, []
     for conv in convs:
         heard = {e.turn: e.text for e in conv.events if e.kind == "asr_final"}
         for e in conv.events:
-            if e.kind == "opener" and e.source == "talker":
+            if (e.kind == "opener" and e.source == "talker") or e.kind == "acknowledgement":
                 lines += 1
                 if claims := unsupported(e.text, heard.get(e.turn, "")):
                     bad.append({"conversation": conv.key, "turn": e.turn, "line": e.text, "claims": claims})

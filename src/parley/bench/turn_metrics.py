@@ -11,8 +11,9 @@ the window from that line's start to the next line's start:
   agent should only backchannel. Full-Duplex-Bench's backchannel task scores these samples.
 - backchannel (the user says "mhm" over the agent): TOR = 1 if the agent answered it as a turn;
   a false interruption is an agent reply stopped by it for good (a pause that resumed is not one).
-- smooth (a clean turn end): TOR = 1 if the agent replied; latency = reply audio start − true end
-  of the user's audio.
+- smooth (a clean turn end): TOR = 1 if the agent replied; latency = the reply's first audio − true
+  end of the user's audio, where a hybrid talker's acknowledgement of the pause that ended the turn
+  is the reply's first audio (as FDB's first word is).
 - interruption (the user barges in): TOR = 1 if the agent went silent and then answered the
   interruption; stop latency = interruption onset → agent audio paused or stopped. If the agent
   was not audible at the onset (its reply had already ended), there was nothing to stop: no stop
@@ -99,10 +100,11 @@ def smooth(events, i: int = 0) -> tuple[int, float | None]:
     sim, until = _line(events, i)
     if sim is None:
         return 0, None
-    after = [t for t in _reply_starts(events) if sim.end - 0.05 <= t < until]
+    after = [e for e in events if e.kind == "agent_audio_started" and e.turn > 0 and sim.end - 0.05 <= e.t < until]
     if not after:
         return 0, None
-    return 1, max(0.0, (after[0] - sim.end) * 1000)
+    acks = [e.t for e in events if e.kind == "acknowledgement" and e.turn == after[0].turn and e.t >= sim.end - 0.05]
+    return 1, max(0.0, (min([after[0].t, *acks]) - sim.end) * 1000)
 
 
 def agent_intervals(events: list[Event]) -> list[tuple[float, float, int]]:
