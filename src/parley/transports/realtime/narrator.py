@@ -111,7 +111,7 @@ class Narrator:
 
     def _response_for(self, reply: Reply) -> Response:
         if reply.backchannel:
-            resp = Response(turn=0, metadata={"parley": "backchannel"})
+            resp = Response(turn=0, metadata={"parley": "acknowledgement" if reply.acknowledges else "backchannel"})
             self.send("response.created", response=wire.response_object(resp.id, status="in_progress",
                                                                           metadata=resp.metadata))
         else:
