@@ -129,6 +129,25 @@ def test_an_answer_arriving_during_the_opener_follows_it_and_marks_the_content()
     assert heard and heard[0].startswith("Let me check.") and heard[0] != reply.text
 
 
+def test_a_holding_opener_after_an_acknowledgement_is_skipped_even_before_the_answer_is_ready():
+    from parley.components.tts.base import SpeechChunk
+    from parley.duplex.playout import Playout, Reply
+
+    tts, text = ToneTTS(), "Let me check. We open at nine."
+    reply = Reply(turn=1, text=text, committed=True, opener_chunks=1, opener_holds=True, acknowledged="Let's see.")
+    reply.chunks.append(SpeechChunk(tts.synthesize("Let me check."), "Let me check.", 0, 13))
+    log, heard = EventLog("s", clock_now=lambda: 0.0), []
+    playout = Playout(log, lambda r, h, interrupted: heard.append(h))
+    playout.play(reply)
+    assert not playout.pull(512, 0.0).any()  # silence: "let me check" after "let's see" would say it twice
+    answer = tts.synthesize("We open at nine.")
+    reply.chunks.append(SpeechChunk(answer, "We open at nine.", 14, len(text)))
+    reply.done = True
+    assert np.array_equal(playout.pull(len(answer), 0.032), answer)
+    playout.pull(512, 1.0)
+    assert heard == ["We open at nine."]
+
+
 def test_the_thinker_prefills_the_callers_partial_words_one_prefill_at_a_time():
     from parley.architectures.hybrid import ThinkerTalker
 

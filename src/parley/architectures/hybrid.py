@@ -71,8 +71,11 @@ class ThinkerTalker(CascadeResponder):
         text = reply.user_text
         plan = self.conversation.read_back(reply.turn, text, hold_cue(text), reply.confidence)
         final = plan is not None and plan.action != "state"  # the read-back is the whole reply
-        line = plan.line if plan is not None else talker.opener(
-            reply.turn, text, self.history.heard_facts(text), bool(reply.acknowledged)) if self.cfg.hybrid.opener else ""
+        line = ""
+        if plan is not None:
+            line = plan.line
+        elif self.cfg.hybrid.opener:
+            line = talker.opener(reply.turn, text, self.history.heard_facts(text), bool(reply.acknowledged))
         said = None
         if line:
             self.log.emit(Opener, turn=reply.turn, text=line, source="read_back" if plan is not None else "talker")

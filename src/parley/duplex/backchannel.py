@@ -80,8 +80,12 @@ class AgentBackchannels:
         playout.play(clip_reply(text, pcm))
 
     @staticmethod
-    def acknowledge(playout: Playout, reply: Reply, line: str, pcm: np.ndarray, now: float) -> None:
-        """Say a talker's acknowledgement of the pause `reply` is being prepared for; the reply, if
-        the pause becomes its turn's end, starts once the acknowledgement has been said."""
-        reply.acknowledged, reply.acknowledged_until = line, now + len(pcm) / SAMPLE_RATE
-        playout.play(clip_reply(line, pcm, acknowledges=reply.turn))
+    def acknowledge(playout: Playout, reply: Reply, responder, voice, now: float) -> None:
+        """Say the `responder`'s acknowledgement (if it has one) of the pause `reply` is being prepared
+        for — once, and not over the agent's own speech; the reply, if the pause becomes its turn's
+        end, starts once the acknowledgement has been said (`Reply.acknowledged_until`)."""
+        line = responder.acknowledgement(reply.user_text) if not reply.acknowledged and not playout.active else None
+        if line:
+            pcm = voice.clip(line)
+            reply.acknowledged, reply.acknowledged_until = line, now + len(pcm) / SAMPLE_RATE
+            playout.play(clip_reply(line, pcm, acknowledges=reply.turn))

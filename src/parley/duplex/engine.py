@@ -185,7 +185,7 @@ class DuplexEngine:
         self.tt = tt
         self.ears.retune(tt)
         self.overlap.retune(tt)
-        if self.judge is not None:
+        if self.judge is not None:  # the end-of-turn model comes back only if the agent was built with one
             self.judge.eagerness = tt.endpoint.eagerness
 
     def respond_now(self, *, audio: np.ndarray | None = None, text: str | None = None) -> int:
@@ -259,9 +259,8 @@ class DuplexEngine:
 
     def _acknowledge(self, reply: Reply) -> None:
         """The pause sounds (Smart Turn) or reads (the verdict) finished: the responder may say so now."""
-        ready = not reply.acknowledged and not self.playout.active and self.ears.endpointer.paused
-        if line := self.responder.acknowledgement(reply.user_text) if ready else None:
-            self.backchannels.acknowledge(self.playout, reply, line, self.voice.clip(line), self.clock.now())
+        if self.ears.endpointer.paused:
+            self.backchannels.acknowledge(self.playout, reply, self.responder, self.voice, self.clock.now())
 
     def _recover_from_false_interruption(self, reply: Reply, text: str) -> None:
         """The overlap was a backchannel or a noise: drop it and resume where the agent stopped."""

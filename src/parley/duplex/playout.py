@@ -106,8 +106,9 @@ class Playout:
         skip = reply.opener_chunks if 0 < reply.opener_chunks < len(reply.chunks) or held else 0
         self.reply, self._chunk, self._offset, self._started, self.paused = reply, skip, 0, False, False
         self.first_chunk = skip
-        # the first character the user can hear: the answer's, wherever its first chunk will start
-        self._from = (reply.chunks[skip].start if skip < len(reply.chunks) else reply.chunks[skip - 1].end) if skip else 0
+        self._from = 0  # the first character the user can hear
+        if skip:  # the answer's, wherever its first chunk will start
+            self._from = reply.chunks[skip].start if skip < len(reply.chunks) else reply.chunks[skip - 1].end
 
     @property
     def has_audio(self) -> bool:
