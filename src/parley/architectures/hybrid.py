@@ -25,6 +25,7 @@ from parley.architectures.cascade import CascadeAgent, CascadeResponder
 from parley.dialogue import talker
 from parley.duplex.end_of_turn import hold_cue
 from parley.duplex.playout import Reply
+from parley.errors import describe
 from parley.events import ComponentError, Opener
 
 
@@ -64,7 +65,7 @@ class ThinkerTalker(CascadeResponder):
         try:
             await self.llm.warm(messages)
         except Exception as exc:  # an optimisation: the reply itself still runs, and reports its own failure
-            self.log.emit(ComponentError, component="llm", message=f"prefill on a partial: {exc.__class__.__name__}: {exc}")
+            self.log.emit(ComponentError, component="llm", message=f"prefill on a partial: {describe(exc)}")
 
     async def respond(self, reply: Reply) -> None:
         splitter = self._splitter()

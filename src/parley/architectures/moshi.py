@@ -35,7 +35,7 @@ from parley.clock import VirtualClock
 from parley.components.vad.runs import SpeechRuns
 from parley.dialogue.budget import MOSHI_STEPS_PER_S, MOSHI_WINDOW, moshi_prompt_room, text_tokens
 from parley.dialogue.persona import procedure_lines, system_prompt
-from parley.errors import ParleyError
+from parley.errors import ParleyError, describe
 from parley.events import ComponentError, PromptFitted, UserSpeechStarted, UserSpeechStopped
 
 URL_ENV = "PARLEY_MOSHI_URL"
@@ -146,7 +146,7 @@ class MoshiAgent:
         except Exception as exc:
             await self._abort()
             raise ParleyError(f"the {self.name} server at {self.url} could not be reached or closed the connection "
-                              f"before its handshake ({exc.__class__.__name__}: {exc}); check the URL and, for "
+                              f"before its handshake ({describe(exc)}); check the URL and, for "
                               "PersonaPlex, that the voice prompt exists on the server.") from None
         if not isinstance(first, bytes) or not first or first[0] != HANDSHAKE:
             await self._abort()
@@ -200,7 +200,7 @@ class MoshiAgent:
             while True:
                 await self._ws.send(await self._outbox.get())
         except Exception as exc:
-            self._gone = self._gone or f"{exc.__class__.__name__}: {exc}"
+            self._gone = self._gone or describe(exc)
 
     def _on_message(self, message: bytes | str) -> None:
         """One server message: audio to play, the model's words, or its error. Text frames, empty
@@ -215,7 +215,7 @@ class MoshiAgent:
             except Exception as exc:
                 if not self._undecodable:
                     self.log.emit(ComponentError, component=self.name,
-                                  message=f"audio from the server did not decode ({exc.__class__.__name__}: {exc})")
+                                  message=f"audio from the server did not decode ({describe(exc)})")
                 self._undecodable += 1
                 return
             self._play.put(pcm)
@@ -243,7 +243,7 @@ class MoshiAgent:
                 self._on_message(message)
             self._gone = self._gone or "closed by the server"
         except Exception as exc:
-            self._gone = self._gone or f"{exc.__class__.__name__}: {exc}"
+            self._gone = self._gone or describe(exc)
         if self._gone != "closed by parley":
             self.log.emit(ComponentError, component=self.name, message=f"the connection ended: {self._gone}")
 

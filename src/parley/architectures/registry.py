@@ -14,7 +14,7 @@ from typing import Callable
 
 from parley.architectures.base import DuplexAgent
 from parley.config import AgentConfig
-from parley.errors import ParleyError
+from parley.errors import ParleyError, describe
 
 LLM_URL_ENV = "PARLEY_LLM_URL"
 
@@ -102,7 +102,7 @@ def _probe_socket(url: str) -> str | None:
         with socket.create_connection((u.hostname, port), timeout=3.0):
             return None
     except (OSError, ValueError) as exc:
-        return f"endpoint {url} is unreachable ({exc.__class__.__name__}: {exc})"
+        return f"endpoint {url} is unreachable ({describe(exc)})"
 
 
 _CASCADE = "parley.architectures.cascade:CascadeAgent"

@@ -15,7 +15,7 @@ from scipy.io import wavfile
 
 from parley.audio.frame import SAMPLE_RATE
 from parley.audio.resample import resample, to_mono
-from parley.errors import AudioFileError
+from parley.errors import AudioFileError, describe
 
 
 def _to_float(data: np.ndarray) -> np.ndarray:
@@ -49,7 +49,7 @@ def read_wav(path: str | Path, rate: int = SAMPLE_RATE, *, mono: bool = True) ->
         ) from None
     except Exception as exc:  # scipy raises ValueError/struct.error/EOFError on junk
         raise AudioFileError(
-            f"{p} is not a readable WAV file ({exc.__class__.__name__}: {exc}); "
+            f"{p} is not a readable WAV file ({describe(exc)}); "
             "convert it to PCM WAV, e.g. `ffmpeg -i in.mp3 -ar 16000 -ac 1 out.wav`."
         ) from None
     if data.size == 0:

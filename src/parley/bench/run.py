@@ -29,7 +29,7 @@ from parley.bench.scenario import Scenario, ScenarioError, load_scenario
 from parley.bench.scorecard import Conversation, build_scorecard
 from parley.architectures.registry import clock_for, configure
 from parley.config import AgentConfig
-from parley.errors import ParleyError
+from parley.errors import ParleyError, describe
 from parley.events import read_events
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
@@ -164,7 +164,7 @@ def run_job(job: Job) -> dict:
     except ParleyError as exc:
         result.update(status="failed", error=str(exc))
     except Exception as exc:  # recorded, and the run goes on
-        result.update(status="failed", error=f"{exc.__class__.__name__}: {exc}")
+        result.update(status="failed", error=describe(exc))
         (out / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
     result["wall_s"] = round(time.perf_counter() - w0, 3)
     (out / "result.json").write_text(json.dumps(result, indent=2), encoding="utf-8")

@@ -19,6 +19,7 @@ from parley.clock import Clock
 from parley.dialogue.history import History
 from parley.dialogue.knowledge import Hit, KnowledgeBase
 from parley.dialogue.persona import reference_block
+from parley.errors import describe
 from parley.events import ComponentError, EventLog, Retrieval
 
 _FUNCTION_WORDS = set("a an the is are was were do does did that this it its there here what where when which who how "
@@ -74,7 +75,7 @@ class Grounding:
         try:
             hits = await self.search(0, "partial", text)
         except Exception as exc:
-            self.log.emit(ComponentError, component="retrieval", message=f"{exc.__class__.__name__}: {exc}")
+            self.log.emit(ComponentError, component="retrieval", message=describe(exc))
             return
         if not hits or [h.chunk.id for h in hits] == [h.chunk.id for h in self._prefilled] \
                 or (self._prefill_task is not None and not self._prefill_task.done()):

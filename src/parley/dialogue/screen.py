@@ -28,6 +28,7 @@ from pathlib import Path
 
 from parley.components.llm.base import Message
 from parley.dialogue.knowledge import split_long
+from parley.errors import describe
 
 VERSION = 2  # bump when the prompt changes: cached verdicts are keyed by it
 THRESHOLD = 0.5  # P(yes) at or above which a paragraph is quarantined: the model's own answer
@@ -188,7 +189,7 @@ async def screen_documents(llm, documents: list[tuple[str, str]], log) -> list[t
         try:
             screened = await screen_async(text, classify, verdicts)
         except Exception as exc:  # screening is a guard: without it, nothing of the document is used
-            log.emit(ComponentError, component="screen", message=f"{title}: {exc.__class__.__name__}: {exc}; "
+            log.emit(ComponentError, component="screen", message=f"{title}: {describe(exc)}; "
                      "the document is left out")
             continue
         if screened.quarantined:

@@ -19,6 +19,7 @@ import re
 from parley.cancel import CancelToken
 from parley.components.llm.base import ChatModel, Message
 from parley.dialogue.history import History
+from parley.errors import describe
 from parley.events import ComponentError, EventLog, MemorySummary
 
 INSTRUCTION = (
@@ -118,7 +119,7 @@ class RollingSummary:
             await self.llm.prefill_aside(h.preview(), aside, self._commit)
             self._spent += self.clock.now() - t1
         except Exception as exc:  # an optimisation failed: the budget's hard drop still keeps the facts
-            self.log.emit(ComponentError, component="memory", message=f"{exc.__class__.__name__}: {exc}")
+            self.log.emit(ComponentError, component="memory", message=describe(exc))
 
     def _commit(self) -> None:
         """The folded prompt is live in the model's cache: fold the history to match."""
