@@ -393,8 +393,8 @@ class _SlowASR(ScriptedASR):
         return super().transcribe(pcm, prompt)
 
 
-def _run_acknowledged(p_done: float, audio: np.ndarray):
-    """One user line through an engine whose responder acknowledges pauses with "Mhm."."""
+def _run_acknowledged(p_done: float, audio: np.ndarray, ack: str = "Mhm."):
+    """One user line through an engine whose responder acknowledges pauses with `ack` (0.25 s a word)."""
     from parley.duplex.fakes import FixedTurn
 
     cfg = AgentConfig()
@@ -407,8 +407,8 @@ def _run_acknowledged(p_done: float, audio: np.ndarray):
         await clock.start()
         log = EventLog("s", clock_now=clock.now)
         voice = Voice(ToneTTS(), clock, log, CpuGate())
-        await voice.prepare(("Mhm.",))
-        responder = ScriptedResponder(REPLY, acknowledgement="Mhm.", log=log)
+        await voice.prepare((ack,))
+        responder = ScriptedResponder(REPLY, acknowledgement=ack, log=log)
         engine = DuplexEngine(cfg, clock, log, responder, vad=EnergyVAD(), asr=_SlowASR(_words), voice=voice,
                               turn=FixedTurn(p_done))
         await engine.start()
@@ -448,6 +448,15 @@ def test_a_caller_who_goes_on_after_an_acknowledgement_keeps_the_floor_and_one_t
     assert [e.turn for e in log.of("agent_turn")] == [2]  # no reply in the pause; one turn for the whole line
     assert not [e for e in log.of("agent_audio_started") if e.turn == 1]
     assert [h for _, h, _ in responder.heard_log] == [REPLY]
+
+
+def test_an_acknowledgement_still_playing_when_the_caller_goes_on_yields_at_once():
+    pause = np.zeros(int(0.35 * SAMPLE_RATE), np.float32)  # over before the 1 s acknowledgement is
+    log, _ = _run_acknowledged(0.9, np.concatenate([_speech(1.2), pause, _speech(1.2)]), ack="Mhm, I see, okay.")
+    ack = log.of("acknowledgement")[0]
+    resumed = [e.t for e in log.of("speculation_cancelled") if e.reason == "speech resumed"][0]
+    [stop] = [e for e in log.of("agent_audio_stopped") if e.turn == 0 and e.t > ack.t][:1]
+    assert stop.reason == "yield" and 0 <= stop.t - resumed < 0.05  # not talked over the caller
 
 
 def test_a_pause_the_words_call_finished_but_smart_turn_doubts_is_acknowledged_on_the_words():

@@ -161,6 +161,7 @@ class DuplexEngine:
 
     def _on_resumed(self, ev: EndpointEvent) -> None:
         self.speculation.drop("speech resumed")
+        self.overlap.yield_backchannel(self.clock.now())
 
     def _on_end_of_turn(self, ev: EndpointEvent) -> None:
         if self.speculation.reply is None:

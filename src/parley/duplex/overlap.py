@@ -4,7 +4,8 @@
                               └──words transcribed── backchannel/noise ─▶ resume where it paused
                                                  └── anything else ────▶ barge-in
 An onset while a reply is committed but not yet audible stops it (nothing was heard yet); an onset
-over the agent's own backchannel yields at once. History keeps what the user heard either way
+over the agent's own backchannel (or a talker's acknowledgement) yields at once, and so does one still
+playing when the user goes on after a pause. History keeps what the user heard either way
 (`Playout.stop` reports it). The words decide only while the overlap is unresolved: a confirmed
 barge-in is never undone.
 """
@@ -34,15 +35,21 @@ class OverlapPolicy:
 
     def speech_started(self, t: float, now: float) -> None:
         p = self.playout
-        if p.active and p.reply.backchannel:
-            p.stop("yield", now)  # never talk over the user's onset
-        elif not self.enabled or not p.active:
+        if self.yield_backchannel(now) or not self.enabled or not p.active:
             return
-        elif p.audible:
+        if p.audible:
             p.pause(now)  # quiet at once; barge-in or backchannel is decided below
             self.onset = t
         elif not p.speaking:
             p.stop("barge_in", now)  # committed, not yet audible
+
+    def yield_backchannel(self, now: float) -> bool:
+        """Never talk over the user: an agent backchannel (or a talker's acknowledgement) still
+        playing when the user starts or goes on speaking stops at once."""
+        if self.playout.active and self.playout.reply.backchannel:
+            self.playout.stop("yield", now)
+            return True
+        return False
 
     def speech_paused(self, t: float) -> None:
         if self.onset is not None:
