@@ -3,8 +3,8 @@
 Latency = true end of the user's audio → first agent sample played (wall clock, RealClock), a
 hybrid talker's acknowledgement of the pause included; content = → first sample of the reply
 itself, after any opener (for the cascade the same as latency). `hybrid-no-ack` is the hybrid
-with `[hybrid] acknowledge = false`, for a side-by-side run. Architectures run one after the other in this process, on the same lines, so
-their ratio is measured on one machine in one run. Stages, all from the event log:
+with `[hybrid] acknowledge = false`, for a side-by-side run. Architectures run one after the other
+in this process, on the same lines, so their ratio is measured on one machine in one run. Stages, all from the event log:
   endpoint_wait    true end of user audio → end of turn decided
   asr_tail         speculation start (first silence) → final transcript
   llm_first_token  LLM request → first token

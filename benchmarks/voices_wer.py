@@ -14,6 +14,7 @@ Usage: python benchmarks/voices_wer.py [--voices all] [--conditions clean,phone,
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import platform
 import re
@@ -95,15 +96,15 @@ def main() -> None:
     args = caller_options(__doc__.splitlines()[0], "clean,phone,noisy").parse_args()
     asr = registry.whisper()
     rows = []
-    for voice in parse_voices(args.voices):
-        for cond in parse_conditions(args.conditions):
-            errors = total = 0
-            for s in SENTENCES:
-                ref, hyp = words(s), words(asr.transcribe(through(cond, speak_as_user(s, voice))))
-                errors += edit_distance(ref, hyp)
-                total += len(ref)
-            rows.append({"voice": voice, "condition": cond, "wer": round(errors / total, 3), "words": total})
-            print(f"{voice:16s} {cond:7s} WER {100 * errors / total:5.1f} %  ({total} words)", flush=True)
+    heard = spoken(args.voices, args.conditions, SENTENCES)
+    for (voice, cond), said in itertools.groupby(heard, key=lambda x: x[:2]):
+        errors = total = 0
+        for _, _, s, pcm in said:
+            ref = words(s)
+            errors += edit_distance(ref, words(asr.transcribe(pcm)))
+            total += len(ref)
+        rows.append({"voice": voice, "condition": cond, "wer": round(errors / total, 3), "words": total})
+        print(f"{voice:16s} {cond:7s} WER {100 * errors / total:5.1f} %  ({total} words)", flush=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"machine": platform.platform(), "sentences": len(SENTENCES), "results": rows}, f, indent=2)

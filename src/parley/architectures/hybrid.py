@@ -76,7 +76,9 @@ class ThinkerTalker(CascadeResponder):
         if plan is not None:
             line = plan.line
         elif self.cfg.hybrid.opener:
-            line = talker.opener(reply.turn, text, self.history.heard_facts(text), bool(reply.acknowledged))
+            line = talker.opener(reply.turn, text, self.history.heard_facts(text))
+            if reply.acknowledged and talker.holds_only(line):
+                line = ""  # acknowledged already (a later acknowledgement skips it at playout instead)
         said = None
         if line:
             self.log.emit(Opener, turn=reply.turn, text=line, source="read_back" if plan is not None else "talker")

@@ -70,23 +70,20 @@ def acknowledgement(partial: str) -> str:
 
 
 def holds_only(line: str) -> bool:
-    """`line` only holds the floor ("Let me check.", "Got it."): said after an acknowledgement, it
-    would say the same thing twice."""
+    """`line` only holds the floor ("Let me check.", "Got it."): after an acknowledgement it would
+    say the same thing twice, so it is left out — a value said back, or a reply to a greeting,
+    thanks or a goodbye, is not."""
     return line in HOLDING or line in (ACKS["statement"], ACKS["answer"])
 
 
-def opener(turn: int, text: str, facts: list[Fact], acknowledged: bool = False) -> str:
-    """The line the talker says for the caller's `text`; `facts` are the values it gave. After an
-    `acknowledged` pause a holding line or a plain "got it" would say the same again: only a value
-    confirmed back, a greeting, thanks or a goodbye is left to say."""
+def opener(turn: int, text: str, facts: list[Fact]) -> str:
+    """The line the talker says for the caller's `text`; `facts` are the values it gave."""
     kind = act(text)
     if facts:  # a statement's value stands alone, so the thinker goes on to what comes next
         said = ", ".join(_value(f) for f in facts[:2])
         if facts[0].kind in _NAMES:
             return f"Thank you, {said}."
         return f"{said[0].upper()}{said[1:]}{', let me check.' if kind == 'asks' else '.'}"
-    if acknowledged and kind in ("asks", "statement", "answer"):
-        return ""
     if kind == "asks":
         return HOLDING[turn % len(HOLDING)]
     return ACKS[kind]

@@ -13,6 +13,7 @@ import numpy as np
 from parley.audio.frame import SAMPLE_RATE
 from parley.components.tts.base import SpeechChunk
 from parley.duplex.playout import Reply
+from parley.events import AgentTurn
 
 
 class EnergyVAD:
@@ -98,5 +99,4 @@ class ScriptedResponder:
         if self.conversation is not None:
             self.conversation.heard(reply.turn, reply.user_text, heard, interrupted)
         elif self.log is not None:
-            from parley.events import AgentTurn
             self.log.emit(AgentTurn, turn=reply.turn, user=reply.user_text, agent=heard, interrupted=interrupted)
