@@ -11,7 +11,7 @@ import pytest
 from parley.audio.frame import FRAME_SAMPLES
 from parley.audio.pitch import median_f0
 from parley.bench.conditions import NoisyRoom, PhoneLine, active_rms, parse_conditions
-from parley.bench.voices import VOICES, parse_voices, speak_as_user
+from parley.bench.voices import VOICES, parse_voices, speak_as_user, speak_in_pieces
 from parley.components import registry
 from parley.errors import ParleyError
 
@@ -39,6 +39,20 @@ def test_voices_are_several_clearly_different_speakers_and_stay_intelligible():
     for name, x in audio.items():
         heard = asr.transcribe(x).lower()
         assert "saturday" in heard, (name, heard)
+
+
+@pytest.mark.parametrize("name", ["joe", "espeak-us-f"])
+def test_a_paused_line_is_said_whole_and_cut_between_the_words(name):
+    """Each engine says the line once (so the words before the pause do not end on a sentence's
+    fall) and the cut falls between "and" and "only", in Piper (its phoneme durations) and eSpeak
+    NG (an SSML break)."""
+    first, second = speak_in_pieces(["I ordered two shirts and", "only one of them arrived."], name)
+    whole = speak_as_user("I ordered two shirts and only one of them arrived.", name)
+    assert 0.8 < (len(first) + len(second)) / len(whole) < 1.1
+    asr = registry.whisper()
+    heard_first, heard_second = asr.transcribe(first).lower(), asr.transcribe(second).lower()
+    assert heard_first.rstrip(".").split()[-1] == "and" and "only" not in heard_first, heard_first
+    assert heard_second.split()[0] == "only" and "and" not in heard_second, heard_second
 
 
 def test_a_voice_is_deterministic_and_cached_on_disk(tmp_path, monkeypatch):

@@ -3,8 +3,9 @@
 Each turn becomes one loopback line (transports/loopback.py), which plays it in full duplex and
 reacts to the agent's audio: by default a turn starts `gap_ms` after the agent has gone quiet; a
 backchannel or a barge-in starts that many ms after the agent's reply became audible; a
-mid-utterance pause is silence spliced in after word N, so the agent hears exactly the pause the
-scenario asks for (and the line records where each pause lies, for the Full-Duplex-Bench export).
+mid-utterance pause is silence spliced in after word N of the line said whole (voices.speak_in_pieces),
+so the agent hears exactly the pause the scenario asks for, with the pitch of a caller who is still
+talking (and the line records where each pause lies, for the Full-Duplex-Bench export).
 A turn with `readback: VALUE` answers the agent's read-back of it: "Yes, that's right." when the
 agent read it back right, "No, it is A L V A R E Z." when wrong, spelling an e-mail's name the
 second time (at most three answers). Any other turn is said again, a little slower, when the agent
@@ -19,17 +20,16 @@ import numpy as np
 
 from parley.audio.frame import SAMPLE_RATE
 from parley.bench.scenario import Scenario, UserTurn
-from parley.bench.voices import DEFAULT_VOICE, speak_as_user
+from parley.bench.voices import DEFAULT_VOICE, speak_as_user, speak_in_pieces
 from parley.dialogue.readback import say_email
 from parley.transports.loopback import UserLine
 
 
 def spoken_with_pauses(pieces: list[str], pauses_ms: list[int], voice: str) -> tuple[np.ndarray, list[tuple[float, float]]]:
-    """The pieces said one after another with a silence of pauses_ms[i] after piece i; returns the
+    """The pieces said as one line with a silence of pauses_ms[i] after piece i; returns the
     audio and each pause's (start, end) in seconds from the line's start."""
     parts, spans, t = [], [], 0.0
-    for i, piece in enumerate(pieces):
-        pcm = speak_as_user(piece, voice)
+    for i, pcm in enumerate(speak_in_pieces(pieces, voice)):
         parts.append(pcm)
         t += len(pcm) / SAMPLE_RATE
         if i < len(pauses_ms):

@@ -7,6 +7,11 @@ variants (formant synthesis: US and British, male and female, two above 165 Hz).
 deterministic (Piper without sampling noise, eSpeak NG has none) and every line is cached on disk
 under `$PARLEY_CACHE/voices/`, so a bench re-run synthesizes nothing. Lines are trimmed to the
 speech, so their end is the true end of speech, the instant latency is measured from.
+
+A line with mid-utterance pauses is said whole and cut where the caller pauses (`speak_in_pieces`):
+each piece keeps the pitch of a sentence that goes on. Said alone, the words before a pause ended on
+a sentence's final fall, which no caller who is still talking makes, and Smart Turn heard them as a
+finished turn.
 """
 
 from __future__ import annotations
@@ -49,8 +54,21 @@ class Voice:
         if self.engine == "piper":
             from parley.components import registry
 
-            return registry.piper(self.params["length_scale"], self.params["pitch"], deterministic=True).synthesize(text)
+            return self._piper().synthesize(text)
         return _espeak(text, **self.params)
+
+    def synthesize_pieces(self, pieces: list[str]) -> list[np.ndarray] | None:
+        """The pieces said as one line, cut between them (16 kHz, not trimmed); None where the
+        engine's timing cannot place a cut (then the caller says each piece alone)."""
+        pieces = [letter_names(piece, self.engine) for piece in pieces]
+        if self.engine == "piper":
+            return _piper_pieces(self._piper(), pieces)
+        return _espeak_pieces(pieces, **self.params)
+
+    def _piper(self):
+        from parley.components import registry
+
+        return registry.piper(self.params["length_scale"], self.params["pitch"], deterministic=True, aligned=True)
 
     def slower(self) -> "Voice":
         """The same voice said more slowly, as a caller does when asked to say something again."""
@@ -124,7 +142,7 @@ def _espeak_binary() -> str | None:
     return shutil.which("espeak-ng")
 
 
-def _espeak(text: str, *, voice: str, speed: int, pitch: int) -> np.ndarray:
+def _espeak(text: str, *, voice: str, speed: int, pitch: int, ssml: bool = False) -> np.ndarray:
     from parley.audio.wavio import read_wav
 
     exe = _espeak_binary()
@@ -132,9 +150,36 @@ def _espeak(text: str, *, voice: str, speed: int, pitch: int) -> np.ndarray:
         raise VoiceError("eSpeak NG is not installed; install it with `apt-get install espeak-ng`.")
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "line.wav"
-        subprocess.run([exe, "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(wav), "--", text],
+        subprocess.run([exe, *(["-m"] if ssml else []), "-v", voice, "-s", str(speed), "-p", str(pitch),
+                        "-w", str(wav), "--", text],
                        check=True, capture_output=True, timeout=60)
         return read_wav(wav, SAMPLE_RATE)
+
+
+def _espeak_pieces(pieces: list[str], **params) -> list[np.ndarray] | None:
+    """eSpeak NG says the pieces as one SSML line with a break between them; the breaks are its only
+    runs of digital silence that long, so the line is cut there."""
+    from xml.sax.saxutils import escape
+
+    brk = '<break time="1000ms"/>'
+    pcm = _espeak(f" {brk} ".join(escape(piece) for piece in pieces), ssml=True, **params)
+    quiet = np.concatenate([[False], np.abs(pcm) < 1e-4, [False]])
+    edges = np.flatnonzero(np.diff(quiet.astype(np.int8)))
+    runs = [(a, b) for a, b in zip(edges[::2], edges[1::2]) if b - a >= int(0.8 * SAMPLE_RATE)]
+    if len(runs) != len(pieces) - 1:
+        return None
+    cuts = [0, *[x for run in runs for x in run], len(pcm)]
+    return [pcm[a:b] for a, b in zip(cuts[::2], cuts[1::2])]
+
+
+def _piper_pieces(tts, pieces: list[str]) -> list[np.ndarray] | None:
+    """Piper says the line whole; its per-phoneme durations place each cut between two words."""
+    pcm, words = tts.synthesize_words(" ".join(pieces))
+    ends = [tts.word_count(" ".join(pieces[: i + 1])) for i in range(len(pieces) - 1)]
+    if not all(0 < n < len(words) for n in ends) or ends != sorted(set(ends)):
+        return None
+    cuts = [0, *[x for n in ends for x in (words[n - 1][1], words[n][0])], len(pcm)]
+    return [pcm[a:b] for a, b in zip(cuts[::2], cuts[1::2])]
 
 
 def trim_silence(pcm: np.ndarray, threshold_db: float = -45.0, pad_s: float = 0.02) -> np.ndarray:
@@ -165,13 +210,51 @@ def _cache_dir() -> Path:
 def _speak_cached(name: str, text: str, slower: bool = False) -> np.ndarray:
     v = voice(name).slower() if slower else voice(name)
     path = _cache_dir() / name / f"{v.cache_key(text)}.npy"
+    pcm = _load(path)
+    if pcm is None:
+        pcm = trim_silence(v.synthesize(text)).astype(np.float32)
+        _store(path, pcm)
+    return pcm
+
+
+@lru_cache(maxsize=16)
+def _pieces_cached(name: str, pieces: tuple[str, ...]) -> tuple[np.ndarray, ...]:
+    v = voice(name)
+    key = v.cache_key("\x1f".join(pieces))
+    paths = [_cache_dir() / name / f"{key}-{i}.npy" for i in range(len(pieces))]
+    loaded = [_load(path) for path in paths]
+    if all(pcm is not None for pcm in loaded):
+        return tuple(loaded)
+    cut = v.synthesize_pieces(list(pieces))
+    if cut is None:
+        return tuple(_speak_cached(name, piece) for piece in pieces)
+    out = tuple(trim_silence(_ramped(pcm, i > 0, i < len(cut) - 1)).astype(np.float32) for i, pcm in enumerate(cut))
+    for path, pcm in zip(paths, out):
+        _store(path, pcm)
+    return out
+
+
+def _ramped(pcm: np.ndarray, fade_in: bool, fade_out: bool, ms: float = 5.0) -> np.ndarray:
+    """A cut in the middle of a line, faded over a few ms so it does not click."""
+    pcm = pcm.astype(np.float32).copy()
+    n = min(int(ms / 1000 * SAMPLE_RATE), len(pcm) // 2)
+    ramp = np.linspace(0.0, 1.0, n, dtype=np.float32)
+    if fade_in and n:
+        pcm[:n] *= ramp
+    if fade_out and n:
+        pcm[-n:] *= ramp[::-1]
+    return pcm
+
+
+def _load(path: Path) -> np.ndarray | None:
     try:
         pcm = np.load(path)
-        if pcm.dtype == np.float32 and pcm.ndim == 1:
-            return pcm
     except (OSError, ValueError):
-        pass
-    pcm = trim_silence(v.synthesize(text)).astype(np.float32)
+        return None
+    return pcm if pcm.dtype == np.float32 and pcm.ndim == 1 else None
+
+
+def _store(path: Path, pcm: np.ndarray) -> None:
     try:  # a read-only cache costs only speed
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npy")
@@ -180,7 +263,6 @@ def _speak_cached(name: str, text: str, slower: bool = False) -> np.ndarray:
         os.replace(tmp, path)
     except OSError:
         pass
-    return pcm
 
 
 def speak_as_user(text: str, voice_name: str = DEFAULT_VOICE, slower: bool = False) -> np.ndarray:
@@ -189,6 +271,15 @@ def speak_as_user(text: str, voice_name: str = DEFAULT_VOICE, slower: bool = Fal
     pcm = _speak_cached(voice_name, text, slower)
     pcm.setflags(write=False)  # shared by every caller through the cache
     return pcm
+
+
+def speak_in_pieces(pieces: list[str], voice_name: str = DEFAULT_VOICE) -> list[np.ndarray]:
+    """A line with pauses, said whole and cut between `pieces` (each trimmed to its speech), so the
+    words before a pause sound like a sentence that goes on."""
+    out = list(_pieces_cached(voice_name, tuple(pieces)))
+    for pcm in out:
+        pcm.setflags(write=False)
+    return out
 
 
 def voice_f0(name: str) -> float | None:

@@ -57,10 +57,12 @@ def whisper(window_s: int = 10, threads: int = 2):
 
 
 @lru_cache(maxsize=4)
-def piper(length_scale: float = 1.0, pitch: float = 1.0, deterministic: bool = False, threads: int = 2):
+def piper(length_scale: float = 1.0, pitch: float = 1.0, deterministic: bool = False, threads: int = 2,
+          aligned: bool = False):
     from parley.components.tts.piper import PiperTTS
 
-    return PiperTTS(length_scale=length_scale, pitch=pitch, deterministic=deterministic, threads=threads)
+    return PiperTTS(length_scale=length_scale, pitch=pitch, deterministic=deterministic, threads=threads,
+                    aligned=aligned)
 
 
 @lru_cache(maxsize=1)
