@@ -34,6 +34,7 @@ import numpy as np
 
 from parley.bench.voices import speak_as_user
 from parley.config import AgentConfig
+from parley.events import TurnPrediction
 from parley.runner import run_conversation
 from parley.transports.loopback import UserLine
 
@@ -94,6 +95,12 @@ def run(label: str, args) -> dict:
     for name, vals in rows.items():
         print(f"{name:<18}{pct(vals, 50):>10.0f}{pct(vals, 95):>10.0f}{len(vals):>5}")
         stages[name] = {"p50": round(pct(vals, 50), 1), "p95": round(pct(vals, 95), 1), "n": len(vals)}
+    verdicts = {e.turn: e for e in res.log.of(TurnPrediction)}  # each turn's last verdict
+    slowest = sorted((r for r in res.records if r.latency_ms is not None), key=lambda r: -r.latency_ms)[:3]
+    for r in slowest:  # the p95 tail, with the end-of-turn verdict that set its wait
+        v = verdicts.get(r.turn)
+        print(f"  slow: {r.latency_ms:6.0f} ms  {v.cue if v and v.cue else 'no hold'}"
+              f" (wait {v.wait_ms if v else float('nan'):.0f} ms, p_done {v.p_done if v else None})  {r.heard_user!r}")
     return {"turns": len(rows["latency"]), "wall_s": round(wall), "stages": stages}
 
 

@@ -1,9 +1,11 @@
 """Pause handling per conversation, read from bench output folders: for every caller line with a
 mid-utterance pause, whether the agent started a reply inside it (parley's pause TOR,
 `bench.turn_metrics.pause_tor`). For comparing runs conversation by conversation, where the
-scorecard gives one figure per run.
+scorecard gives one figure per run. With `--verdicts`, every end-of-turn verdict instead, sorted by
+where it fell (inside a mid-utterance pause, or after the line's true end) and why it waited: which
+signal holds pauses and which one delays finished turns.
 
-Usage: python benchmarks/pauses.py out/RUN/cascade [out/OTHER/cascade …]
+Usage: python benchmarks/pauses.py [--verdicts] out/RUN/cascade [out/OTHER/cascade …]
 """
 
 from __future__ import annotations
@@ -12,10 +14,37 @@ import sys
 from pathlib import Path
 
 from parley.bench.turn_metrics import pause_tor, user_lines
-from parley.events import read_events
+from parley.events import TurnPrediction, read_events
+
+
+def verdicts(run: str) -> None:
+    rows = []
+    for path in sorted(Path(run).glob("*/events.jsonl")):
+        events = read_events(path)
+        for e in events:
+            if not isinstance(e, TurnPrediction):
+                continue
+            sim = next((s for s in user_lines(events) if s.start <= e.t <= s.end + 3.0), None)
+            if sim is None:
+                continue
+            where = "pause" if any(a <= e.t <= b for a, b in sim.pauses) else "end" if e.t >= sim.end else "line"
+            rows.append((where, e.cue or "-", e.p_done, e.p_final, e.wait_ms, e.text, path.parent.name))
+    for where in ("pause", "end"):
+        sel = [r for r in rows if r[0] == where]
+        print(f"{run}  verdicts at a line's {where}: {len(sel)}")
+        for cue in sorted({r[1] for r in sel}):
+            group = [r for r in sel if r[1] == cue]
+            print(f"  {cue:28s} {len(group):4d}")
+        if where == "end":
+            for r in sorted(sel, key=lambda r: -r[4])[: max(1, len(sel) // 10)]:
+                print(f"    wait {r[4]:6.0f}  p_done {r[2]}  p_final {r[3]}  {r[1]:22s} {r[5]!r}  [{r[6]}]")
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--verdicts"]:
+        for run in sys.argv[2:]:
+            verdicts(run)
+        return
     for run in sys.argv[1:]:
         taken = total = 0
         for folder in sorted(p.parent for p in Path(run).glob("*/events.jsonl")):

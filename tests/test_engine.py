@@ -393,8 +393,9 @@ class _SlowASR(ScriptedASR):
         return super().transcribe(pcm, prompt)
 
 
-def _run_acknowledged(p_done: float, audio: np.ndarray, ack: str = "Mhm."):
-    """One user line through an engine whose responder acknowledges pauses with `ack` (0.25 s a word)."""
+def _run_acknowledged(p_done: float, audio: np.ndarray, ack: str = "Mhm.", words=_words):
+    """One user line through an engine whose responder acknowledges pauses with `ack` (0.25 s a word);
+    `words(seconds, prompt)` is what the ASR hears."""
     from parley.duplex.fakes import FixedTurn
 
     cfg = AgentConfig()
@@ -409,7 +410,7 @@ def _run_acknowledged(p_done: float, audio: np.ndarray, ack: str = "Mhm."):
         voice = Voice(ToneTTS(), clock, log, CpuGate())
         await voice.prepare((ack,))
         responder = ScriptedResponder(REPLY, acknowledgement=ack, log=log)
-        engine = DuplexEngine(cfg, clock, log, responder, vad=EnergyVAD(), asr=_SlowASR(_words), voice=voice,
+        engine = DuplexEngine(cfg, clock, log, responder, vad=EnergyVAD(), asr=_SlowASR(words), voice=voice,
                               turn=FixedTurn(p_done))
         await engine.start()
         try:
@@ -470,6 +471,17 @@ def test_a_pause_the_words_call_finished_but_smart_turn_doubts_is_acknowledged_o
     assert reply_start - end >= 1.2  # the floor is still held as long as the doubt says
 
 
-def test_a_pause_smart_turn_calls_unfinished_is_not_acknowledged():
-    log, _ = _run_acknowledged(0.05, _speech(2.0))  # "not done": the caller holds the floor
+def test_a_pause_smart_turn_calls_unfinished_but_the_words_read_finished_is_acknowledged_on_the_words():
+    log, _ = _run_acknowledged(0.05, _speech(2.0))  # "not done" after "Tell me about returns."
+    end = log.of("sim_utterance")[0].end
+    [ack] = log.of("acknowledgement")
+    [verdict] = log.of("turn_prediction")
+    assert verdict.cue == "smart turn: not done" and ack.t >= verdict.t and ack.t - end < 0.4
+    reply_start = [e.t for e in log.of("agent_audio_started") if e.turn == 1][0]
+    assert reply_start - end >= 2.0  # "mhm" is what a listener says either way; the floor stays held
+
+
+def test_a_pause_a_word_cue_holds_is_not_acknowledged():
+    log, _ = _run_acknowledged(0.05, _speech(2.0), words=lambda seconds, prompt: "I ordered two shirts and")
+    assert log.of("turn_prediction")[0].cue == "trailing 'and'"
     assert not log.of("acknowledgement")

@@ -154,6 +154,7 @@ P_NOT_DONE = 0.15  # below: the user is mid-utterance
 # turn garbled on a phone or noisy line can fall to 0.01-0.06 ("D-ship the Canada.") and then costs a
 # 2 s hold, so the bar is low.
 P_UNFINISHED = 0.02
+NOT_DONE = "smart turn: not done"
 _CLOSING = re.compile(r"\b(thanks|thank you|goodbye|bye|that's all|that is all|cheers)\W*$")
 
 
@@ -163,6 +164,11 @@ class TurnVerdict:
     cue: str | None
     wait_ms: float
     holding: bool  # the user is judged to be mid-turn (a good moment for an agent backchannel)
+
+    @property
+    def words_finished(self) -> bool:
+        """The words read as a finished turn (no cue holds them); only the audio may doubt it."""
+        return not self.holding or self.cue == NOT_DONE
 
 
 def required_wait(p_done: float | None, text: str, eagerness: str = "medium",
@@ -179,7 +185,7 @@ def required_wait(p_done: float | None, text: str, eagerness: str = "medium",
         return TurnVerdict(p_done, None, done, False)
     if p_done is not None and p_done < P_DOUBTFUL and t and not _CLOSING.search(t) and not number_said:
         if p_done < P_NOT_DONE:
-            return TurnVerdict(p_done, "smart turn: not done", hold, True)
+            return TurnVerdict(p_done, NOT_DONE, hold, True)
         return TurnVerdict(p_done, "smart turn: doubtful", doubtful, False)
     return TurnVerdict(p_done, None, unsure, False)
 

@@ -250,8 +250,8 @@ class DuplexEngine:
                                            lambda p_done: self._acknowledge(reply) if p_done >= P_DOUBTFUL else None)
         if verdict is None:
             return
-        if not verdict.holding and verdict.wait_ms > WAITS_MS[self.judge.eagerness][0]:
-            self._acknowledge(reply)  # the words read finished, the audio is doubted: the wait is long
+        if verdict.words_finished and verdict.wait_ms > WAITS_MS[self.judge.eagerness][0]:
+            self._acknowledge(reply)  # the words read finished, the audio doubts it: the wait is long
         # the turn ends no sooner than its acknowledgement: a reply never cuts it off
         self.ears.endpointer.decide(max(verdict.wait_ms / 1000, reply.acknowledged_until - silence_start))
         if verdict.holding and len(audio) >= self.tt.backchannel_min_turn_s * 16000 \
