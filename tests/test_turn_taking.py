@@ -20,6 +20,7 @@ from parley.transports.loopback import UserLine
     ("My name is spelled M A", "spelling in progress"),
     ("My name is spelled L.", "spelling in progress"),
     ("It's spelled", "spelling in progress"),
+    ("My first name is spelled SI.", "spelling in progress"),
     ("I was thinking...", "trailing off"),
     ("I would like to change the delivery address to.", "trailing 'to'"),
     ("I think the problem is that.", "clause announced"),
@@ -37,7 +38,8 @@ def test_transcript_cues_hold_the_floor(text, cue):
                                   "Please come in.",
                                   "My order number is 4.7192.", "Can you remind me what my order number was?",
                                   "What is it for?", "My email address is j dot okafor at gmail dot com.",
-                                  "The postcode is SW1A 2AA.", "My flight is BA 287 to Lisbon.", "I forgot my code."])
+                                  "The postcode is SW1A 2AA.", "My flight is BA 287 to Lisbon.", "I forgot my code.",
+                                  "It is spelled the usual way.", "My name is spelled SIOBHAN."])
 def test_finished_sentences_carry_no_hold_cue(text):
     assert hold_cue(text) is None
 
