@@ -53,7 +53,8 @@ def test_user_mm_hmm_mid_reply_does_not_stop_the_agent(fast_cfg, user_speech):
 
 def test_agent_echo_alone_never_interrupts_it(fast_cfg, user_speech):
     lines = [UserLine(QUESTION, user_speech(QUESTION))]
-    res = asyncio.run(run_conversation(fast_cfg, lines, clock=RealClock(), echo_db=-20.0))
+    # a 60-token reply plays for ~14 s: the channel must not close on it (that stop is not an interruption)
+    res = asyncio.run(run_conversation(fast_cfg, lines, clock=RealClock(), echo_db=-20.0, reply_timeout_s=30))
     log = res.log
     assert log.of("agent_audio_started")
     assert not log.of("agent_audio_paused")

@@ -485,3 +485,28 @@ def test_a_pause_a_word_cue_holds_is_not_acknowledged():
     log, _ = _run_acknowledged(0.05, _speech(2.0), words=lambda seconds, prompt: "I ordered two shirts and")
     assert log.of("turn_prediction")[0].cue == "trailing 'and'"
     assert not log.of("acknowledgement")
+
+
+def test_acknowledgements_where_the_floor_is_held_keep_the_backchannel_rate():
+    """Where Smart Turn holds the floor, the talker's "Mhm." is a backchannel: a caller who pauses
+    often hears it at most once per `backchannel_min_interval_s`, like the agent's own backchannels."""
+    from parley.duplex.backchannel import AgentBackchannels
+    from parley.duplex.playout import Reply
+
+    class Playout:
+        active = False
+        played: list = []
+
+        def play(self, reply):
+            self.played.append(reply.text)
+
+    class Clips:
+        def clip(self, text):
+            return np.zeros(SAMPLE_RATE // 2, np.float32)
+
+    responder, playout, bc = ScriptedResponder(REPLY, acknowledgement="Mhm."), Playout(), AgentBackchannels(6.0)
+    for now in (10.0, 13.0, 17.0):  # three held pauses: the second comes too soon after the first
+        bc.acknowledge(playout, Reply(turn=1, text=""), responder, Clips(), now, holding=True)
+    bc.acknowledge(playout, Reply(turn=2, text=""), responder, Clips(), 18.0)  # a finished-sounding pause: no rate
+    assert playout.played == ["Mhm.", "Mhm.", "Mhm."]
+    assert not bc.due(20.0) and bc.due(23.0)  # the last held one (at 17 s) set the rate's clock

@@ -70,22 +70,29 @@ class AgentBackchannels:
         await voice.prepare(AGENT_BACKCHANNELS)
         self.clips = [(text, voice.clip(text)) for text in AGENT_BACKCHANNELS]
 
+    def due(self, now: float) -> bool:
+        return now - self._last >= self.min_interval_s
+
     def offer(self, playout: Playout, log: EventLog, now: float) -> None:
         """Play a clip now, unless there are none or one was said too recently."""
-        if not self.clips or now - self._last < self.min_interval_s:
+        if not self.clips or not self.due(now):
             return
         self._last = now
         text, pcm = self.clips[int(now * 1000) % len(self.clips)]
         log.emit(Backchannel, source="agent", text=text)
         playout.play(clip_reply(text, pcm))
 
-    @staticmethod
-    def acknowledge(playout: Playout, reply: Reply, responder, voice, now: float) -> None:
+    def acknowledge(self, playout: Playout, reply: Reply, responder, voice, now: float, holding: bool = False) -> None:
         """Say the `responder`'s acknowledgement (if it has one) of the pause `reply` is being prepared
         for — once, and not over the agent's own speech; the reply, if the pause becomes its turn's
-        end, starts once the acknowledgement has been said (`Reply.acknowledged_until`)."""
+        end, starts once the acknowledgement has been said (`Reply.acknowledged_until`). Where the
+        verdict `holding` the floor, the acknowledgement is a backchannel and keeps their rate."""
+        if holding and not self.due(now):
+            return
         line = responder.acknowledgement(reply.user_text) if not reply.acknowledged and not playout.active else None
         if line:
+            if holding:
+                self._last = now
             pcm = voice.clip(line)
             reply.acknowledged, reply.acknowledged_until = line, now + len(pcm) / SAMPLE_RATE
             playout.play(clip_reply(line, pcm, acknowledges=reply.turn))

@@ -251,17 +251,17 @@ class DuplexEngine:
         if verdict is None:
             return
         if verdict.words_finished and verdict.wait_ms > WAITS_MS[self.judge.eagerness][0]:
-            self._acknowledge(reply)  # the words read finished, the audio doubts it: the wait is long
+            self._acknowledge(reply, verdict.holding)  # the words read finished, the audio doubts it: the wait is long
         # the turn ends no sooner than its acknowledgement: a reply never cuts it off
         self.ears.endpointer.decide(max(verdict.wait_ms / 1000, reply.acknowledged_until - silence_start))
         if verdict.holding and len(audio) >= self.tt.backchannel_min_turn_s * 16000 \
                 and not self.playout.active and self.ears.endpointer.paused:
             self.backchannels.offer(self.playout, self.log, self.clock.now())  # the user is mid-turn and pausing
 
-    def _acknowledge(self, reply: Reply) -> None:
+    def _acknowledge(self, reply: Reply, holding: bool = False) -> None:
         """The pause sounds (Smart Turn) or reads (the verdict) finished: the responder may say so now."""
         if self.ears.endpointer.paused:
-            self.backchannels.acknowledge(self.playout, reply, self.responder, self.voice, self.clock.now())
+            self.backchannels.acknowledge(self.playout, reply, self.responder, self.voice, self.clock.now(), holding)
 
     def _recover_from_false_interruption(self, reply: Reply, text: str) -> None:
         """The overlap was a backchannel or a noise: drop it and resume where the agent stopped."""
