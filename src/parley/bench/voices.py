@@ -174,7 +174,10 @@ def _espeak_pieces(pieces: list[str], **params) -> list[np.ndarray] | None:
 
 def _piper_pieces(tts, pieces: list[str]) -> list[np.ndarray] | None:
     """Piper says the line whole; its per-phoneme durations place each cut between two words."""
-    pcm, words = tts.synthesize_words(" ".join(pieces))
+    try:
+        pcm, words = tts.synthesize_words(" ".join(pieces))
+    except ValueError:  # piper could not align this line's phonemes
+        return None
     ends = [tts.word_count(" ".join(pieces[: i + 1])) for i in range(len(pieces) - 1)]
     if not all(0 < n < len(words) for n in ends) or ends != sorted(set(ends)):
         return None
