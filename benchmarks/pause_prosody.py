@@ -17,6 +17,7 @@ import numpy as np
 
 from parley.audio.frame import SAMPLE_RATE
 from parley.bench.scenario import load_scenario
+from parley.bench.user import pieces_of
 from parley.bench.voices import parse_voices, speak_as_user, speak_in_pieces
 from parley.components import registry
 
@@ -27,14 +28,7 @@ DEFAULT = sorted(glob.glob(str(ROOT / "src/parley/bench/scenarios/turn-taking-pa
 
 def paused_lines(paths: list[str]) -> list[list[str]]:
     """Each scripted line with pauses, as the pieces between them."""
-    out = []
-    for path in paths:
-        for turn in load_scenario(path).turns:
-            if turn.all_pauses:
-                words = turn.say.split()
-                cuts = [0] + [p.after_word for p in turn.all_pauses] + [len(words)]
-                out.append([" ".join(words[a:b]) for a, b in zip(cuts, cuts[1:])])
-    return out
+    return [pieces_of(turn) for path in paths for turn in load_scenario(path).turns if turn.all_pauses]
 
 
 def main() -> None:

@@ -21,10 +21,11 @@ def verdicts(run: str) -> None:
     rows = []
     for path in sorted(Path(run).glob("*/events.jsonl")):
         events = read_events(path)
+        lines = user_lines(events)
         for e in events:
             if not isinstance(e, TurnPrediction):
                 continue
-            sim = next((s for s in user_lines(events) if s.start <= e.t <= s.end + 3.0), None)
+            sim = next((s for s in lines if s.start <= e.t <= s.end + 3.0), None)
             if sim is None:
                 continue
             where = "pause" if any(a <= e.t <= b for a, b in sim.pauses) else "end" if e.t >= sim.end else "line"

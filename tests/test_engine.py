@@ -495,7 +495,9 @@ def test_acknowledgements_where_the_floor_is_held_keep_the_backchannel_rate():
 
     class Playout:
         active = False
-        played: list = []
+
+        def __init__(self):
+            self.played = []
 
         def play(self, reply):
             self.played.append(reply.text)

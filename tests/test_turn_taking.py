@@ -39,7 +39,7 @@ def test_transcript_cues_hold_the_floor(text, cue):
                                   "My order number is 4.7192.", "Can you remind me what my order number was?",
                                   "What is it for?", "My email address is j dot okafor at gmail dot com.",
                                   "The postcode is SW1A 2AA.", "My flight is BA 287 to Lisbon.", "I forgot my code.",
-                                  "It is spelled the usual way.", "My name is spelled SIOBHAN."])
+                                  "It is spelled the usual way.", "My name is spelled SIOBHAN.", "It is spelled Kim."])
 def test_finished_sentences_carry_no_hold_cue(text):
     assert hold_cue(text) is None
 

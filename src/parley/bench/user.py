@@ -40,12 +40,17 @@ def spoken_with_pauses(pieces: list[str], pauses_ms: list[int], voice: str) -> t
     return np.concatenate(parts), spans
 
 
+def pieces_of(turn: UserTurn) -> list[str]:
+    """The turn's words between its pauses (one piece when it has none)."""
+    words = turn.say.split()
+    cuts = [0] + [p.after_word for p in turn.all_pauses] + [len(words)]
+    return [" ".join(words[a:b]) for a, b in zip(cuts, cuts[1:])]
+
+
 def line_for(turn: UserTurn, voice: str = DEFAULT_VOICE) -> UserLine:
     pauses = turn.all_pauses
     if pauses:
-        words = turn.say.split()
-        cuts = [0] + [p.after_word for p in pauses] + [len(words)]
-        pieces = [" ".join(words[a:b]) for a, b in zip(cuts, cuts[1:])]
+        pieces = pieces_of(turn)
         pcm, spans = spoken_with_pauses(pieces, [p.ms for p in pauses], voice)
         text = " … ".join(pieces)
     else:

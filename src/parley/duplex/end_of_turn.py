@@ -52,9 +52,9 @@ _STRONG_HOLD_WORDS = _NEVER_FINAL_WORDS | {"like", "then", "to", "of", "with", "
 _WEAK_HOLD_WORDS = {"for", "is", "was", "that", "which", "in", "on"}
 # "... the problem is that." — a complement clause announced but not said
 _OPEN_CLAUSE = re.compile(r"\b(is|was|think|thought|said|know|mean|guess|hope|sure|say) that\W*$")
-_SPELLING_STARTED = re.compile(r"\bspell(?:ed|s|ing)?\b(?:\W+[a-z]\b)?\W*$")
-# Whisper writes the first letters of a spelling as one word: "spelled S I" → "spelled SI."
-_SPELLED_MERGED = re.compile(r"\bspell(?:ed|s|ing)?\W+[A-Z]{2,3}\W*$")
+# "spelled", "spelled L" or, as Whisper writes the first letters of a spelling as one word,
+# "spelled SI" (2-3 capitals: a spelled name is rarely that short, and "spelled Kim" is a word)
+_SPELLING_STARTED = re.compile(r"(?i:\bspell(?:ed|s|ing)?)\b(?:\W+(?:[A-Za-z]|[A-Z]{2,3})\b)?\W*$")
 _MIN_NUMBER_DIGITS = 5  # order, account and phone numbers are rarely shorter
 _NUMBER_WORDS = {"zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
 _NUMBER_CONTEXT = re.compile(r"\b(number|phone|code|zip|postcode|account|order|card|digits?|pin|extension)\b")
@@ -77,7 +77,7 @@ def hold_cue(text: str) -> str | None:
     sentence_end = t.endswith((".", "!"))
     if len(words) >= 2 and all(len(w) == 1 and w.isalpha() for w in words[-2:]):
         return "spelling in progress"
-    if _SPELLING_STARTED.search(t) or _SPELLED_MERGED.search(text):
+    if _SPELLING_STARTED.search(text.strip()):
         return "spelling in progress"  # "it's spelled L…": nobody spells a name with one letter
     if last in _STRONG_HOLD_WORDS or (last in _WEAK_HOLD_WORDS and not sentence_end):
         return f"trailing '{last}'"
