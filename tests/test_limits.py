@@ -82,3 +82,23 @@ def test_investment_advice_is_replaced_under_a_persona_that_forbids_financial_ad
                           ("Which delivery should I pick?", "Express delivery is a good option if you need the card soon.")):
         _, breaches = _spoken(FINANCE, draft, caller)
         assert breaches == [], draft  # everyday banking is not investment advice
+
+
+def test_specifics_of_doubtful_knowledge_are_never_said_however_spelled_unless_the_caller_said_them():
+    def spoken(draft, caller):
+        gate = ReplyGate(ProcedureTracker([]), 0, LimitGuard(active_limits(DEFAULT_PERSONA, [], withheld=("TL-6082", "SHIP5"))))
+        splitter, said, breaches = ClauseSplitter(3, 6), [], []
+        for clause in splitter.feed(draft) + splitter.flush():
+            v = gate.check(splitter.text, clause, caller)
+            breaches += [v.breach.limit] if v.breach else []
+            said += [v.clause.text] if v.clause else []
+            if not v.more:
+                break
+        return " ".join(said), breaches
+
+    for draft in ("Standard delivery is free. Your voucher is T L six oh eight two.",
+                  "Standard delivery is free. Your voucher is TL6082.", "Standard delivery is free. Use ship 5."):
+        said, breaches = spoken(draft, "Any discount code?")
+        assert breaches == ["doubtful_knowledge"] and said.startswith("Standard delivery is free.")
+        assert "6082" not in said and "oh eight" not in said and "ship" not in said.lower()
+    assert spoken("Yes, TL-6082 is the voucher you have.", "I have the voucher TL 6082, is it valid?")[1] == []

@@ -57,7 +57,11 @@ class CascadeResponder:
         if self.documents and self.cfg.knowledge.screen:  # before the prompt is prefilled: screening evicts it
             from parley.dialogue.screen import screen_documents
 
-            self.conversation.use_documents(await screen_documents(self.llm, self.documents, self.log))
+            documents, withheld = await screen_documents(self.llm, self.documents, self.log)
+            self.conversation.use_documents(documents)
+            self.conversation.withhold(withheld)
+        if self.grounding is not None:
+            self.conversation.withhold(self.grounding.kb.withheld)
         await self.llm.warm(self.history.messages())  # the system prompt prefilled into the KV cache
         if self.grounding is not None:
             await self.grounding.warm()

@@ -1,7 +1,8 @@
 """A knowledge base on disk: documents → chunks → hybrid retrieval (BM25 + MiniLM, fused by rank).
 
 Layout of a knowledge-base folder:
-    manifest.json   source path → sha256, title, number of chunks (what is indexed, for updates)
+    manifest.json   source path → sha256, title, what screening left out ("quarantined") and the
+                    specifics replies may not say ("withheld", `dialogue/screen.py`)
     chunks.jsonl    one chunk per line: id, source, title, text
     vectors.npy     MiniLM embeddings of the chunks, row i = chunk i
     bm25/           the bm25s index over the same chunks
@@ -228,6 +229,11 @@ class KnowledgeBase:
             self._embedder = registry.embedder()
         return self._embedder
 
+    @property
+    def withheld(self) -> list[str]:
+        """Specifics (codes, numbers, links) only doubtful paragraphs of the indexed files contain."""
+        return sorted({v for entry in self.manifest.values() for v in entry.get("withheld", ())})
+
     # persistence
     def _load(self) -> None:
         import bm25s
@@ -280,7 +286,8 @@ class KnowledgeBase:
                 done += len(data)
                 digest = hashlib.sha256(data).hexdigest()
                 old = self.manifest.get(key)
-                if old and old["sha256"] == digest and old.get("screened") == (screen is not None):
+                if old and old["sha256"] == digest and old.get("screened") == (screen is not None) \
+                        and (screen is None or "withheld" in old):  # (indexed before specifics were withheld)
                     stats["unchanged"] += 1
                 else:
                     title, text = read_document(f, data)
@@ -289,6 +296,7 @@ class KnowledgeBase:
                         screened = screen(text)
                         text = screened.text
                         entry["quarantined"] = [q[:200] for q in screened.quarantined]
+                        entry["withheld"] = screened.withheld
                         stats["quarantined"] += len(screened.quarantined)
                     pieces = chunk_text(title, text)
                     vectors.append(self.embedder.embed(pieces) if pieces else np.zeros((0, 384), np.float32))

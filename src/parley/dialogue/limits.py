@@ -122,8 +122,14 @@ class ActiveLimit:
     protected: list[str] = field(default_factory=list)  # values from the persona the caller may not hear
 
 
-def active_limits(persona: str, configured: list[Limit], builtins: bool = True) -> list[ActiveLimit]:
-    """The limits this persona states (built-in detectors) plus the configured ones."""
+WITHHELD_SAY = "I'm sorry, I can't confirm that from what I have."
+
+
+def active_limits(persona: str, configured: list[Limit], builtins: bool = True,
+                  withheld: tuple[str, ...] = ()) -> list[ActiveLimit]:
+    """The limits this persona states (built-in detectors), the configured ones, and the specifics
+    only doubtful knowledge contains (`screen.Screened.withheld`), which a reply never says unless
+    the caller did."""
     out: list[ActiveLimit] = []
     if builtins:
         for name, b in BUILTIN.items():
@@ -134,6 +140,8 @@ def active_limits(persona: str, configured: list[Limit], builtins: bool = True) 
     for lim in configured:
         out.append(ActiveLimit(lim.id, [user_patterns.compile(p) for p in lim.forbid],
                                lim.say or "I'm sorry, I can't help with that."))
+    if withheld:
+        out.append(ActiveLimit("doubtful_knowledge", [], WITHHELD_SAY, protected=sorted(set(withheld))))
     return out
 
 
@@ -168,7 +176,13 @@ def _ends_in(pattern: regex.Pattern, text: str, start: int) -> bool:
 
 
 def _says(value: str, text: str) -> bool:
-    if value[0].isdigit():
-        digits = re.sub(r"\D", "", value)
+    """`value` in `text` however it is spoken: a number or a code with three or more digits by its
+    digits ("Z K 5 5 2 0", "five five two oh"), a short code by its letters and digits run together
+    ("ship 5"), anything else as words."""
+    digits = re.sub(r"\D", "", value)
+    if value[0].isdigit() or len(digits) >= 3:
         return bool(re.search(rf"(?<!\d){digits}(?!\d)", digits_of(text)))
+    if digits:
+        squash = lambda t: re.sub(r"[^a-z0-9]", "", t.lower())  # noqa: E731
+        return squash(value) in squash(digits_of(text))
     return bool(re.search(rf"\b{re.escape(value)}\b", text, re.IGNORECASE))
