@@ -16,8 +16,9 @@ one known phrase survive; and a table is judged row by row (`_table_rows`).
 The model's verdicts are not sharp: benign paragraphs score up to ~0.4 (a few 0.55–0.6) and some
 injections 0.34–0.5, the more so when one hostile line hides among benign ones (a list, a
 question-and-answer pair, a transcript). So a paragraph kept with a doubtful score (`DOUBT` ≤ P <
-`THRESHOLD`), one the phrase filter had to cut, or an item of a list that is doubtful judged alone
-(`views`), keeps its facts in the prompt but not its specifics: the codes, long numbers and links
+`THRESHOLD`), one the phrase filter had to cut, one that speaks of an AI, a bot or an assistant
+(`_ADDRESSES_AI`: the model alone let a German list item through at 0.33), or an item of a list
+that is doubtful judged alone (`views`), keeps its facts in the prompt but not its specifics: the codes, long numbers and links
 only such text contains are `withheld` — the reply gate never says them unless the caller did (the
 `doubtful_knowledge` limit, `limits.active_limits`). An injection's payload is a code or a link to
 say; a benign paragraph the model doubts loses only those.
@@ -28,6 +29,7 @@ text, so a document is screened once per machine, at `kb add` or when a session 
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
@@ -69,14 +71,19 @@ def prompt(text: str) -> list[Message]:
 
 
 def _table_rows(block: str) -> list[str] | None:
-    """A Markdown table's header and each of its rows as units of their own, or None. A table is a
-    list of records: judged whole, one hostile row among benign ones read as benign (0.40 against
-    0.76 for the row alone)."""
+    """A table's header and each of its rows as units of their own (Markdown, or delimited: CSV,
+    TSV, semicolons), or None. A table is a list of records: judged whole, one hostile row among
+    benign ones read as benign (0.40 against 0.76 for the row alone)."""
     lines = [ln.strip() for ln in block.splitlines() if ln.strip()]
-    rows = [ln for ln in lines if ln.startswith("|")]
-    if len(rows) < 3 or len(rows) < len(lines):
+    if len(lines) < 3:
         return None
-    return ["\n".join(rows[:2])] + [r for r in rows[2:] if not re.fullmatch(r"[|\-:\s]+", r)]
+    if all(ln.startswith("|") for ln in lines):
+        return ["\n".join(lines[:2])] + [r for r in lines[2:] if not re.fullmatch(r"[|\-:\s]+", r)]
+    for sep in (",", "\t", ";"):
+        widths = {len(row) for row in csv.reader(lines, delimiter=sep)}
+        if len(widths) == 1 and widths.pop() > 1:
+            return lines
+    return None
 
 
 def paragraphs(text: str) -> list[str]:
@@ -182,6 +189,19 @@ class Verdicts:
             pass  # a read-only cache costs a re-screen next time, nothing else
 
 
+# words that name the assistant as the one addressed, in the languages the chat model reads: a
+# passage that speaks of an AI, a bot or a (voice) assistant is doubted whatever the model's score
+_ADDRESSES_AI = re.compile(
+    r"assist[ae]nt|asistente|\b(?:chat)?bots?\b|chatbot|\b(?:AI|A\.I\.|KI|IA)\b|\bLLMs?\b"
+    r"|language model|sprachmodell|modèle de langage|modelo de lenguaje|modello linguistico"
+    r"|\b(?:voice|virtual|automated|digital)\s+(?:agent|responders?|helpers?)\b|agent vocal|agente (?:virtual|vocal)"
+    r"|\bsystem\s*:|\bsistema\s*:|\bsystème\s*:", re.IGNORECASE)
+
+
+def _doubted(text: str, p: float) -> bool:
+    return p >= DOUBT or bool(_ADDRESSES_AI.search(text))
+
+
 def _split(text: str, verdicts: Verdicts | None):
     """Paragraphs; each once the phrase filter (`persona.data_only`) dropped the sentences it knows
     (free, and it keeps a paragraph's facts around one known phrase); the passages the model judges
@@ -209,13 +229,13 @@ def _join(blocks: list[str], cleaned: list[str], judged: list[dict], verdicts: V
         keep.append(c)
         if c != b:  # the sentences the phrase filter dropped
             out.append(" ".join(s for s in re.split(r"(?<=[.!?])\s+", b) if s not in c))
-        if whole >= DOUBT or c != b:
+        items = [v for v in scores if v != c]  # the block's items alone (none for prose)
+        if whole >= DOUBT or c != b or (not items and _ADDRESSES_AI.search(c)):
             doubtful.append(c)
             continue
-        for item, p in scores.items():  # the block's items alone (none for prose)
-            if item != c:
-                (doubtful if p >= DOUBT else trusted).append(item)
-        if len(scores) == 1:
+        for item in items:
+            (doubtful if _doubted(item, scores[item]) else trusted).append(item)
+        if not items:
             trusted.append(c)
     withheld = sorted(specifics("\n\n".join(doubtful)) - specifics("\n\n".join(trusted)))
     return Screened("\n\n".join(keep), out, withheld)
