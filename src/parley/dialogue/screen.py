@@ -18,10 +18,10 @@ injections 0.34–0.5, the more so when one hostile line hides among benign ones
 question-and-answer pair, a transcript). So a paragraph kept with a doubtful score (`DOUBT` ≤ P <
 `THRESHOLD`), one the phrase filter had to cut, one that speaks of an AI, a bot or an assistant
 (`_ADDRESSES_AI`: the model alone let a German list item through at 0.33), or an item of a list
-that is doubtful judged alone (`views`), keeps its facts in the prompt but not its specifics: the codes, long numbers and links
-only such text contains are `withheld` — the reply gate never says them unless the caller did (the
-`doubtful_knowledge` limit, `limits.active_limits`). An injection's payload is a code or a link to
-say; a benign paragraph the model doubts loses only those.
+that is doubtful judged alone (`views`), keeps its facts in the prompt but not its specifics: the
+codes, long numbers and links only such text contains are `withheld` — the reply gate never says
+them unless the caller did (the `doubtful_knowledge` limit, `limits.active_limits`). An
+injection's payload is a code or a link to say; a benign paragraph the model doubts loses only those.
 
 Screening costs one prefill per paragraph (no decoding); verdicts are cached on disk by model and
 text, so a document is screened once per machine, at `kb add` or when a session first loads it.
@@ -130,8 +130,8 @@ def views(block: str) -> list[str]:
 
 
 # what an injection asks the agent to say: a code mixing letters and digits, a run of four or more
-# digits, together or one by one (a PIN, an account or phone number; not a quantity such as "310 grams" or "20,000"), an
-# e-mail address, a link or a domain
+# digits, together or one by one (a PIN, an account or phone number; not a quantity such as
+# "310 grams" or "20,000"), an e-mail address, a link or a domain
 _SPECIFIC = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?:https?://|www\.)[^\s)\]>\"']+"
                        r"|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,12}\b"
                        r"|(?<![\w.,])\d(?: \d){3,}(?!\w|[.,]\d)"  # digits said one by one: "7 3 1 9"
