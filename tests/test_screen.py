@@ -132,7 +132,7 @@ def test_the_knowledge_base_keeps_what_screening_withheld(tmp_path):
             return np.ones((len(texts), 384), np.float32)
 
     kb = KnowledgeBase(tmp_path / "kb", Embedder())
-    kb.add(doc, screen=lambda text: Screened(text, [], ["TL-6082"]))
+    assert kb.add(doc, screen=lambda text: Screened(text, [], ["TL-6082"]))["withheld"] == 1
     assert KnowledgeBase(tmp_path / "kb", Embedder()).withheld == ["TL-6082"]
 
 

@@ -48,6 +48,9 @@ def kb_add(
     if stats["quarantined"]:
         console.print(f"[yellow]{stats['quarantined']} paragraph(s) left out[/]: they read as orders to the "
                       f"assistant (listed under \"quarantined\" in {kb}/manifest.json)")
+    if stats["withheld"]:
+        console.print(f"{stats['withheld']} code(s), number(s) or link(s) in passages the screener doubts will not be "
+                      f"said unless the caller says them (\"withheld\" in {kb}/manifest.json)")
 
 
 

@@ -274,7 +274,7 @@ class KnowledgeBase:
         files = [path] if path.is_file() else _documents_under(path)
         seen = {str(f.resolve()) for f in files}
         root = str(path.resolve()) if path.is_dir() else None
-        stats = {"added": 0, "updated": 0, "unchanged": 0, "removed": 0, "chunks": 0, "quarantined": 0}
+        stats = {"added": 0, "updated": 0, "unchanged": 0, "removed": 0, "chunks": 0, "quarantined": 0, "withheld": 0}
         changed: set[str] = set()
         new_chunks: list[tuple[str, str, str]] = []
         vectors: list[np.ndarray] = []
@@ -297,6 +297,7 @@ class KnowledgeBase:
                         text = screened.text
                         entry["quarantined"] = [q[:200] for q in screened.quarantined]
                         entry["withheld"] = screened.withheld
+                        stats["withheld"] += len(screened.withheld)
                         stats["quarantined"] += len(screened.quarantined)
                     pieces = chunk_text(title, text)
                     vectors.append(self.embedder.embed(pieces) if pieces else np.zeros((0, 384), np.float32))
