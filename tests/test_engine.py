@@ -460,15 +460,13 @@ def test_an_acknowledgement_still_playing_when_the_caller_goes_on_yields_at_once
     assert stop.reason == "yield" and 0 <= stop.t - resumed < 0.05  # not talked over the caller
 
 
-def test_a_pause_smart_turn_doubts_is_acknowledged_on_the_audio_like_a_backchannel():
-    """Doubtful (0.15 ≤ P < 0.5): "mhm" suits a caller who goes on as well as one who is done, so it
-    is said at once, as a backchannel (at their rate), and the floor is held as long as the doubt says."""
+def test_a_pause_the_words_call_finished_but_smart_turn_doubts_is_acknowledged_on_the_words():
     log, _ = _run_acknowledged(0.3, _speech(2.0))  # doubtful: the turn waits 1.2 s
     end = log.of("sim_utterance")[0].end
     [ack] = log.of("acknowledgement")
     [verdict] = log.of("turn_prediction")
-    assert verdict.cue == "smart turn: doubtful" and ack.t < verdict.t  # said on the audio, before the words
-    assert ack.t - end < 0.3
+    assert verdict.cue == "smart turn: doubtful" and ack.t >= verdict.t  # said on the verdict, not the audio
+    assert ack.t - end < 0.4
     reply_start = [e.t for e in log.of("agent_audio_started") if e.turn == 1][0]
     assert reply_start - end >= 1.2  # the floor is still held as long as the doubt says
 

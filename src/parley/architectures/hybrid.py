@@ -1,7 +1,7 @@
 """The Thinker-Talker hybrid: parley's duplex engine + a responder with two voices in one reply.
 
-- The **talker** owns the floor. The moment the pause sounds finished or doubtful (Smart Turn,
-  before the words are transcribed) it acknowledges it — "Mhm.", or "Let's see." to a question — like a backchannel,
+- The **talker** owns the floor. The moment the pause sounds finished (Smart Turn, before the words
+  are transcribed) it acknowledges it — "Mhm.", or "Let's see." to a question — like a backchannel,
   so a caller who goes on keeps the floor. When the turn ends it says a short line that is right for
   the moment and claims nothing of its own (`dialogue/talker.py`: the caller's value confirmed
   back, "Let me check.", "You're welcome."), or the read-back / recall line when there is one.

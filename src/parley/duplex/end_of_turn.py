@@ -156,9 +156,6 @@ P_NOT_DONE = 0.15  # below: the user is mid-utterance
 # turn garbled on a phone or noisy line can fall to 0.01-0.06 ("D-ship the Canada.") and then costs a
 # 2 s hold, so the bar is low.
 P_UNFINISHED = 0.02
-# below this (and above P_UNFINISHED) the words are doubtful: on the pause bench, 16 of 186
-# mid-utterance pauses against 5 of 182 true ends, so they wait as long as a doubtful Smart Turn
-P_WORDS_DOUBTFUL = 0.1
 NOT_DONE = "smart turn: not done"
 _CLOSING = re.compile(r"\b(thanks|thank you|goodbye|bye|that's all|that is all|cheers)\W*$")
 
@@ -186,15 +183,12 @@ def required_wait(p_done: float | None, text: str, eagerness: str = "medium",
     number_said = _number_said(t)
     if p_final is not None and p_final < P_UNFINISHED and finality_matters(t):
         return TurnVerdict(p_done, "words unfinished", hold, True)
-    words_doubtful = p_final is not None and p_final < P_WORDS_DOUBTFUL and finality_matters(t)
-    if t.endswith("?") or (p_done is not None and p_done >= P_DONE and not words_doubtful):
+    if t.endswith("?") or (p_done is not None and p_done >= P_DONE):
         return TurnVerdict(p_done, None, done, False)
     if p_done is not None and p_done < P_DOUBTFUL and t and not _CLOSING.search(t) and not number_said:
         if p_done < P_NOT_DONE:
             return TurnVerdict(p_done, NOT_DONE, hold, True)
         return TurnVerdict(p_done, "smart turn: doubtful", doubtful, False)
-    if words_doubtful:
-        return TurnVerdict(p_done, "words doubtful", doubtful, False)
     return TurnVerdict(p_done, None, unsure, False)
 
 

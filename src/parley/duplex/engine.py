@@ -31,7 +31,7 @@ from parley.components.asr.stream import Transcript
 from parley.config import AgentConfig, TurnTakingConfig
 from parley.dialogue.conversation import Conversation
 from parley.duplex.backchannel import ASR_PROMPT, AgentBackchannels
-from parley.duplex.end_of_turn import P_DOUBTFUL, P_NOT_DONE, WAITS_MS
+from parley.duplex.end_of_turn import P_DOUBTFUL, WAITS_MS
 from parley.duplex.endpointing import EndpointEvent
 from parley.duplex.fillers import Fillers
 from parley.duplex.floor import Floor
@@ -247,8 +247,7 @@ class DuplexEngine:
 
     async def _judge_turn(self, reply: Reply, audio: np.ndarray, silence_start: float) -> None:
         verdict = await self.judge.verdict(reply, audio, lambda: reply is self.speculation.reply,
-                                           lambda p_done: self._acknowledge(reply, p_done < P_DOUBTFUL)
-                                           if p_done >= P_NOT_DONE else None)
+                                           lambda p_done: self._acknowledge(reply) if p_done >= P_DOUBTFUL else None)
         if verdict is None:
             return
         if verdict.words_finished and verdict.wait_ms > WAITS_MS[self.judge.eagerness][0]:
