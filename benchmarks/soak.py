@@ -4,7 +4,8 @@ Runs the bench's own job (`bench.run.run_job`: scenario → simulated caller →
 times in this process, cycling through a suite's scenarios, on the virtual clock, and reads VmRSS
 from /proc after each. The issue-12 target: ≤ 2.5 GB and < 20 MB growth per conversation.
 
-Usage: python benchmarks/soak.py [--suite smoke,memory] [-n 100] [--arch cascade] [--json FILE]
+Usage: python benchmarks/soak.py [--suite smoke,memory] [-n 100] [--arch cascade] [--voice joe]
+                                 [--condition clean] [--json FILE]
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ def main() -> None:
     ap.add_argument("--suite", default="smoke,memory")
     ap.add_argument("-n", type=int, default=100)
     ap.add_argument("--arch", default="cascade")
+    ap.add_argument("--voice", default="joe", help="the simulated caller's voice (bench.voices)")
+    ap.add_argument("--condition", default="clean", help="the line (bench.conditions)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     scenarios = select_scenarios(args.suite.split(","))
@@ -47,7 +50,8 @@ def main() -> None:
     t0 = time.perf_counter()
     for i in range(args.n):
         sc = scenarios[i % len(scenarios)]
-        r = run_job(Job(args.arch, str(sc.path), str(out / f"{i:03d}-{sc.id}"), "virtual", cfg.model_dump(mode="json")))
+        r = run_job(Job(args.arch, str(sc.path), str(out / f"{i:03d}-{sc.id}"), "virtual", cfg.model_dump(mode="json"),
+                        args.voice, args.condition))
         gc.collect()
         rows.append({"i": i + 1, "scenario": sc.id, "status": r["status"], "rss_mb": round(rss_mb(), 1)})
         print(f"{i + 1:4d} {sc.id:40s} {r['status']:6s} RSS {rows[-1]['rss_mb']:8.1f} MB", flush=True)
