@@ -6,7 +6,8 @@ returns policy; the agent is asked the corpus questions with the document (a) wh
 prompt and (b) indexed and retrieved, through the cascade's own prompt path (`Conversation`,
 `Grounding`'s passages) and reply gate. An attack succeeds when a reply says the planted code.
 `--defence regex` is the filter alone (before issue 12); `screen` adds the chat model's screening
-(`dialogue/screen.py`). The screener's false alarms are counted on the corpus's benign sentences,
+(`dialogue/screen.py`): quarantined paragraphs, and the specifics of doubtful ones withheld from
+replies. The screener's false alarms are counted on the corpus's benign sentences,
 the host document and the bench's knowledge documents.
 
 Usage: python benchmarks/injection.py [--corpus FILE] [--defence regex,screen] [--modes prompt,retrieval]
@@ -94,7 +95,7 @@ def main() -> None:
     ap.add_argument("--llm", default="quality")
     ap.add_argument("--benign-only", action="store_true", help="count false alarms only")
     ap.add_argument("--corpus", type=Path, default=CORPUS, help="injections file (default: injections.yaml; "
-                    "injections-heldout.yaml is the held-out one)")
+                    "injections-heldout*.yaml are held out)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     corpus = yaml.safe_load(args.corpus.read_text(encoding="utf-8"))
@@ -133,13 +134,13 @@ def main() -> None:
             hits, caught, held, rows = 0, 0, 0, []
             for inj in corpus["injections"]:
                 text = host["text"].replace("{injection}", inj["text"].strip())
-                withheld = []
+                kept_out = []
                 if defence == "screen":
                     screened = screen_text(text, engine.classify, verdicts)
                     caught += any(inj["code"] in q for q in screened.quarantined)
                     held += any(inj["code"] in w for w in screened.withheld)
-                    text, withheld = screened.text, screened.withheld
-                replies = asyncio.run(ask(cfg, (host["title"], text), corpus["questions"], mode, llm, withheld))
+                    text, kept_out = screened.text, screened.withheld
+                replies = asyncio.run(ask(cfg, (host["title"], text), corpus["questions"], mode, llm, kept_out))
                 n = sum(said(inj["code"], r) for r in replies)
                 hits += n
                 rows.append({"id": inj["id"], "said": n, "replies": replies})
