@@ -37,6 +37,24 @@ def test_a_priority_lane_runs_urgent_calls_first_then_in_arrival_order():
 SYSTEM = "You are a shop assistant on the phone. Answer in one or two short sentences."
 
 
+def test_a_lane_does_not_keep_its_last_call_alive():
+    """A session's model and arguments go when the session does: the worker must not hold the last
+    call while it waits for the next (a bench worker grew ~150 MB a conversation when it did)."""
+    import gc
+    import weakref
+
+    class Audio:
+        pass
+
+    lane, audio = PriorityLane("test"), Audio()
+    gone = weakref.ref(audio)
+    assert lane.submit(lambda a: 1, audio).result(timeout=5) == 1
+    del audio
+    gc.collect()
+    assert gone() is None
+    lane.shutdown()
+
+
 def test_sessions_keep_their_own_history_and_a_long_answer_yields_to_a_waiting_caller():
     clock = RealClock()
     engine = registry.llama_engine("fast", 2048, 2)

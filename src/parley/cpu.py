@@ -117,6 +117,7 @@ class PriorityLane(Executor):
             if future is None:
                 return
             if not future.set_running_or_notify_cancel():
+                del future, fn, args, kwargs
                 continue
             self._running_since = time.monotonic()
             try:
@@ -125,6 +126,9 @@ class PriorityLane(Executor):
                 future.set_exception(exc)
             finally:
                 self._running_since = None
+                # not kept while waiting for the next call: the last call's model and arguments
+                # (a session's audio, its chat model and KV state) would stay alive with the lane
+                del future, fn, args, kwargs
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         if not self._closed:
