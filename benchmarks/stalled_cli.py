@@ -33,7 +33,7 @@ def main() -> None:
 
     if part == "asr":
         from parley.components.asr.whisper import WhisperASR
-        _stall(WhisperASR, "transcribe")
+        _stall(WhisperASR, "_transcribe")  # every pass: partials (`transcribe`) and finals (`transcribe_final`)
     elif part == "tts":
         from parley.components.tts.piper import PiperTTS
         _stall(PiperTTS, "synthesize")
