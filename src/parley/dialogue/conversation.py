@@ -36,21 +36,21 @@ class Conversation:
         self._check_fits()
         self.procedure = ProcedureTracker(cfg.procedure)
         self.withheld: tuple[str, ...] = ()  # specifics of doubtful knowledge (`screen.Screened.withheld`)
-        self._set_limits()
+        self._set_limits("")
         self.readback = ReadBack(cfg.readback)
         self._exchanges: dict[int, int] = {}  # reply turn → its index in history.turns
         self._unheard: tuple[int, str] | None = None  # the last turn nothing was heard of, and `pending` before it
 
-    def _set_limits(self) -> None:
+    def _set_limits(self, caller_said: str) -> None:
+        """The limits of the persona and knowledge as they stand; what the caller said stays theirs."""
         self.limits = LimitGuard(active_limits(self.persona, self.cfg.limits, self.cfg.persona_limits, self.withheld))
+        self.limits.caller_said = caller_said
         self.gate = ReplyGate(self.procedure, self.cfg.max_reply_words, self.limits)
 
     def withhold(self, specifics: list[str]) -> None:
         """Never say these (codes, numbers, links only doubtful knowledge contains) unless the caller did."""
-        said = self.limits.caller_said
         self.withheld = tuple(sorted({*self.withheld, *specifics}))
-        self._set_limits()
-        self.limits.caller_said = said
+        self._set_limits(self.limits.caller_said)
 
     def _prompt(self) -> str:
         return system_prompt(self.persona, procedure_lines(self.cfg.procedure), self.documents)
@@ -72,9 +72,7 @@ class Conversation:
         except ParleyError:
             self.persona, self.history.system = old
             raise
-        said = self.limits.caller_said
-        self._set_limits()
-        self.limits.caller_said = said
+        self._set_limits(self.limits.caller_said)
 
     def reheard(self, turn: int, agent: str) -> bool:
         """The user heard less of reply `turn` than was played (a client stopped its own playback

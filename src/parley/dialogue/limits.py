@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import regex
 
@@ -160,12 +161,13 @@ class LimitGuard:
     def check(self, text: str, start: int, end: int, caller_turn: str) -> Breach | None:
         """Does the clause at text[start:end] (the reply so far is `text`) break a limit?"""
         clause = text[start:end]
+        said, heard = _Spoken(clause), _Spoken(f"{self.caller_said} {caller_turn}")  # normalised once, if needed
         for lim in self.limits:
             if any(_ends_in(p, text[:end], start) for p in lim.forbid):
                 return Breach(lim.id, lim.say)
             if lim.topic is not None and start == 0 and _AFFIRM.search(clause) and lim.topic.search(caller_turn):
                 return Breach(lim.id, lim.say)  # "Yes, ..." to a request on the limited topic
-            if any(_says(v, clause) and not _says(v, self.caller_said + " " + caller_turn) for v in lim.protected):
+            if any(said.says(v) and not heard.says(v) for v in lim.protected):
                 return Breach(lim.id, lim.say)
         return None
 
@@ -175,14 +177,27 @@ def _ends_in(pattern: regex.Pattern, text: str, start: int) -> bool:
     return any(m.end() > start for m in user_patterns.finditer(pattern, text))
 
 
-def _says(value: str, text: str) -> bool:
-    """`value` in `text` however it is spoken: a number or a code with three or more digits by its
-    digits ("Z K 5 5 2 0", "five five two oh"), a short code by its letters and digits run together
-    ("ship 5"), anything else as words."""
-    digits = re.sub(r"\D", "", value)
-    if value[0].isdigit() or len(digits) >= 3:
-        return bool(re.search(rf"(?<!\d){digits}(?!\d)", digits_of(text)))
-    if digits:
-        squash = lambda t: re.sub(r"[^a-z0-9]", "", t.lower())  # noqa: E731
-        return squash(value) in squash(digits_of(text))
-    return bool(re.search(rf"\b{re.escape(value)}\b", text, re.IGNORECASE))
+class _Spoken:
+    """A text, matched against values however they are spoken: a number or a code with three or more
+    digits by its digits ("Z K 5 5 2 0", "five five two oh"), a short code by its letters and digits
+    run together ("ship 5"), anything else as words. The normalised forms are computed once: a
+    clause is checked against every protected and withheld value before it is synthesized."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    @cached_property
+    def digits(self) -> str:
+        return digits_of(self.text)
+
+    @cached_property
+    def squashed(self) -> str:
+        return re.sub(r"[^a-z0-9]", "", self.digits.lower())
+
+    def says(self, value: str) -> bool:
+        digits = re.sub(r"\D", "", value)
+        if value[0].isdigit() or len(digits) >= 3:
+            return bool(re.search(rf"(?<!\d){digits}(?!\d)", self.digits))
+        if digits:
+            return re.sub(r"[^a-z0-9]", "", value.lower()) in self.squashed
+        return bool(re.search(rf"\b{re.escape(value)}\b", self.text, re.IGNORECASE))

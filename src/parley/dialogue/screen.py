@@ -80,7 +80,10 @@ def _table_rows(block: str) -> list[str] | None:
     if all(ln.startswith("|") for ln in lines):
         return ["\n".join(lines[:2])] + [r for r in lines[2:] if not re.fullmatch(r"[|\-:\s]+", r)]
     for sep in (",", "\t", ";"):
-        widths = {len(row) for row in csv.reader(lines, delimiter=sep)}
+        try:
+            widths = {len(row) for row in csv.reader(lines, delimiter=sep)}
+        except csv.Error:  # not delimited text after all
+            continue
         if len(widths) == 1 and widths.pop() > 1:
             return lines
     return None
@@ -229,14 +232,11 @@ def _join(blocks: list[str], cleaned: list[str], judged: list[dict], verdicts: V
         keep.append(c)
         if c != b:  # the sentences the phrase filter dropped
             out.append(" ".join(s for s in re.split(r"(?<=[.!?])\s+", b) if s not in c))
-        items = [v for v in scores if v != c]  # the block's items alone (none for prose)
-        if whole >= DOUBT or c != b or (not items and _ADDRESSES_AI.search(c)):
+        if whole >= DOUBT or c != b:
             doubtful.append(c)
             continue
-        for item in items:
-            (doubtful if _doubted(item, scores[item]) else trusted).append(item)
-        if not items:
-            trusted.append(c)
+        for unit in [v for v in scores if v != c] or [c]:  # its items alone, or prose as a whole
+            (doubtful if _doubted(unit, scores[unit]) else trusted).append(unit)
     withheld = sorted(specifics("\n\n".join(doubtful)) - specifics("\n\n".join(trusted)))
     return Screened("\n\n".join(keep), out, withheld)
 
