@@ -440,6 +440,50 @@ def test_a_finished_sounding_pause_is_acknowledged_at_once_and_the_reply_follows
     assert responder.heard_log == [(1, REPLY, False)]  # history: the reply, not the "mhm"
 
 
+def test_the_end_of_turn_model_hears_the_pause_before_the_final_transcription_starts():
+    """Smart Turn's short call has the cores to itself; Whisper's long final pass starts after it."""
+    import time
+
+    from parley.duplex.fakes import FixedTurn
+
+    calls: list[str] = []
+
+    class Turn(FixedTurn):
+        def predict(self, pcm):
+            calls.append("turn")
+            time.sleep(0.05)
+            calls.append("turn done")
+            return super().predict(pcm)
+
+    class ASR(ScriptedASR):
+        def transcribe(self, pcm, prompt=None):
+            calls.append("asr")
+            return super().transcribe(pcm, prompt)
+
+    cfg = AgentConfig()
+    cfg.turn_taking.echo_guard = cfg.turn_taking.agent_backchannels = cfg.turn_taking.endpoint.finality = False
+    cfg.asr.partial_interval_s = 60  # only the final pass
+
+    async def go():
+        clock = VirtualClock()
+        await clock.start()
+        log = EventLog("s", clock_now=clock.now)
+        engine = DuplexEngine(cfg, clock, log, ScriptedResponder(REPLY), vad=EnergyVAD(), asr=ASR(_words),
+                              voice=Voice(ToneTTS(), clock, log, CpuGate()), turn=Turn(0.9))
+        await engine.start()
+        try:
+            await LoopbackChannel(engine, clock, log, [UserLine("Tell me about returns.", _speech(2.0))],
+                                  reply_timeout_s=20).run()
+        finally:
+            await engine.close()
+            await clock.stop()
+        return log
+
+    log = asyncio.run(go())
+    assert calls[-3:] == ["turn", "turn done", "asr"]  # (the warm-ups come before)
+    assert [e.text for e in log.of("asr_final")] == ["Tell me about returns."]
+
+
 def test_a_caller_who_goes_on_after_an_acknowledgement_keeps_the_floor_and_one_turn():
     pause = np.zeros(int(0.6 * SAMPLE_RATE), np.float32)
     log, responder = _run_acknowledged(0.6, np.concatenate([_speech(1.2), pause, _speech(1.2)]))

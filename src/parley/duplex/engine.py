@@ -43,6 +43,20 @@ from parley.duplex.speculation import Speculation
 from parley.duplex.voice import Voice
 from parley.events import AsrFinal, Backchannel, EventLog, TurnEndPredicted, UserSpeechStarted, UserSpeechStopped
 
+# The final ASR pass waits at most this long for the end-of-turn model to hear the pause: the short
+# Smart Turn call then has the cores to itself instead of sharing them with Whisper's long pass, so
+# the verdict a talker acknowledges on comes sooner and the transcript barely later.
+JUDGE_FIRST_S = 0.3
+
+
+async def _first(fut: asyncio.Future, timeout_s: float) -> None:
+    """Wait for `fut` to resolve, at most `timeout_s` of wall time (a queued or stalled verdict does
+    not hold up the transcript for long)."""
+    try:
+        await asyncio.wait_for(asyncio.shield(fut), timeout_s)
+    except TimeoutError:
+        pass
+
 
 class Responder(Protocol):
     """What the engine asks for the reply to a user turn."""
@@ -155,7 +169,7 @@ class DuplexEngine:
     def _on_paused(self, ev: EndpointEvent) -> None:
         self.log.emit(UserSpeechStopped, t=ev.t, noticed=self.clock.now())
         self.overlap.speech_paused(ev.t)
-        audio = self._speculate()
+        audio = self._speculate(judged=self._use_judge)
         if self._use_judge:  # the turn's end, with what a long turn already committed before it
             self._spawn(self._judge_turn(self.speculation.reply, self.ears.utterance.heard_end(audio), ev.t))
 
@@ -207,9 +221,11 @@ class DuplexEngine:
         return stopped
 
     # --- the reply -----------------------------------------------------------------------------
-    def _speculate(self, audio: np.ndarray | None = None, text: str | None = None) -> np.ndarray:
+    def _speculate(self, audio: np.ndarray | None = None, text: str | None = None, judged: bool = False) -> np.ndarray:
+        """Start a reply on the utterance so far; `judged`: the end-of-turn model hears this pause
+        first (its verdict is what a talker acknowledges on, and the final ASR pass waits for it)."""
         self.responder.preparing()
-        reply = self.speculation.begin(wants_finality=self._use_judge and self.tt.endpoint.finality)
+        reply = self.speculation.begin(wants_finality=self._use_judge and self.tt.endpoint.finality, judged=judged)
         if audio is None:
             audio = self.ears.utterance.audio()
         self._spawn(self._prepare(reply, audio, text))
@@ -220,6 +236,10 @@ class DuplexEngine:
             if text is not None:  # typed, not spoken
                 tr = Transcript(text.strip(), 0.0, 0.0)
             else:
+                if reply.judged is not None:
+                    await _first(reply.judged, JUDGE_FIRST_S)
+                    if reply.cancel.cancelled:
+                        return  # speech resumed while the pause was judged: nothing to transcribe
                 tr = await self.ears.transcriber.transcribe(audio, prompt=ASR_PROMPT if self.overlap.pending else None)
             reply.transcript.set_result(tr.text)
             if reply.cancel.cancelled:

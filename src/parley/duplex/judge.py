@@ -50,6 +50,9 @@ class TurnJudge:
         except Exception as exc:  # the silence fallback decides this pause
             self.log.emit(ComponentError, component="turn", message=describe(exc))
             p_done = None
+        finally:
+            if reply.judged is not None and not reply.judged.done():
+                reply.judged.set_result(None)  # the final ASR pass may start (`DuplexEngine._prepare`)
         if heard is not None and p_done is not None and current():
             heard(p_done)
         text = await reply.transcript

@@ -35,6 +35,7 @@ class Reply:
     committed: bool = False      # the end of turn is confirmed: may be played
     transcript: asyncio.Future | None = None  # resolves to the final ASR text ("" if none)
     finality: asyncio.Future | None = None  # resolves to the chat model's P(finished utterance), or None
+    judged: asyncio.Future | None = None  # resolves once the end-of-turn model has heard the pause (None: no one judges)
     backchannel: bool = False    # an agent backchannel ("mhm"): played, never a turn or history
     stage: str = "asr"           # the component preparing it now (named in a ComponentError)
     opener_chunks: int = 0       # leading chunks that hold the floor without answering (a hybrid's talker line)
