@@ -59,6 +59,10 @@ def test_waits_follow_confidence_and_eagerness():
     # Whisper wrote "two shirts and" as "two shirts in." and Smart Turn agreed; the chat model did not
     assert required_wait(0.97, "I ordered two shirts in.", "medium", p_final=0.0002).cue == "words unfinished"
     assert required_wait(0.97, "I ordered two shirts in.", "medium", p_final=0.0002).wait_ms == WAITS_MS["medium"][3]
+    # a clause the chat model doubts holds the floor like one it finds unfinished; one it expects to end does not
+    doubted = required_wait(0.98, "I bought the table for four.", "medium", p_final=0.03)
+    assert (doubted.cue, doubted.wait_ms) == ("words doubtful", WAITS_MS["medium"][3])
+    assert required_wait(0.98, "I bought the table for four.", "medium", p_final=0.4).wait_ms == WAITS_MS["medium"][0]
     assert required_wait(0.97, "Yes.", "medium", p_final=0.05).wait_ms == WAITS_MS["medium"][0]  # short answers
     assert required_wait(0.97, "Do you ship to Canada?", "medium", p_final=0.58).wait_ms == WAITS_MS["medium"][0]
 
