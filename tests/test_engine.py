@@ -393,23 +393,33 @@ class _SlowASR(ScriptedASR):
         return super().transcribe(pcm, prompt)
 
 
-def _run_acknowledged(p_done: float, audio: np.ndarray, ack: str = "Mhm.", words=_words):
+def _run_acknowledged(p_done: float, audio: np.ndarray, ack: str = "Mhm.", words=_words,
+                      finality_after_s: float | None = None):
     """One user line through an engine whose responder acknowledges pauses with `ack` (0.25 s a word);
-    `words(seconds, prompt)` is what the ASR hears."""
+    `words(seconds, prompt)` is what the ASR hears; with `finality_after_s` the responder judges the
+    words finished (P 0.6) that long after it starts on the reply."""
     from parley.duplex.fakes import FixedTurn
 
     cfg = AgentConfig()
     cfg.turn_taking.echo_guard = False
     cfg.turn_taking.agent_backchannels = False
-    cfg.turn_taking.endpoint.finality = False
+    cfg.turn_taking.endpoint.finality = finality_after_s is not None
+
+    class Responder(ScriptedResponder):
+        async def respond(self, reply):
+            if finality_after_s is not None:
+                await clock.sleep(finality_after_s)
+                reply.finality.set_result(0.6)
+            await super().respond(reply)
 
     async def go():
+        nonlocal clock
         clock = VirtualClock()
         await clock.start()
         log = EventLog("s", clock_now=clock.now)
         voice = Voice(ToneTTS(), clock, log, CpuGate())
         await voice.prepare((ack,))
-        responder = ScriptedResponder(REPLY, acknowledgement=ack, log=log)
+        responder = Responder(REPLY, acknowledgement=ack, log=log)
         engine = DuplexEngine(cfg, clock, log, responder, vad=EnergyVAD(), asr=_SlowASR(words), voice=voice,
                               turn=FixedTurn(p_done))
         await engine.start()
@@ -421,6 +431,7 @@ def _run_acknowledged(p_done: float, audio: np.ndarray, ack: str = "Mhm.", words
             await clock.stop()
         return log, responder
 
+    clock = None
     return asyncio.run(go())
 
 
@@ -513,6 +524,15 @@ def test_a_pause_the_words_call_finished_but_smart_turn_doubts_is_acknowledged_o
     assert ack.t - end < 0.4
     reply_start = [e.t for e in log.of("agent_audio_started") if e.turn == 1][0]
     assert reply_start - end >= 1.2  # the floor is still held as long as the doubt says
+
+
+def test_a_doubtful_pause_is_acknowledged_on_the_words_before_their_finality_is_known():
+    log, _ = _run_acknowledged(0.3, _speech(2.0), finality_after_s=0.5)
+    end = log.of("sim_utterance")[0].end
+    [ack] = log.of("acknowledgement")
+    [verdict] = log.of("turn_prediction")
+    assert verdict.p_final == 0.6 and verdict.t - end > 0.5  # the verdict waited for the chat model
+    assert ack.t < verdict.t and ack.t - end < 0.4  # the acknowledgement did not
 
 
 def test_a_pause_smart_turn_calls_unfinished_but_the_words_read_finished_is_acknowledged_on_the_words():

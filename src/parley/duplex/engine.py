@@ -31,7 +31,7 @@ from parley.components.asr.stream import Transcript
 from parley.config import AgentConfig, TurnTakingConfig
 from parley.dialogue.conversation import Conversation
 from parley.duplex.backchannel import ASR_PROMPT, AgentBackchannels
-from parley.duplex.end_of_turn import P_DOUBTFUL, WAITS_MS
+from parley.duplex.end_of_turn import P_DOUBTFUL, WAITS_MS, TurnVerdict
 from parley.duplex.endpointing import EndpointEvent
 from parley.duplex.fillers import Fillers
 from parley.duplex.floor import Floor
@@ -267,16 +267,23 @@ class DuplexEngine:
 
     async def _judge_turn(self, reply: Reply, audio: np.ndarray, silence_start: float) -> None:
         verdict = await self.judge.verdict(reply, audio, lambda: reply is self.speculation.reply,
-                                           lambda p_done: self._acknowledge(reply) if p_done >= P_DOUBTFUL else None)
+                                           lambda p_done: self._acknowledge(reply) if p_done >= P_DOUBTFUL else None,
+                                           lambda early: self._acknowledge_words(reply, early))
         if verdict is None:
             return
-        if verdict.words_finished and verdict.wait_ms > WAITS_MS[self.judge.eagerness][0]:
-            self._acknowledge(reply, verdict.holding)  # the words read finished, the audio doubts it: the wait is long
+        self._acknowledge_words(reply, verdict)
         # the turn ends no sooner than its acknowledgement: a reply never cuts it off
         self.ears.endpointer.decide(max(verdict.wait_ms / 1000, reply.acknowledged_until - silence_start))
         if verdict.holding and len(audio) >= self.tt.backchannel_min_turn_s * 16000 \
                 and not self.playout.active and self.ears.endpointer.paused:
             self.backchannels.offer(self.playout, self.log, self.clock.now())  # the user is mid-turn and pausing
+
+    def _acknowledge_words(self, reply: Reply, verdict: TurnVerdict) -> None:
+        """The words read finished and the audio doubts it, so the wait is long: say so now (before
+        the chat model's finality, too: where it then holds the floor, "mhm" was a listener's
+        continuer all the same)."""
+        if verdict.words_finished and verdict.wait_ms > WAITS_MS[self.judge.eagerness][0]:
+            self._acknowledge(reply, verdict.holding)
 
     def _acknowledge(self, reply: Reply, holding: bool = False) -> None:
         """The pause sounds (Smart Turn) or reads (the verdict) finished: the responder may say so now."""

@@ -39,11 +39,13 @@ class TurnJudge:
             await self.clock.compute(self._exec, self.detector.predict, np.zeros(16000, dtype=np.float32))
 
     async def verdict(self, reply: Reply, audio: np.ndarray, current: Callable[[], bool],
-                      heard: Callable[[float], None] | None = None) -> TurnVerdict | None:
+                      heard: Callable[[float], None] | None = None,
+                      read: Callable[[TurnVerdict], None] | None = None) -> TurnVerdict | None:
         """The verdict on the pause `reply` was started at, or None once `current()` says the
         reply is no longer the one being decided (speech resumed, or the turn already ended).
         `heard(p_done)` is told Smart Turn's verdict on the audio the moment it is known, before
-        the transcript (a talker acknowledges on it)."""
+        the transcript, and `read(verdict)` the verdict on audio and words before the chat model's
+        finality is known, where it is waited for (a talker acknowledges on either)."""
         try:
             p_done = await answered(self.clock.compute(self._exec, at(URGENT, self.detector.predict), audio),
                                     self._exec, STALL_S, "end-of-turn model")
@@ -56,7 +58,11 @@ class TurnJudge:
         if heard is not None and p_done is not None and current():
             heard(p_done)
         text = await reply.transcript
-        p_final = await reply.finality if finality_matters(text) else None
+        p_final = None
+        if finality_matters(text):
+            if read is not None and current():
+                read(required_wait(p_done, text, self.eagerness))
+            p_final = await reply.finality
         if not current() or reply.cancel.cancelled:
             return None
         verdict = required_wait(p_done, text, self.eagerness, p_final)
