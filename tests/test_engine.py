@@ -451,8 +451,9 @@ def test_a_finished_sounding_pause_is_acknowledged_at_once_and_the_reply_follows
     assert responder.heard_log == [(1, REPLY, False)]  # history: the reply, not the "mhm"
 
 
-def test_the_end_of_turn_model_hears_the_pause_before_the_final_transcription_starts():
-    """Smart Turn's short call has the cores to itself; Whisper's long final pass starts after it."""
+def _turn_and_asr_calls(ack: str | None) -> list[str]:
+    """The order in which the end-of-turn model and the ASR were called for one line, with a
+    responder that acknowledges pauses with `ack` (or does not)."""
     import time
 
     from parley.duplex.fakes import FixedTurn
@@ -479,8 +480,10 @@ def test_the_end_of_turn_model_hears_the_pause_before_the_final_transcription_st
         clock = VirtualClock()
         await clock.start()
         log = EventLog("s", clock_now=clock.now)
-        engine = DuplexEngine(cfg, clock, log, ScriptedResponder(REPLY), vad=EnergyVAD(), asr=ASR(_words),
-                              voice=Voice(ToneTTS(), clock, log, CpuGate()), turn=Turn(0.9))
+        voice = Voice(ToneTTS(), clock, log, CpuGate())
+        await voice.prepare((ack,) if ack else ())
+        engine = DuplexEngine(cfg, clock, log, ScriptedResponder(REPLY, acknowledgement=ack), vad=EnergyVAD(),
+                              asr=ASR(_words), voice=voice, turn=Turn(0.9))
         await engine.start()
         try:
             await LoopbackChannel(engine, clock, log, [UserLine("Tell me about returns.", _speech(2.0))],
@@ -491,8 +494,18 @@ def test_the_end_of_turn_model_hears_the_pause_before_the_final_transcription_st
         return log
 
     log = asyncio.run(go())
-    assert calls[-3:] == ["turn", "turn done", "asr"]  # (the warm-ups come before)
     assert [e.text for e in log.of("asr_final")] == ["Tell me about returns."]
+    return calls[-3:]  # (the warm-ups come before)
+
+
+def test_a_talker_hears_the_end_of_turn_models_verdict_before_the_final_transcription_starts():
+    """Smart Turn's short call has the cores to itself; Whisper's long final pass starts after it."""
+    assert _turn_and_asr_calls("Mhm.") == ["turn", "turn done", "asr"]
+
+
+def test_without_a_talker_the_final_transcription_does_not_wait_for_the_end_of_turn_model():
+    calls = _turn_and_asr_calls(None)
+    assert calls.index("asr") < calls.index("turn done")
 
 
 def test_a_caller_who_goes_on_after_an_acknowledgement_keeps_the_floor_and_one_turn():

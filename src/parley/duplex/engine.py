@@ -43,9 +43,11 @@ from parley.duplex.speculation import Speculation
 from parley.duplex.voice import Voice
 from parley.events import AsrFinal, Backchannel, EventLog, TurnEndPredicted, UserSpeechStarted, UserSpeechStopped
 
-# The final ASR pass waits at most this long for the end-of-turn model to hear the pause: the short
-# Smart Turn call then has the cores to itself instead of sharing them with Whisper's long pass, so
-# the verdict a talker acknowledges on comes sooner and the transcript barely later.
+# Where the responder acknowledges a pause on the audio's verdict (a talker), the final ASR pass
+# waits at most this long for the end-of-turn model: the short Smart Turn call then has the cores
+# to itself instead of sharing them with Whisper's long pass (`benchmarks/turn_model_first.py`:
+# verdict 117 -> 71 ms, transcript 279 -> 312 ms). Elsewhere nothing acts on the verdict before the
+# transcript, so the two run side by side and the transcript comes first.
 JUDGE_FIRST_S = 0.3
 
 
@@ -169,7 +171,7 @@ class DuplexEngine:
     def _on_paused(self, ev: EndpointEvent) -> None:
         self.log.emit(UserSpeechStopped, t=ev.t, noticed=self.clock.now())
         self.overlap.speech_paused(ev.t)
-        audio = self._speculate(judged=self._use_judge)
+        audio = self._speculate(judged=self._use_judge and self.responder.acknowledgement("") is not None)
         if self._use_judge:  # the turn's end, with what a long turn already committed before it
             self._spawn(self._judge_turn(self.speculation.reply, self.ears.utterance.heard_end(audio), ev.t))
 
@@ -223,7 +225,7 @@ class DuplexEngine:
     # --- the reply -----------------------------------------------------------------------------
     def _speculate(self, audio: np.ndarray | None = None, text: str | None = None, judged: bool = False) -> np.ndarray:
         """Start a reply on the utterance so far; `judged`: the end-of-turn model hears this pause
-        first (its verdict is what a talker acknowledges on, and the final ASR pass waits for it)."""
+        first (a talker acknowledges on its verdict: the final ASR pass waits for it)."""
         self.responder.preparing()
         reply = self.speculation.begin(wants_finality=self._use_judge and self.tt.endpoint.finality, judged=judged)
         if audio is None:
