@@ -1,7 +1,9 @@
 """Pause handling per conversation, read from bench output folders: for every caller line with a
 mid-utterance pause, whether the agent started a reply inside it (parley's pause TOR,
-`bench.turn_metrics.pause_tor`). For comparing runs conversation by conversation, where the
-scorecard gives one figure per run. With `--verdicts`, every end-of-turn verdict instead, sorted by
+`bench.turn_metrics.pause_tor`), and whether the engine ended the turn inside it at all ("ended":
+a wrong decision whether or not the reply's audio got out before the caller went on — the TOR
+alone moves with compute speed, a slow reply missing the pause it was wrongly started in). For
+comparing runs conversation by conversation, where the scorecard gives one figure per run. With `--verdicts`, every end-of-turn verdict instead, sorted by
 where it fell (inside a mid-utterance pause, or after the line's true end) and why it waited: which
 signal holds pauses and which one delays finished turns.
 
@@ -14,7 +16,7 @@ import sys
 from pathlib import Path
 
 from parley.bench.turn_metrics import pause_tor, user_lines
-from parley.events import TurnPrediction, read_events
+from parley.events import TurnEndPredicted, TurnPrediction, read_events
 
 
 def verdicts(run: str) -> None:
@@ -47,16 +49,21 @@ def main() -> None:
             verdicts(run)
         return
     for run in sys.argv[1:]:
-        taken = total = 0
+        taken = ended = total = 0
         for folder in sorted(p.parent for p in Path(run).glob("*/events.jsonl")):
             events = read_events(folder / "events.jsonl")
-            lines = [i for i, s in enumerate(user_lines(events)) if s.pauses]
+            sims = user_lines(events)
+            lines = [i for i, s in enumerate(sims) if s.pauses]
             if not lines:
                 continue
             n = sum(pause_tor(events, i) for i in lines)
-            taken, total = taken + n, total + len(lines)
-            print(f"{run}  {folder.name:40s} {n}/{len(lines)}")
-        print(f"{run}  all: {taken}/{total} pauses taken" + (f" ({taken / total:.3f})" if total else ""))
+            ends = [e.t for e in events if isinstance(e, TurnEndPredicted)]
+            e = sum(any(a <= t <= b for t in ends for a, b in sims[i].pauses) for i in lines)
+            taken, ended, total = taken + n, ended + e, total + len(lines)
+            print(f"{run}  {folder.name:40s} {n}/{len(lines)}  ended {e}")
+        if total:
+            print(f"{run}  all: {taken}/{total} pauses taken ({taken / total:.3f}), "
+                  f"the turn ended inside {ended}/{total} ({ended / total:.3f})")
 
 
 if __name__ == "__main__":
