@@ -7,7 +7,11 @@ comparing runs conversation by conversation, where the scorecard gives one figur
 where it fell (inside a mid-utterance pause, or after the line's true end) and why it waited: which
 signal holds pauses and which one delays finished turns.
 
+With `--diff A B`, the lines whose pause was taken in one run and not in the other, with the
+end-of-turn cues given inside the pause in each.
+
 Usage: python benchmarks/pauses.py [--verdicts] out/RUN/cascade [out/OTHER/cascade …]
+       python benchmarks/pauses.py --diff out/BEFORE/cascade out/AFTER/cascade
 """
 
 from __future__ import annotations
@@ -43,7 +47,31 @@ def verdicts(run: str) -> None:
                 print(f"    wait {r[4]:6.0f}  p_done {r[2]}  p_final {r[3]}  {r[1]:22s} {r[5]!r}  [{r[6]}]")
 
 
+def _pause_lines(run: str) -> dict:
+    """(conversation, line index) → (taken, cues of the verdicts inside its pauses, text)."""
+    out = {}
+    for path in sorted(Path(run).glob("*/events.jsonl")):
+        events = read_events(path)
+        for i, sim in enumerate(user_lines(events)):
+            if sim.pauses:
+                cues = [e.cue or "-" for e in events if isinstance(e, TurnPrediction)
+                        and any(a <= e.t <= b for a, b in sim.pauses)]
+                out[(path.parent.name, i)] = (pause_tor(events, i), cues, sim.text)
+    return out
+
+
+def diff(before: str, after: str) -> None:
+    a, b = _pause_lines(before), _pause_lines(after)
+    changed = [k for k in sorted(a) if k in b and a[k][0] != b[k][0]]
+    for k in changed:
+        print(f"{'held ' if a[k][0] else 'taken'}  {k[0]:48s} cues {a[k][1]} -> {b[k][1]}  {a[k][2][:50]!r}")
+    print(f"held now: {sum(a[k][0] for k in changed)}, taken now: {sum(b[k][0] for k in changed)}")
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--diff"]:
+        diff(sys.argv[2], sys.argv[3])
+        return
     if sys.argv[1:2] == ["--verdicts"]:
         for run in sys.argv[2:]:
             verdicts(run)

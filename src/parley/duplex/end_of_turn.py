@@ -158,9 +158,9 @@ P_NOT_DONE = 0.15  # below: the user is mid-utterance
 # turn garbled on a phone or noisy line can fall to 0.01-0.06 ("D-ship the Canada.") and then costs a
 # 2 s hold, so the bar is low.
 P_UNFINISHED = 0.02
-# below this the words are doubtful and the floor is held as for unfinished words: in the pause
-# bench 23 of 84 verdicts inside mid-utterance pauses fell in 0.02-0.1, against 8 of 123 at true ends
-# (5 of those not already held by Smart Turn: the price, 1.6 s more on ~3 % of finished turns).
+# below this the words are doubtful and the floor is held as for unfinished words: on the pause
+# bench it held 12 of the cascade's 42 wrongly taken pauses (of 186), at the price of the 2 s wait on
+# 5 of 184 finished turns that Smart Turn called done (docs/benchmarks.md, "Doubtful words").
 P_WORDS_DOUBTFUL = 0.1
 NOT_DONE = "smart turn: not done"
 _CLOSING = re.compile(r"\b(thanks|thank you|goodbye|bye|that's all|that is all|cheers)\W*$")
