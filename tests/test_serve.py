@@ -343,9 +343,11 @@ def test_the_serve_command_loads_once_answers_health_checks_and_stops_on_sigterm
     refused = subprocess.run([sys.executable, "-m", "parley.cli", "serve", "--host", "0.0.0.0"],
                              capture_output=True, text=True, timeout=60, env={**__import__("os").environ, "PARLEY_TOKEN": ""})
     assert refused.returncode == 1 and "needs a token" in refused.stderr and "Traceback" not in refused.stderr
+    # started as a script's background job is: with SIGINT ignored (SIGTERM must still stop it)
     proc = subprocess.Popen([sys.executable, "-m", "parley.cli", "serve", "--llm", "fast", "--port", "0",
                              "--max-sessions", "3", "--sessions-dir", str(tmp_path / "s")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
         for line in proc.stdout:
             if "ws://" in line:

@@ -360,7 +360,11 @@ def main() -> None:
     import signal
 
     # `kill` (SIGTERM) ends a session like Ctrl-C: the running conversation is cancelled, closes its
-    # agent and writes every artefact (asyncio turns SIGINT into a cancellation of the main task)
+    # agent and writes every artefact (asyncio turns SIGINT into a cancellation of the main task).
+    # A process started in the background by a script (`cmd &`, nohup, a supervisor's shell) inherits
+    # SIGINT ignored; asyncio then installs no handler and `kill` would do nothing, so take it back.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
     try:
         app()
