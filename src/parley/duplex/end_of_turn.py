@@ -155,12 +155,13 @@ P_DOUBTFUL = 0.5   # below: leaning to "not done" (Smart Turn's own decision thr
 P_NOT_DONE = 0.15  # below: the user is mid-utterance
 # the chat model's P(sentence end) below this: the words are unfinished. Measured on the hearing
 # suite: Whisper's pre-pause fragments 0.0001-0.01; finished turns mostly 0.15-0.98, but a finished
-# turn garbled on a phone or noisy line can fall to 0.01-0.06 ("D-ship the Canada.") and then costs a
-# 2 s hold, so the bar is low.
+# turn garbled on a phone or noisy line can fall to 0.01-0.06 ("D-ship the Canada.").
 P_UNFINISHED = 0.02
-# below this the words are doubtful and the floor is held as for unfinished words: on the pause
-# bench it held 12 of the cascade's 42 wrongly taken pauses (of 186), at the price of the 2 s wait on
-# 5 of 184 finished turns that Smart Turn called done (docs/benchmarks.md, "Doubtful words").
+# below this the words are doubtful, and the floor is held as for unfinished words all the same: on
+# the pause bench it held 12 of the cascade's 42 wrongly taken pauses (of 186), at the price of the
+# 2 s wait on 5 of 184 finished turns that Smart Turn called done — garbled ones among them
+# (docs/benchmarks.md, "Doubtful words"; `benchmarks/finality.py`: 90 % of the written words before
+# a pause fall below it, 2-6 % of finished lines, with either chat model).
 P_WORDS_DOUBTFUL = 0.1
 NOT_DONE = "smart turn: not done"
 _CLOSING = re.compile(r"\b(thanks|thank you|goodbye|bye|that's all|that is all|cheers)\W*$")
