@@ -86,9 +86,9 @@ def main() -> None:
                 continue
             n = sum(pause_tor(events, i) for i in lines)
             ends = [e.t for e in events if isinstance(e, TurnEndPredicted)]
-            e = sum(any(a <= t <= b for t in ends for a, b in sims[i].pauses) for i in lines)
-            taken, ended, total = taken + n, ended + e, total + len(lines)
-            print(f"{run}  {folder.name:40s} {n}/{len(lines)}  ended {e}")
+            m = sum(any(a <= t <= b for t in ends for a, b in sims[i].pauses) for i in lines)
+            taken, ended, total = taken + n, ended + m, total + len(lines)
+            print(f"{run}  {folder.name:40s} {n}/{len(lines)}  ended {m}")
         if total:
             print(f"{run}  all: {taken}/{total} pauses taken ({taken / total:.3f}), "
                   f"the turn ended inside {ended}/{total} ({ended / total:.3f})")
