@@ -30,8 +30,8 @@ from parley.components.asr.base import ASR
 from parley.components.asr.stream import Transcript
 from parley.config import AgentConfig, TurnTakingConfig
 from parley.dialogue.conversation import Conversation
+from parley.duplex.acknowledge import Acknowledger
 from parley.duplex.backchannel import ASR_PROMPT, AgentBackchannels
-from parley.duplex.end_of_turn import P_DOUBTFUL, WAITS_MS, TurnVerdict
 from parley.duplex.endpointing import EndpointEvent
 from parley.duplex.fillers import Fillers
 from parley.duplex.floor import Floor
@@ -113,6 +113,8 @@ class DuplexEngine:
         self.overlap = OverlapPolicy(self.playout, tt)
         self.floor = Floor(log)
         self.backchannels = AgentBackchannels(tt.backchannel_min_interval_s)
+        self.acknowledger = Acknowledger(self.backchannels, self.playout, responder, voice, clock, log,
+                                         lambda: self.ears.endpointer.paused)
         self._played = np.zeros(FRAME_SAMPLES, dtype=np.float32)  # agent audio of the current input window
         self.speculation = Speculation(log)
         self._tasks: set[asyncio.Task] = set()
@@ -171,7 +173,7 @@ class DuplexEngine:
     def _on_paused(self, ev: EndpointEvent) -> None:
         self.log.emit(UserSpeechStopped, t=ev.t, noticed=self.clock.now())
         self.overlap.speech_paused(ev.t)
-        audio = self._speculate(judged=self._use_judge and self.responder.acknowledgement("") is not None)
+        audio = self._speculate(judged=self._use_judge and self.acknowledger.active)
         if self._use_judge:  # the turn's end, with what a long turn already committed before it
             self._spawn(self._judge_turn(self.speculation.reply, self.ears.utterance.heard_end(audio), ev.t))
 
@@ -268,29 +270,15 @@ class DuplexEngine:
                     fut.set_result("" if fut is reply.transcript else None)
 
     async def _judge_turn(self, reply: Reply, audio: np.ndarray, silence_start: float) -> None:
+        ack, eagerness = self.acknowledger, self.judge.eagerness
         verdict = await self.judge.verdict(reply, audio, lambda: reply is self.speculation.reply,
-                                           lambda p_done: self._acknowledge(reply) if p_done >= P_DOUBTFUL else None,
-                                           lambda early: self._acknowledge_words(reply, early))
+                                           lambda p_done: ack.heard(reply, p_done),
+                                           lambda early: ack.read(reply, early, eagerness))
         if verdict is None:
             return
-        self._acknowledge_words(reply, verdict)
+        ack.decided(reply, verdict, eagerness, len(audio) >= self.tt.backchannel_min_turn_s * 16000)
         # the turn ends no sooner than its acknowledgement: a reply never cuts it off
         self.ears.endpointer.decide(max(verdict.wait_ms / 1000, reply.acknowledged_until - silence_start))
-        if verdict.holding and len(audio) >= self.tt.backchannel_min_turn_s * 16000 \
-                and not self.playout.active and self.ears.endpointer.paused:
-            self.backchannels.offer(self.playout, self.log, self.clock.now())  # the user is mid-turn and pausing
-
-    def _acknowledge_words(self, reply: Reply, verdict: TurnVerdict) -> None:
-        """The words read finished and the audio doubts it, so the wait is long: say so now (before
-        the chat model's finality, too: where it then holds the floor, "mhm" was a listener's
-        continuer all the same)."""
-        if verdict.words_finished and verdict.wait_ms > WAITS_MS[self.judge.eagerness][0]:
-            self._acknowledge(reply, verdict.holding)
-
-    def _acknowledge(self, reply: Reply, holding: bool = False) -> None:
-        """The pause sounds (Smart Turn) or reads (the verdict) finished: the responder may say so now."""
-        if self.ears.endpointer.paused:
-            self.backchannels.acknowledge(self.playout, reply, self.responder, self.voice, self.clock.now(), holding)
 
     def _recover_from_false_interruption(self, reply: Reply, text: str) -> None:
         """The overlap was a backchannel or a noise: drop it and resume where the agent stopped."""
