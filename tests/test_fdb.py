@@ -118,3 +118,29 @@ def test_exported_words_start_at_the_replys_first_audible_sample(tmp_path, user_
     assert conversation_samples(conv, log.events, ["smooth"]) == samples  # kept, not redone
     n = export_tree(tmp_path / "export", {"cascade": samples})
     assert n == 1 and sorted(p.name for p in (tmp_path / "export" / "cascade" / "smooth_turn_taking").iterdir()) == ["0"]
+
+
+def test_acknowledgements_and_backchannels_keep_their_own_words():
+    """Turn-0 audio is either an acknowledgement (logged as its audio starts) or an agent
+    backchannel (logged when offered): each stretch gets its own line's words, in whichever order
+    they were played, and none is left for Whisper to guess."""
+    from parley.bench.fdb import played_words
+    from parley.events import Acknowledgement, Backchannel
+
+    agent = np.zeros(6 * SR, np.float32)
+    for a, b in ((1.0, 1.4), (2.0, 2.3), (3.0, 4.0)):
+        agent[int(a * SR):int(b * SR)] = 0.3
+    log = EventLog("s")
+    log.emit(RecordingStarted, t=0.0)
+    log.emit(AgentAudioStarted, t=1.0, turn=0)
+    log.emit(Acknowledgement, t=1.0, turn=1, text="Mhm.")
+    log.emit(AgentAudioStopped, t=1.4, turn=0)
+    log.emit(Backchannel, t=1.95, source="agent", text="Right.")
+    log.emit(AgentAudioStarted, t=2.0, turn=0)
+    log.emit(AgentAudioStopped, t=2.3, turn=0)
+    log.emit(AgentAudioStarted, t=3.0, turn=1)
+    log.emit(AgentAudioStopped, t=4.0, turn=1)
+    log.emit(AgentTurn, t=4.0, turn=1, user="", agent="Sure, I can help.")
+    words = played_words(log.events, agent, asr=object())  # any Whisper call would fail
+    assert [w for w, _, _ in words] == ["Mhm.", "Right.", "Sure,", "I", "can", "help."]
+    assert words[0][1] == pytest.approx(1.0, abs=0.01) and words[1][1] == pytest.approx(2.0, abs=0.01)

@@ -14,7 +14,7 @@ conversation's recording (`recording_started` says where it begins on the event 
     backchannel/         a monologue (≥ 20 s with pauses), its start → its end; folders numbered
 
 Words come from parley's own playout record: what the agent played (the heard text of each reply,
-`agent_turn.agent`, in its spoken form; the text of each agent backchannel), placed on the audio it
+`agent_turn.agent`, in its spoken form; the text of each agent backchannel and acknowledgement), placed on the audio it
 was played as. The agent's channel is a clean digital track, so its stretches of sound are found
 sample-exactly (`audio/activity.py`); each stretch belongs to the reply whose playout (started /
 resumed → paused / stopped) covers it, and a reply's words are spread over its stretches by their
@@ -48,7 +48,7 @@ from parley.textnorm import for_speech
 TASKS = {"pause": "pause_handling", "smooth": "smooth_turn_taking", "interruption": "user_interruption",
          "monologue": "backchannel"}
 SAMPLES = "fdb"
-_VERSION = 5  # bump when the cut or the words change: old samples are redone
+_VERSION = 6  # bump when the cut or the words change: old samples are redone
 _CONTEXT_S = 0.1  # audio kept around each sound stretch when it is transcribed
 _GAP_S = 0.3      # silence between stretches in the clip Whisper hears
 
@@ -65,15 +65,18 @@ Word = tuple[str, float, float]  # (text, start s, end s) on the recording's tim
 
 
 def _playouts(events, origin: float) -> list[tuple[float, float, str]]:
-    """(first sample, last sample, spoken text) of each reply and each agent backchannel, on the
-    recording's time axis. A reply paused by the user's backchannel and resumed is one playout."""
+    """(first sample, last sample, spoken text) of each reply, each agent backchannel and each
+    acknowledgement, on the recording's time axis. A reply paused by the user's backchannel and
+    resumed is one playout."""
     heard = {e.turn: e.agent for e in events if e.kind == "agent_turn"}
     backchannels = iter([e.text for e in events if e.kind == "backchannel" and e.source == "agent"])
+    acks = {e.t: e.text for e in events if e.kind == "acknowledgement"}  # logged as its audio starts
     replies: dict[int, list[float]] = {}
     out = []
     for a, b, turn in agent_intervals(events):
-        if turn == 0:  # each agent backchannel is its own playout, in the order they were said
-            out.append((a - origin, b - origin, for_speech(next(backchannels, ""))))
+        if turn == 0:  # a short line of its own: an acknowledgement, else the next backchannel offered
+            text = acks[a] if a in acks else next(backchannels, "")
+            out.append((a - origin, b - origin, for_speech(text)))
         else:
             span = replies.setdefault(turn, [a, b])
             span[1] = b
