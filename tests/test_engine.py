@@ -589,3 +589,55 @@ def test_acknowledgements_where_the_floor_is_held_keep_the_backchannel_rate():
     bc.acknowledge(playout, Reply(turn=2, text=""), responder, Clips(), 18.0)  # a finished-sounding pause: no rate
     assert playout.played == ["Mhm.", "Mhm.", "Mhm."]
     assert not bc.due(20.0) and bc.due(23.0)  # the last held one (at 17 s) set the rate's clock
+
+
+def test_words_the_whole_pass_drops_after_a_pause_are_heard_in_the_tail():
+    """Whisper ends a transcript at a long pause inside the turn ("my order number is … four four
+    one seven two" → "My order number is."). The pass made at the pause is the head; the whole
+    turn's pass adds nothing to it, so the audio after the pause is transcribed alone and joined."""
+    passes: list[float] = []
+
+    def asr(seconds: float, prompt: str | None) -> str:
+        passes.append(round(seconds, 2))
+        return "44172." if 2.0 < seconds < 3.0 else "My order number is."  # the tail alone: 2.0-3.0 s
+
+    cfg = AgentConfig()
+    cfg.turn_taking.endpoint.predict = False
+    cfg.turn_taking.endpoint.end_of_turn_ms = 1500  # the 1.2 s pause is held
+    cfg.turn_taking.echo_guard = False
+    cfg.turn_taking.agent_backchannels = False
+    line = np.concatenate([_speech(1.5), np.zeros(int(1.2 * SAMPLE_RATE), np.float32), _speech(1.2)])
+
+    async def go():
+        clock = VirtualClock()
+        await clock.start()
+        log = EventLog("s", clock_now=clock.now)
+        responder = ScriptedResponder("Thanks.")
+        engine = DuplexEngine(cfg, clock, log, responder, vad=EnergyVAD(), asr=ScriptedASR(asr),
+                              voice=Voice(ToneTTS(), clock, log, CpuGate()))
+        await engine.start()
+        try:
+            await LoopbackChannel(engine, clock, log, [UserLine("paused", line)], reply_timeout_s=20).run()
+        finally:
+            await engine.close()
+            await clock.stop()
+        return log
+
+    log = asyncio.run(go())
+    finals = [e.text for e in log.of("asr_final")]
+    assert finals[0] == "My order number is."  # at the pause
+    assert finals[-1] == "My order number is 44172.", (finals, passes)
+
+
+def test_a_whole_pass_that_has_the_words_after_the_pause_is_kept_as_it_is():
+    from parley.components.asr.stream import StreamingTranscriber
+
+    tails: list[float] = []
+    st = StreamingTranscriber(ScriptedASR(lambda s, p: tails.append(s) or "four four one seven two."), VirtualClock())
+    audio, head = np.zeros(4 * SAMPLE_RATE, np.float32), (2 * SAMPLE_RATE, "My order number is")
+    assert st._with_tail(audio, "My order number is 44172.", head) == "My order number is 44172."
+    assert st._with_tail(audio, "Hi, my order number is 441172.", head) == "Hi, my order number is 441172."
+    assert tails == []  # the whole pass added digits: no second pass
+    assert st._with_tail(audio, "My order number is.", head) == "My order number is four four one seven two."
+    assert st._with_tail(audio, "My order number is four four one seven two", head).endswith("seven two")
+    assert tails == [2.0]  # the tail alone, for the one pass that added nothing

@@ -44,6 +44,21 @@ def test_whisper_repeats_into_padding_are_dropped():
     assert _collapse_repeats("No. I said no.") == "No. I said no."
 
 
+def test_a_decoder_loop_is_said_once_but_repeated_digits_stay():
+    """Whisper tiny looped on bench lines ("… arrived Only one has never arrived …", an order number
+    as "7-1-9-2 7-1-9-2 7-1-9-2 7"): the loop goes, cut-off repeat included; what people do say
+    twice or thrice stays."""
+    from parley.components.asr.whisper import _collapse_loops, _looping
+
+    loop = "Order 2 shirts and " + "only one has never arrived " * 4 + "only one has"
+    assert _looping(loop)
+    assert _collapse_loops(loop) == "Order 2 shirts and only one has never arrived"
+    assert _collapse_loops("My order number is 4 7-1-9-2 7-1-9-2 7-1-9-2 7") == "My order number is 4 7-1-9-2"
+    for said in ("My number is five five five, nine one nine one nine one.", "No, no, no.",
+                 "I said no, I said no.", "Bye bye."):
+        assert _collapse_loops(said) == said
+
+
 def test_a_spelling_whisper_turned_into_words_is_heard_again_letters_only():
     from parley.bench.voices import speak_as_user
     from parley.components.asr.spelling import spelled_tail

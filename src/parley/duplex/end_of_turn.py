@@ -35,7 +35,7 @@ import re
 from dataclasses import dataclass
 
 from parley.events import ComponentError, EventLog
-from parley.textnorm import digits_of
+from parley.textnorm import DIGIT_WORDS, digits_of
 
 # silence in ms before taking the floor: (clearly done, unsure, doubtful, user holding the floor)
 WAITS_MS = {
@@ -58,7 +58,6 @@ _OPEN_CLAUSE = re.compile(r"\b(is|was|think|thought|said|know|mean|guess|hope|su
 # "spelled SI" (2-3 capitals: a spelled name is rarely that short, and "spelled Kim" is a word)
 _SPELLING_STARTED = re.compile(r"(?i:\bspell(?:ed|s|ing)?)\b(?:\W+(?:[A-Za-z]|[A-Z]{2,3})\b)?\W*$")
 _MIN_NUMBER_DIGITS = 5  # order, account and phone numbers are rarely shorter
-_NUMBER_WORDS = {"zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
 _NUMBER_CONTEXT = re.compile(r"\b(number|phone|code|zip|postcode|account|order|card|digits?|pin|extension)\b")
 _WORD = re.compile(r"[a-z0-9']+")
 
@@ -86,7 +85,7 @@ def hold_cue(text: str) -> str | None:
     if _OPEN_CLAUSE.search(t):
         return "clause announced"
     tail = " ".join(t.split()[-8:])
-    if (last in _NUMBER_WORDS or last.isdigit()) and _NUMBER_CONTEXT.search(tail):
+    if (last in DIGIT_WORDS or last.isdigit()) and _NUMBER_CONTEXT.search(tail):
         if _trailing_digits(tail) < _MIN_NUMBER_DIGITS and not _complete_code(t):
             return "number in progress"
     return value_in_progress(t)

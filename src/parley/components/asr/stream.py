@@ -14,7 +14,9 @@ bounded.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 import numpy as np
 
@@ -24,6 +26,7 @@ from parley.components.asr.base import ASR
 from parley.components.registry import lane
 from parley.components.watchdog import answered
 from parley.cpu import LATER, URGENT, at
+from parley.textnorm import digits_of
 
 
 @dataclass
@@ -34,6 +37,14 @@ class Transcript:
     confidence: float | None = None  # a final pass's mean token log-probability, where the ASR tells
 
 
+# Whisper often ends a transcript at a long pause inside the turn ("my order number is … four four
+# one seven two" → "…my order number is."; 1-2 of 7 sub-frame alignments of one bench line, 4 of 7
+# with a prompt). The pass made at that pause (the speculative reply's) is the head: a whole-turn
+# pass that adds under TAIL_NEW_CHARS letters or digits to it, over at least TAIL_MIN_S more audio,
+# gets the audio after the pause transcribed alone, and what that hears joined on unless the end
+# of the whole pass already says it.
+TAIL_NEW_CHARS = 3
+TAIL_MIN_S = 0.8
 COMMIT_S = 24.0  # uncommitted audio that makes a segment of a long turn final
 COMMIT_LOOK_S = 3.0  # a long turn's head is cut at the quietest frame of its last 3 s
 
@@ -44,6 +55,11 @@ def quiet_cut(frames: list[np.ndarray], look: int) -> int:
     look = min(len(frames) - 1, look)
     energy = [float(np.mean(f * f)) for f in frames[-look:]]
     return len(frames) - look + int(np.argmin(energy)) + 1
+
+
+def _chars(text: str) -> str:
+    """Letters and digits only, numbers as digits: "four four one" and "4-4-1" compare equal."""
+    return re.sub(r"[^a-z0-9]", "", digits_of(text.lower()))
 
 
 class StreamingTranscriber:
@@ -61,6 +77,7 @@ class StreamingTranscriber:
         self._last_partial_len = 0
         self._committed: list[str] = []  # texts of this utterance's committed segments
         self._utterance = 0  # which utterance a commit in flight belongs to
+        self._head: tuple[int, str] | None = None  # (samples, text) of the last final pass at a pause
 
     async def warm(self) -> None:
         await self.clock.compute(self.executor, self.asr.transcribe, np.zeros(SAMPLE_RATE, dtype=np.float32))
@@ -68,6 +85,7 @@ class StreamingTranscriber:
     def reset(self) -> None:
         self._last_partial_len = 0
         self._committed = []
+        self._head = None
         self._utterance += 1
 
     def wants_partial(self, n_samples: int) -> bool:
@@ -81,6 +99,7 @@ class StreamingTranscriber:
         """Transcribe a finished head segment of the utterance; its text prefixes later transcripts."""
         utterance, self._busy = self._utterance, True
         self._last_partial_len = 0  # partials count from the new head of the buffer
+        self._head = None  # and so does the audio of a pause's pass
         t0 = self.clock.now()
         try:
             text, _confidence = await self._call(at(LATER, self._settled), pcm, None)
@@ -100,11 +119,24 @@ class StreamingTranscriber:
         final = getattr(self.asr, "transcribe_final", None)
         return final(pcm, prompt, self.beam_size) if final is not None else (self.asr.transcribe(pcm, prompt), None)
 
-    def _final(self, pcm: np.ndarray, prompt: str | None) -> tuple[str, float | None]:
-        """The final pass: an ASR that can re-decode an announced spelling letters only does so."""
+    def _final(self, pcm: np.ndarray, prompt: str | None, head: tuple[int, str] | None = None) -> tuple[str, float | None]:
+        """The final pass: words dropped after a pause recovered (`TAIL_MIN_S`); an ASR that can
+        re-decode an announced spelling letters only does so."""
         text, confidence = self._settled(pcm, prompt)
+        if head is not None:
+            text = self._with_tail(pcm, text, head)
         respell = getattr(self.asr, "respell", None)
         return (respell(pcm, text) if respell is not None and text else text), confidence
+
+    def _with_tail(self, pcm: np.ndarray, text: str, head: tuple[int, str]) -> str:
+        samples, head_text = head
+        if len(pcm) - samples < TAIL_MIN_S * SAMPLE_RATE or len(_chars(text)) - len(_chars(head_text)) >= TAIL_NEW_CHARS:
+            return text
+        tail = self._settled(pcm[samples:], None)[0]
+        said, end = _chars(tail), _chars(text)
+        if not said or SequenceMatcher(None, said, end[-len(said):]).ratio() >= 0.6:
+            return text  # nothing after the pause, or the whole pass has it already
+        return f"{text.rstrip(' .…')} {tail}".strip()
 
     def _partial(self, pcm: np.ndarray, prompt: str | None) -> tuple[str, None]:
         return self.asr.transcribe(pcm, prompt), None
@@ -116,8 +148,11 @@ class StreamingTranscriber:
         t0 = self.clock.now()
         try:
             # the final pass is what the reply waits for; partials may wait for other callers' finals
-            text, confidence = await self._call(at(LATER, self._partial) if partial else at(URGENT, self._final),
-                                                pcm, prompt)
+            if partial:
+                text, confidence = await self._call(at(LATER, self._partial), pcm, prompt)
+            else:
+                text, confidence = await self._call(at(URGENT, self._final), pcm, prompt, self._head)
+                self._head = (len(pcm), text)
         finally:
             self._busy = False
         text = " ".join([*self._committed, text]).strip() if text else " ".join(self._committed)

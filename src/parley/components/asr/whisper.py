@@ -6,7 +6,8 @@ it (it still pads each segment to 3000 frames), so `_WindowedWhisper` encodes on
 `window` seconds: the audio plus ≥ 3 s of padding, at least `window_s` (10 s). That gives the same
 words ~4× faster (~70 ms). With so little context the decoder loops on very short clips ("Okay.
 Okay. Okay. …"), so clips under a second (backchannels, mostly) keep the full 30 s, the decoder is
-capped at a speaking rate's worth of tokens, and a transcript that still loops is redone in full.
+capped at a speaking rate's worth of tokens, a transcript that still loops is redone in full, and
+a loop that survives that is said once (`_collapse_loops`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 from parley.audio.frame import SAMPLE_RATE
 from parley.components.asr.spelling import letters_of, spelled_tail
 from parley.errors import ModelUnavailableError
+from parley.textnorm import DIGIT_WORDS
 
 
 def _model_dir() -> str:
@@ -37,11 +39,41 @@ _SHORT_CLIP_S = 1.0
 # A speaking rate's worth of tokens: 8 a second covers words, but a spelled "t-o-m-.-j-o-n-e-s" costs
 # about two tokens a letter and was cut off mid-address at 8.
 _TOKENS_PER_S = 12
-_LOOP = re.compile(r"\b(\w+(?:\W+\w+)?)(?:\W+\1\b){2,}", re.IGNORECASE)  # a word or two, said 3+ times in a row
+# a phrase of up to eight words said 3+ times in a row: the decoder stuck in a loop ("Only one has
+# never arrived Only one has never arrived …", "7-1-9-2 7-1-9-2 7-1-9-2")
+_LOOP = re.compile(r"\b(\w+(?:\W+\w+){0,7}?)(?:\W+\1\b){2,}", re.IGNORECASE)
 
 
 def _looping(text: str) -> bool:
     return bool(_LOOP.search(text))
+
+
+def _collapse_loops(text: str) -> str:
+    """A loop that survives the full window said once, with the cut-off repeat after it: nobody says
+    a phrase of two words or more three times running, and the repeats would reach the reply and the
+    fact store ("order number 7-1-9-2 7-1-9-2 7-1-9-2"). A single word is left alone ("five five
+    five", "no, no, no" are said), and so are two digits ("nine one nine one nine one" may be a
+    number)."""
+    def once(m: re.Match) -> str:
+        unit = re.findall(r"\w+", m.group(1))
+        if len(unit) < 2 or (len(unit) < 3 and all(_is_digit(w) for w in unit)):
+            return m.group(0)
+        return m.group(1)
+
+    out = _LOOP.sub(once, text)
+    if out == text:
+        return text
+    # the decoder's token cap cuts the last repeat short: drop a tail that starts the phrase again
+    last = list(_LOOP.finditer(text))[-1]
+    unit = [w.lower() for w in re.findall(r"\w+", last.group(1))]
+    tail = [w.lower() for w in re.findall(r"\w+", text[last.end():])]
+    if tail and len(tail) < len(unit) and tail == unit[: len(tail)] and once(last) != last.group(0):
+        out = out[: len(out) - (len(text) - last.end())]
+    return out.strip()
+
+
+def _is_digit(word: str) -> bool:
+    return word.isdigit() or word.lower() in DIGIT_WORDS
 
 
 def _collapse_repeats(text: str) -> str:
@@ -111,7 +143,7 @@ class WhisperASR:
             text, logprob = self._decode(pcm, prompt, window, beam_size)
             if window < _FULL_WINDOW_S and _looping(text):
                 text, logprob = self._decode(pcm, prompt, _FULL_WINDOW_S, beam_size)
-        return text, logprob
+        return _collapse_loops(text), logprob
 
     def _decode(self, pcm: np.ndarray, prompt: str | None, window: int, beam_size: int) -> tuple[str, float | None]:
         self._model.frames = window * 100
@@ -120,7 +152,7 @@ class WhisperASR:
             language="en",
             beam_size=beam_size,
             chunk_length=window,
-            max_new_tokens=None if window == _FULL_WINDOW_S else int(12 + _TOKENS_PER_S * len(pcm) / SAMPLE_RATE),
+            max_new_tokens=int(12 + _TOKENS_PER_S * len(pcm) / SAMPLE_RATE),  # a loop ends at the cap
             vad_filter=False,
             condition_on_previous_text=False,
             without_timestamps=True,
