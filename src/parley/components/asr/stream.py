@@ -10,6 +10,9 @@ A long turn is transcribed in segments: once COMMIT_S of audio is waiting, the e
 and the final pass then decode at most ~COMMIT_S of audio whatever the turn's length (a 5-minute
 telling re-decoded whole took 4-6 s a partial and 12 s for the final), and the engine's buffer stays
 bounded.
+
+A final pass that heard nothing after a pause inside the turn, where the pass made at that pause
+was the same, is checked on the audio after the pause alone (`TAIL_MIN_S`).
 """
 
 from __future__ import annotations
