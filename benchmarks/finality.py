@@ -1,7 +1,8 @@
 """The chat model's P(sentence end) on finished lines and on the words before a caller's pause,
 per embedded model: where the end-of-turn thresholds (`end_of_turn.P_UNFINISHED`,
 `P_WORDS_DOUBTFUL`) fall on each model's distribution. Every scripted pause of the pause suites
-gives a pair: the words before it (unfinished) and the whole line (finished); the latency
+(the built-in pause scenarios and the held-out one, as `pause_prosody.py` reads them) gives a
+pair: the words before it (unfinished) and the whole line (finished); the latency
 benchmark's lines are finished too. Written text, not Whisper's transcripts: the models' own
 calibration, before the ASR's rewrites.
 
@@ -15,7 +16,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from parley.components import registry
 from parley.dialogue.persona import system_prompt
@@ -23,22 +23,13 @@ from parley.duplex.end_of_turn import P_UNFINISHED, P_WORDS_DOUBTFUL
 
 sys.path.insert(0, str(Path(__file__).parent))
 from latency import LINES  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
-SUITES = [ROOT / "src/parley/bench/scenarios" / f"turn-taking-pauses{s}.yaml" for s in ("", "-conjunctions", "-spelling")] \
-    + [ROOT / "benchmarks/heldout/ho-pauses-mixed.yaml"]
+from pause_prosody import DEFAULT, paused_lines  # noqa: E402
 
 
 def pairs() -> list[tuple[str, str]]:
     """(words before the pause, the whole line) for every scripted pause."""
-    out = []
-    for path in SUITES:
-        for turn in yaml.safe_load(path.read_text())["turns"]:
-            pause = turn.get("pause") if isinstance(turn, dict) else None
-            if pause and "after_word" in pause:
-                words = turn["say"].split()
-                out.append((" ".join(words[: pause["after_word"]]).rstrip(",;:"), turn["say"]))
-    return out
+    return [(" ".join(pieces[: i + 1]).rstrip(",;:"), " ".join(pieces))
+            for pieces in paused_lines(DEFAULT) for i in range(len(pieces) - 1)]
 
 
 def main() -> None:

@@ -30,30 +30,39 @@ def _words(seconds: float, prompt: str | None) -> str:
     return "Tell me about returns." if seconds > 1.5 else "Wait, what about exchanges?"
 
 
-def _run(overlap_s: float):
+def _plain_config() -> AgentConfig:
+    """A fixed silence ends the turn (no turn model), no echo guard, no agent backchannels."""
     cfg = AgentConfig()
-    cfg.turn_taking.endpoint.predict = False  # a fixed silence ends the turn: no turn model
+    cfg.turn_taking.endpoint.predict = False
     cfg.turn_taking.echo_guard = False
     cfg.turn_taking.agent_backchannels = False
+    return cfg
 
+
+def _converse(cfg: AgentConfig, responder, asr, lines: list[UserLine]) -> EventLog:
+    """`lines` said to the engine over the loopback on the virtual clock; the event log."""
     async def go():
         clock = VirtualClock()
         await clock.start()
         log = EventLog("s", clock_now=clock.now)
-        responder = ScriptedResponder(REPLY)
-        engine = DuplexEngine(cfg, clock, log, responder, vad=EnergyVAD(), asr=ScriptedASR(_words),
+        engine = DuplexEngine(cfg, clock, log, responder, vad=EnergyVAD(), asr=ScriptedASR(asr),
                               voice=Voice(ToneTTS(), clock, log, CpuGate()))
         await engine.start()
-        lines = [UserLine("Tell me about returns.", _speech(2.0)),
-                 UserLine("overlap", _speech(overlap_s), after_agent_starts_s=1.0)]
         try:
             await LoopbackChannel(engine, clock, log, lines, reply_timeout_s=20).run()
         finally:
             await engine.close()
             await clock.stop()
-        return log, responder
+        return log
 
     return asyncio.run(go())
+
+
+def _run(overlap_s: float):
+    responder = ScriptedResponder(REPLY)
+    lines = [UserLine("Tell me about returns.", _speech(2.0)),
+             UserLine("overlap", _speech(overlap_s), after_agent_starts_s=1.0)]
+    return _converse(_plain_config(), responder, _words, lines), responder
 
 
 def _onset_over_agent(log):
@@ -196,31 +205,11 @@ def test_a_long_turn_is_transcribed_in_segments_with_a_bounded_buffer():
         decoded.append(seconds)
         return f"[{len(decoded)}]"
 
-    cfg = AgentConfig()
-    cfg.turn_taking.endpoint.predict = False
-    cfg.turn_taking.echo_guard = False
-    cfg.turn_taking.agent_backchannels = False
     # speech with a short gap every 5 s (breaths, under the end-of-turn silence)
     parts = []
     for _ in range(14):
         parts += [_speech(4.8), np.zeros(int(0.2 * SAMPLE_RATE), np.float32)]
-    speech = np.concatenate(parts)
-
-    async def go():
-        clock = VirtualClock()
-        await clock.start()
-        log = EventLog("s", clock_now=clock.now)
-        engine = DuplexEngine(cfg, clock, log, ScriptedResponder("Okay."), vad=EnergyVAD(), asr=ScriptedASR(words),
-                              voice=Voice(ToneTTS(), clock, log, CpuGate()))
-        await engine.start()
-        try:
-            await LoopbackChannel(engine, clock, log, [UserLine("long", speech)], reply_timeout_s=20).run()
-        finally:
-            await engine.close()
-            await clock.stop()
-        return log
-
-    log = asyncio.run(go())
+    log = _converse(_plain_config(), ScriptedResponder("Okay."), words, [UserLine("long", np.concatenate(parts))])
     segments = log.of("asr_segment")
     assert len(segments) >= 2
     assert max(decoded[1:]) <= COMMIT_S + 3.5  # warm-up aside, no decode of the whole 70 s
@@ -230,10 +219,7 @@ def test_a_long_turn_is_transcribed_in_segments_with_a_bounded_buffer():
 
 def _run_slow(delay_s: float, fail: bool = False):
     """One turn whose answer takes `delay_s` of (virtual) compute, or fails."""
-    cfg = AgentConfig()
-    cfg.turn_taking.endpoint.predict = False
-    cfg.turn_taking.echo_guard = False
-    cfg.turn_taking.agent_backchannels = False
+    cfg = _plain_config()
 
     class Slow(ScriptedResponder):
         clock = None
@@ -290,10 +276,7 @@ def _run_stalled(part: str, turns: int = 2):
     """`turns` user turns while the ASR or the TTS never returns from its first call after start-up."""
     import threading
 
-    cfg = AgentConfig()
-    cfg.turn_taking.endpoint.predict = False
-    cfg.turn_taking.echo_guard = False
-    cfg.turn_taking.agent_backchannels = False
+    cfg = _plain_config()
     cfg.asr.timeout_s = 0.5
     release = threading.Event()  # set at the end so the stuck worker thread can finish
 
@@ -601,29 +584,10 @@ def test_words_the_whole_pass_drops_after_a_pause_are_heard_in_the_tail():
         passes.append(round(seconds, 2))
         return "44172." if 2.0 < seconds < 3.0 else "My order number is."  # the tail alone: 2.0-3.0 s
 
-    cfg = AgentConfig()
-    cfg.turn_taking.endpoint.predict = False
+    cfg = _plain_config()
     cfg.turn_taking.endpoint.end_of_turn_ms = 1500  # the 1.2 s pause is held
-    cfg.turn_taking.echo_guard = False
-    cfg.turn_taking.agent_backchannels = False
     line = np.concatenate([_speech(1.5), np.zeros(int(1.2 * SAMPLE_RATE), np.float32), _speech(1.2)])
-
-    async def go():
-        clock = VirtualClock()
-        await clock.start()
-        log = EventLog("s", clock_now=clock.now)
-        responder = ScriptedResponder("Thanks.")
-        engine = DuplexEngine(cfg, clock, log, responder, vad=EnergyVAD(), asr=ScriptedASR(asr),
-                              voice=Voice(ToneTTS(), clock, log, CpuGate()))
-        await engine.start()
-        try:
-            await LoopbackChannel(engine, clock, log, [UserLine("paused", line)], reply_timeout_s=20).run()
-        finally:
-            await engine.close()
-            await clock.stop()
-        return log
-
-    log = asyncio.run(go())
+    log = _converse(cfg, ScriptedResponder("Thanks."), asr, [UserLine("paused", line)])
     finals = [e.text for e in log.of("asr_final")]
     assert finals[0] == "My order number is."  # at the pause
     assert finals[-1] == "My order number is 44172.", (finals, passes)

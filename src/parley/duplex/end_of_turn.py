@@ -160,7 +160,7 @@ P_UNFINISHED = 0.02
 # the pause bench it held 12 of the cascade's 42 wrongly taken pauses (of 186), at the price of the
 # 2 s wait on 5 of 184 finished turns that Smart Turn called done — garbled ones among them
 # (docs/benchmarks.md, "Doubtful words"; `benchmarks/finality.py`: 90 % of the written words before
-# a pause fall below it, 2-6 % of finished lines, with either chat model).
+# a pause fall below it, 2-8 % of finished lines, with either chat model).
 P_WORDS_DOUBTFUL = 0.1
 NOT_DONE = "smart turn: not done"
 _CLOSING = re.compile(r"\b(thanks|thank you|goodbye|bye|that's all|that is all|cheers)\W*$")

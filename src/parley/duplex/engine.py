@@ -24,7 +24,7 @@ from typing import Protocol
 
 import numpy as np
 
-from parley.audio.frame import FRAME_SAMPLES, AudioFrame
+from parley.audio.frame import FRAME_SAMPLES, SAMPLE_RATE, AudioFrame
 from parley.clock import Clock
 from parley.components.asr.base import ASR
 from parley.components.asr.stream import Transcript
@@ -276,7 +276,7 @@ class DuplexEngine:
                                            lambda early: ack.read(reply, early, eagerness))
         if verdict is None:
             return
-        ack.decided(reply, verdict, eagerness, len(audio) >= self.tt.backchannel_min_turn_s * 16000)
+        ack.decided(reply, verdict, eagerness, len(audio) >= self.tt.backchannel_min_turn_s * SAMPLE_RATE)
         # the turn ends no sooner than its acknowledgement: a reply never cuts it off
         self.ears.endpointer.decide(max(verdict.wait_ms / 1000, reply.acknowledged_until - silence_start))
 
