@@ -85,6 +85,16 @@ def test_a_reply_that_would_give_medical_advice_is_replaced_by_the_fallback():
     assert breach.limit == "medical" and "400" not in heard and "pharmacist" in heard
 
 
+def test_a_number_the_caller_gave_is_said_and_an_invented_one_is_not():
+    llm = ScriptedLLM(["Sure, about order 4 4 1 7 2, ", "we will call you back on ", "555 867 5309 today."])
+    res = asyncio.run(run_conversation(AgentConfig(), [_line("My order is four four one seven two, can you call me?")],
+                                       clock=RealClock(), agent_kwargs={"llm": llm}))
+    [breach] = res.log.of("limit_breached")
+    heard = res.records[0].agent
+    assert breach.limit == "ungrounded_number" and "5309" not in heard and "867" not in heard
+    assert "4 4 1 7 2" in heard and "don't have that number" in heard
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("condition", ["clean", "phone"])
 def test_a_spelled_surname_and_an_email_are_stored_exactly(condition):

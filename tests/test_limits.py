@@ -2,7 +2,7 @@
 
 from parley.components.tts.clauses import ClauseSplitter
 from parley.config import Limit
-from parley.dialogue.limits import LimitGuard, active_limits
+from parley.dialogue.limits import UNGROUNDED_SAY, LimitGuard, active_limits
 from parley.dialogue.persona import DEFAULT_PERSONA
 from parley.dialogue.procedure import ProcedureTracker
 from parley.dialogue.reply_gate import ReplyGate
@@ -13,8 +13,8 @@ PRIVACY = ("You are Lee at a shoe shop. Under no circumstances share another cus
            "Record on screen: Tomas Berg, 44 Mill Lane, order 77310.")
 
 
-def _spoken(persona: str, draft: str, caller: str, limits=()) -> tuple[str, list[str]]:
-    gate = ReplyGate(ProcedureTracker([]), 0, LimitGuard(active_limits(persona, list(limits))))
+def _spoken(persona: str, draft: str, caller: str, limits=(), guard: LimitGuard | None = None) -> tuple[str, list[str]]:
+    gate = ReplyGate(ProcedureTracker([]), 0, guard or LimitGuard(active_limits(persona, list(limits))))
     splitter = ClauseSplitter(3, 6)
     said, breaches = [], []
     for clause in splitter.feed(draft) + splitter.flush():
@@ -102,3 +102,24 @@ def test_specifics_of_doubtful_knowledge_are_never_said_however_spelled_unless_t
         assert breaches == ["doubtful_knowledge"] and said.startswith("Standard delivery is free.")
         assert "6082" not in said and "oh eight" not in said and "ship" not in said.lower()
     assert spoken("Yes, TL-6082 is the voucher you have.", "I have the voucher TL 6082, is it valid?")[1] == []
+
+
+def test_a_number_no_source_gave_the_reply_is_not_spoken():
+    guard = LimitGuard([], ground_numbers=True)
+    guard.grounds = "Order 58316, for Maria Lopez: shipped on Monday. The helpline is 0800 123 456."
+    guard.heard_from_caller("Hi, my order is seven two nine four one.")
+
+    def spoken(draft, caller="What's the number?"):
+        return _spoken(DEFAULT_PERSONA, draft, caller, guard=guard)
+
+    said, breaches = spoken("Sure. You can reach us at 517-320-4869 any time.")
+    assert breaches == ["ungrounded_number"] and said == f"Sure. {UNGROUNDED_SAY}"
+    assert spoken("You mentioned order number one two three four five.")[1] == ["ungrounded_number"]
+    for draft in ("Order 5 8 3 1 6 shipped on Monday.", "Your order 72941 is on its way.",
+                  "The helpline is 0800 123 456, open every day.", "It arrives on March 16th, 2027, in room 214."):
+        assert spoken(draft) == (draft, []), draft
+    assert spoken("Your card ends in 4417.", "The card ends in 4 4 1 7.")[1] == []  # this turn's words count too
+    text = "Call 0800 123 456 today."  # a number cut across two clauses is judged whole
+    assert guard.check(text, 0, len("Call 0800 123"), "") is None and guard.check(text, 14, len(text), "") is None
+    text = "Call 0800 999 456 today."
+    assert guard.check(text, 0, len("Call 0800 999"), "") is not None

@@ -22,6 +22,15 @@ def test_a_question_for_the_callers_own_value_picks_that_slot():
     assert asked("Can you read my last name back to me?") == ["ALVAREZ"]
 
 
+def test_a_misheard_slot_name_still_recalls_the_only_value_of_its_shape():
+    # Whisper heard "which order number did I mention" as "which water number …"
+    assert asked("Sorry, which water number did I mention earlier?") == ["55219"]
+    assert asked("What border code did I give you?") == ["K7Q42"]
+    two_numbers = STORE + [Fact("phone", "5550142", 6)]
+    assert recall.asked("Which water number did I mention earlier?", two_numbers) == []
+    assert asked("Which water number should I call?") == []
+
+
 def test_questions_about_something_else_go_to_the_model():
     for text in ("What is my order status?", "What's the delivery time for my order?", "Which day is the store open?",
                  "Can I change my e-mail?", "Remind me of my tracking number.", "What is your phone number?",

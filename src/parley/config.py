@@ -230,6 +230,10 @@ class AgentConfig(_Strict):
         True, description="Enforce the limits the persona states in prose (medical or legal advice, refund "
         "promises, other customers' data) with the built-in detectors."
     )
+    ground_numbers: bool = Field(
+        True, description="Never speak a number of 4+ digits that neither the caller, the fact store, the "
+        "system prompt nor the retrieved passages gave the reply (an invented phone or order number)."
+    )
     persona: str | None = Field(None, description="Persona text replacing the default customer-service persona.")
     max_reply_words: int = Field(
         40, description="A spoken reply starts no new sentence that would take it past this many words (0 = no limit)."

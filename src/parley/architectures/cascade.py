@@ -120,6 +120,7 @@ class CascadeResponder:
         reply.stage = "llm"
         self.memory.yield_model(now=True)
         messages = self.history.messages(reply.user_text, reference)
+        self.conversation.given(messages)
         if not reply.finality.done():
             reply.finality.set_result(await finality(self.llm, messages, reply.user_text, self.log))
         return messages

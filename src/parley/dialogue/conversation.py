@@ -43,7 +43,8 @@ class Conversation:
 
     def _set_limits(self, caller_said: str) -> None:
         """The limits of the persona and knowledge as they stand; what the caller said stays theirs."""
-        self.limits = LimitGuard(active_limits(self.persona, self.cfg.limits, self.cfg.persona_limits, self.withheld))
+        self.limits = LimitGuard(active_limits(self.persona, self.cfg.limits, self.cfg.persona_limits, self.withheld),
+                                 self.cfg.ground_numbers)
         self.limits.caller_said = caller_said
         self.gate = ReplyGate(self.procedure, self.cfg.max_reply_words, self.limits)
 
@@ -122,6 +123,11 @@ class Conversation:
         if plan is not None:
             self.log.emit(ReadBackEvent, turn=turn, action=plan.action, values=list(plan.values), said=plan.line)
         return plan
+
+    def given(self, messages: list[dict]) -> None:
+        """The prompt the next reply is drafted from: the numbers it may say (`limits.py`)."""
+        facts = " ".join(f.text for f in self.history.facts)
+        self.limits.grounds = " ".join([facts, *(str(m.get("content") or "") for m in messages)])
 
     def check(self, turn: int, text: str, clause: Clause, caller_turn: str) -> Verdict:
         """The reply gate's verdict on the next clause, its interventions logged. A configured pattern

@@ -13,6 +13,11 @@ Limits come from two places:
 A detector matches what the clause *states* (a dose, "you can sue", "you'll get a refund") or an
 affirmative answer ("Yes, ...") to a caller's request on the limited topic. "Other customers' data"
 protects the numbers, addresses and dates written in the persona that the caller has not said.
+
+One limit holds whatever the persona says: a number of four or more digits is spoken only if the
+reply was given it — by the caller, the fact store, the system prompt or the retrieved passages.
+The 1.5B model, asked for "your phone number" or a caller's order number it lost, makes one up
+("123-456-7890", "12345"); a wrong number said with confidence is worse than "I don't have it".
 """
 
 from __future__ import annotations
@@ -124,6 +129,8 @@ class ActiveLimit:
 
 
 WITHHELD_SAY = "I'm sorry, I can't confirm that from what I have."
+UNGROUNDED_SAY = "I'm sorry, I don't have that number in front of me."
+_YEAR = re.compile(r"(19|20)\d\d")  # "March 16th, 2027": a year is not a value the caller must have given
 
 
 def active_limits(persona: str, configured: list[Limit], builtins: bool = True,
@@ -151,9 +158,11 @@ def _protected(persona: str) -> list[str]:
 
 
 class LimitGuard:
-    def __init__(self, limits: list[ActiveLimit]) -> None:
+    def __init__(self, limits: list[ActiveLimit], ground_numbers: bool = False) -> None:
         self.limits = limits
+        self.ground_numbers = ground_numbers
         self.caller_said = ""  # everything the caller said in this call (their own data is theirs to hear)
+        self.grounds = ""  # what the reply was given besides: the prompt, its passages, the stored facts
 
     def heard_from_caller(self, text: str) -> None:
         self.caller_said += " " + text
@@ -169,7 +178,26 @@ class LimitGuard:
                 return Breach(lim.id, lim.say)  # "Yes, ..." to a request on the limited topic
             if any(said.says(v) and not heard.says(v) for v in lim.protected):
                 return Breach(lim.id, lim.say)
+        if self.ground_numbers and self._invents_number(text, start, end, caller_turn):
+            return Breach("ungrounded_number", UNGROUNDED_SAY)
         return None
+
+    def _invents_number(self, text: str, start: int, end: int, caller_turn: str) -> bool:
+        """Does the clause say a number (4+ digits, however spoken) that no source holds? A number
+        the clause ends on may go on in the next one: it passes as the start of a source's."""
+        said = digits_of(text[:end])
+        new = _numbers(said) - _numbers(text[:start])
+        new = {n for n in new if not _YEAR.fullmatch(n)}
+        if not new:
+            return False
+        sources = _numbers(f"{self.caller_said} {caller_turn} {self.grounds}")
+        last = re.search(r"(\d+)\W*$", said)
+        return any(n not in sources and not (last and n == last.group(1) and any(s.startswith(n) for s in sources))
+                   for n in new)
+
+
+def _numbers(text: str) -> set[str]:
+    return set(re.findall(r"\d{4,}", digits_of(text)))  # digits_of is idempotent: said text may be passed again
 
 
 def _ends_in(pattern: regex.Pattern, text: str, start: int) -> bool:

@@ -37,6 +37,10 @@ _THEN = {"", "did", "do", "does", "are", "is", "was", "were", "again", "that", "
          "please", "have", "had", "we", "back", "to", "in", "under", "from", "earlier", "before", "and", "my", "the",
          "it", "one"}
 _WINDOW = 5  # words from the question word to the slot's words
+# "which … number did I give you": the caller asks for a value of their own, whatever the ASR made of
+# the slot's name ("order" heard as "water")
+_STATED = re.compile(r"\b(did|have|had) i (just )?(mention|mentioned|give|given|say|said|tell|told|provide|provided|"
+                     r"read|spell|spelled|quote|quoted)\b")
 
 
 def words_for(fact: Fact) -> set[str]:
@@ -59,11 +63,13 @@ def asked(text: str, facts: list[Fact]) -> list[Fact]:
     if not questions:
         return []
     chosen: dict[str, Fact] = {}
+    stated = bool(_STATED.search(joined))
     for fact in facts:
         called = words_for(fact)
+        sole = stated and _sole(fact, facts)
         for q in questions:
             span = words[q:q + _WINDOW + 1]
-            hits = [j for j, w in enumerate(span) if w in called and not _other_slot(span, j, called)]
+            hits = [j for j, w in enumerate(span) if w in called and (sole or not _other_slot(span, j, called))]
             if not hits:
                 continue
             after = q + hits[-1] + 1
@@ -81,6 +87,12 @@ def _other_slot(span: list[str], j: int, called: set[str]) -> bool:
     """"tracking number" names another slot than "order number": a generic word counts only after
     the fact's own words or a plain determiner."""
     return span[j] in _GENERIC and j > 0 and span[j - 1] not in called | _DETERMINERS
+
+
+def _sole(fact: Fact, facts: list[Fact]) -> bool:
+    """Is this the only slot holding a value of its shape? Then "which … number did I give you" can
+    mean nothing else, and the answer names the slot, so a caller who meant another hears which it is."""
+    return all(f.kind == fact.kind for f in facts if category(f) == category(fact))
 
 
 _DETERMINERS = {"my", "the", "your", "a", "that", "this", "what", "which", "what's", "is", "was", "of", "me"}
