@@ -11,7 +11,7 @@ from parley.clock import RealClock
 from parley.components import registry
 from parley.config import LLMConfig
 from parley.dialogue.history import History
-from parley.dialogue.summary import RollingSummary, clean
+from parley.dialogue.summary import QUOTED_WORDS, RollingSummary, clean, keep_statements
 from parley.events import EventLog, MemorySummary
 
 SYSTEM = "You are a helpful phone assistant for an outdoor clothing shop. Answer in one short sentence."
@@ -87,7 +87,22 @@ def test_rolling_summary_folds_a_long_call_and_keeps_what_matters():
     assert ev.folded_turns >= 2 and h.start == ev.folded_turns
     assert "Scotland" in ev.text, ev.text
     prompt = h.messages("Where is my sister going hiking?")
-    assert "Scotland" in prompt[1]["content"] and "I'm looking for a birthday present" not in str(prompt)
+    assert "Scotland" in prompt[1]["content"] and "What kind of gear does she need?" not in str(prompt)
+
+
+def test_a_statement_the_summary_lost_is_quoted_after_it_and_a_question_never_is():
+    turns = ["Hi, I'm looking for a present for my sister. She's going hiking in Scotland next spring.",
+             "Her favorite color is purple, by the way.", "Do you sell hiking socks?", "Thanks, that's great.",
+             "What colors does the rain jacket come in?"]
+    lost = keep_statements("The caller wants a present for their sister, who goes hiking in Scotland in spring.", turns)
+    assert lost.endswith('The caller said: "Her favorite color is purple, by the way."'), lost
+    kept = "The caller wants a present for their sister, hiking in Scotland next spring; her favorite color is purple."
+    assert keep_statements(kept, turns) == kept  # covered by the summary: nothing quoted
+    many = ["My dog Rex sleeps indoors.", "Grandma knits woollen scarves.", "Tuesday evenings suit pickup.",
+            "Blue trainers fit nicely.", "Parcels go next door.", "Cotton irritates eczema badly.",
+            "Boxing Day returns worry everyone.", "Courier vans block driveways."]
+    quoted = keep_statements("", many)
+    assert quoted.startswith('The caller said: "My dog Rex') and len(quoted.split()) - 3 <= QUOTED_WORDS < 4 * 8
 
 
 def test_summary_text_is_one_short_paragraph():

@@ -44,6 +44,10 @@ _UNITS = {
     "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
 }
 DIGIT_WORDS = frozenset(w for w, v in _UNITS.items() if v < 10 and len(w) > 1)  # how a digit is said
+# words that carry no content of their own: what is left says what a sentence is about
+FUNCTION_WORDS = frozenset(
+    "a an the is are was were do does did that this it its there here what where when which who how why from to of "
+    "in on for and or but so can could would should will i you me my your about come comes came say said get got".split())
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 _SCALES = {"hundred": 100, "thousand": 1000}
 

@@ -21,15 +21,12 @@ from parley.dialogue.knowledge import Hit, KnowledgeBase
 from parley.dialogue.persona import reference_block
 from parley.errors import describe
 from parley.events import ComponentError, EventLog, Retrieval
-
-_FUNCTION_WORDS = set("a an the is are was were do does did that this it its there here what where when which who how "
-                      "why from to of in on for and or but so can could would should will i you me my your "
-                      "about come comes came say said get got".split())
+from parley.textnorm import FUNCTION_WORDS
 
 
 def is_follow_up(text: str) -> bool:
     """Fewer than two content words: the question leans on the previous turn."""
-    return sum(w not in _FUNCTION_WORDS for w in re.findall(r"[a-z']+", text.lower())) < 2
+    return sum(w not in FUNCTION_WORDS for w in re.findall(r"[a-z']+", text.lower())) < 2
 
 
 def passages(hits: list[Hit]) -> str:

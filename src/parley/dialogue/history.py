@@ -26,7 +26,7 @@ INTERRUPTED_NOTE = "The caller interrupted the reply above: they heard it only u
 SUMMARY_AT = 0.75  # share of the budget at which the oldest block is summarised
 KEEP = 0.4  # share of the budget kept verbatim after a fold: what the next reply re-prefills
 _RESERVE = 1000  # characters kept for the memory note, retrieved passages and the next user turn
-_NOTE = 500  # characters kept for the memory note when the prompt is built
+_NOTE = 700  # characters kept for the memory note when the prompt is built (summary, quotes, a few facts)
 
 
 @dataclass

@@ -21,6 +21,7 @@ from parley.components.llm.base import ChatModel, Message
 from parley.dialogue.history import History
 from parley.errors import describe
 from parley.events import ComponentError, EventLog, MemorySummary
+from parley.textnorm import FUNCTION_WORDS
 
 INSTRUCTION = (
     "Pause the call: write a note for yourself, never to be spoken. You are the assistant; the user is "
@@ -29,6 +30,12 @@ INSTRUCTION = (
     "told them, what is still open. Third person (\"The caller ...\"). Keep names and numbers exact."
 )
 MAX_WORDS = 70
+QUOTED_WORDS = 30  # the caller's own statements a summary lost, quoted after it
+_QUESTION = re.compile(r"^(do|does|did|can|could|would|will|is|are|was|were|what|where|when|which|who|how|why|have"
+                       r"|has|should|may|shall)\b", re.IGNORECASE)
+_EMPTY = FUNCTION_WORDS | {"thanks", "thank", "great", "okay", "perfect", "sure", "hello", "please", "right", "yeah",
+                           "good", "fine", "sorry", "alright", "well", "that's", "it's", "i'm", "just", "then", "need",
+                           "want", "like", "have", "with", "that", "this"}
 
 
 def summary_request(history: History) -> list[Message]:
@@ -41,6 +48,37 @@ def clean(text: str) -> str:
     text = re.sub(r"^(?:\*\*)?(?:summary|note)(?:\*\*)?\s*:\s*", "", text, flags=re.IGNORECASE)
     words = text.split()
     return " ".join(words[:MAX_WORDS])
+
+
+def _content(text: str) -> set[str]:
+    """What a sentence is about: its longer words, compared by their first five letters."""
+    return {w[:5] for w in re.findall(r"[a-z']+", text.lower()) if len(w) >= 4 and w not in _EMPTY}
+
+
+def statements(user_turns: list[str]) -> list[str]:
+    """The caller's statements (not their questions) in `user_turns`, in order."""
+    out = []
+    for turn in user_turns:
+        for sentence in re.split(r"(?<=[.!?])\s+", turn.strip()):
+            if sentence and not sentence.endswith("?") and not _QUESTION.match(sentence) and _content(sentence):
+                out.append(sentence)
+    return out
+
+
+def keep_statements(summary: str, user_turns: list[str]) -> str:
+    """The summary, with the caller's statements it lost quoted after it ("Her favorite colour is
+    purple" summarised away is a detail the caller will ask about). A 1.5B model drops a stated
+    preference as readily as it keeps one; the caller's own words are the backstop. Oldest first:
+    they have been through the most folds. At most QUOTED_WORDS words."""
+    have, quoted, words = _content(summary), [], 0
+    for s in statements(user_turns):
+        own = _content(s)
+        if len(own & have) * 2 >= len(own) or words + len(s.split()) > QUOTED_WORDS:
+            continue
+        quoted.append(f'"{s}"')
+        words += len(s.split())
+        have |= own
+    return f"{summary} The caller said: {' '.join(quoted)}".strip() if quoted else summary
 
 
 class RollingSummary:
@@ -104,7 +142,7 @@ class RollingSummary:
                 self._spent += self.clock.now() - t0
                 if write.cancelled or not text:
                     return
-                h.propose(upto, text)
+                h.propose(upto, keep_statements(text, [user for user, _ in h.turns[:upto]]))
             if self._written_before_heard:
                 # the summary displaced the playing reply from the cache: once it is heard (and in
                 # the history), put it back first (~0.5 s), so the next reply does not pay for it
