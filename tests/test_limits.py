@@ -116,7 +116,8 @@ def test_a_number_no_source_gave_the_reply_is_not_spoken():
     assert breaches == ["ungrounded_number"] and said == f"Sure. {UNGROUNDED_SAY}"
     assert spoken("You mentioned order number one two three four five.")[1] == ["ungrounded_number"]
     for draft in ("Order 5 8 3 1 6 shipped on Monday.", "Your order 72941 is on its way.",
-                  "The helpline is 0800 123 456, open every day.", "It arrives on March 16th, 2027, in room 214."):
+                  "The helpline is 0800 123 456, open every day.", "It arrives on March 16th, 2027, in room 214.",
+                  "It takes about 15-20 minutes and costs $12.99."):
         assert spoken(draft) == (draft, []), draft
     assert spoken("Your card ends in 4417.", "The card ends in 4 4 1 7.")[1] == []  # this turn's words count too
     text = "Call 0800 123 456 today."  # a number cut across two clauses is judged whole

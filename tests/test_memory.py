@@ -93,7 +93,7 @@ def test_rolling_summary_folds_a_long_call_and_keeps_what_matters():
 def test_a_statement_the_summary_lost_is_quoted_after_it_and_a_question_never_is():
     turns = ["Hi, I'm looking for a present for my sister. She's going hiking in Scotland next spring.",
              "Her favorite color is purple, by the way.", "Do you sell hiking socks?", "Thanks, that's great.",
-             "What colors does the rain jacket come in?"]
+             "What colors does the rain jacket come in?", "desal children's clothes."]
     lost = keep_statements("The caller wants a present for their sister, who goes hiking in Scotland in spring.", turns)
     assert lost.endswith('The caller said: "Her favorite color is purple, by the way."'), lost
     kept = "The caller wants a present for their sister, hiking in Scotland next spring; her favorite color is purple."

@@ -185,19 +185,29 @@ class LimitGuard:
     def _invents_number(self, text: str, start: int, end: int, caller_turn: str) -> bool:
         """Does the clause say a number (4+ digits, however spoken) that no source holds? A number
         the clause ends on may go on in the next one: it passes as the start of a source's."""
-        said = digits_of(text[:end])
-        new = _numbers(said) - _numbers(text[:start])
+        said = _digits(text[:end])
+        new = _numbers(said) - _numbers(_digits(text[:start]))
         new = {n for n in new if not _YEAR.fullmatch(n)}
         if not new:
             return False
-        sources = _numbers(f"{self.caller_said} {caller_turn} {self.grounds}")
+        sources = _numbers(_digits(f"{self.caller_said} {caller_turn} {self.grounds}"))
         last = re.search(r"(\d+)\W*$", said)
         return any(n not in sources and not (last and n == last.group(1) and any(s.startswith(n) for s in sources))
                    for n in new)
 
 
-def _numbers(text: str) -> set[str]:
-    return set(re.findall(r"\d{4,}", digits_of(text)))  # digits_of is idempotent: said text may be passed again
+# "15-20 minutes", "$12.99": a range and a price are not one long number (digits_of would join them)
+_RANGE = re.compile(r"(?<![\d,.-])(\d{1,2})\s*[-–]\s*(\d{1,2})(?![\d-])")
+_DECIMAL = re.compile(r"(?<![\d,.])(\d{1,3})\.(\d{1,2})(?!\d|\.\d)")
+
+
+def _digits(text: str) -> str:
+    return digits_of(_DECIMAL.sub(r"\1 point \2", _RANGE.sub(r"\1 to \2", text)))
+
+
+def _numbers(digits: str) -> set[str]:
+    """The numbers of 4+ digits in text already passed through `_digits`."""
+    return set(re.findall(r"\d{4,}", digits))
 
 
 def _ends_in(pattern: regex.Pattern, text: str, start: int) -> bool:

@@ -60,7 +60,9 @@ def statements(user_turns: list[str]) -> list[str]:
     out = []
     for turn in user_turns:
         for sentence in re.split(r"(?<=[.!?])\s+", turn.strip()):
-            if sentence and not sentence.endswith("?") and not _QUESTION.match(sentence) and _content(sentence):
+            # under four words is a fragment ("desal children's clothes": a question the ASR garbled)
+            if len(sentence.split()) >= 4 and not sentence.endswith("?") and not _QUESTION.match(sentence) \
+                    and _content(sentence):
                 out.append(sentence)
     return out
 
