@@ -35,7 +35,7 @@ _QUESTION = re.compile(r"^(do|does|did|can|could|would|will|is|are|was|were|what
                        r"|has|should|may|shall)\b", re.IGNORECASE)
 _EMPTY = FUNCTION_WORDS | {"thanks", "thank", "great", "okay", "perfect", "sure", "hello", "please", "right", "yeah",
                            "good", "fine", "sorry", "alright", "well", "that's", "it's", "i'm", "just", "then", "need",
-                           "want", "like", "have", "with", "that", "this"}
+                           "want", "like", "have", "with"}
 
 
 def summary_request(history: History) -> list[Message]:
