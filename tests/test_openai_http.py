@@ -96,7 +96,9 @@ def test_bench_runs_the_cascade_on_an_openai_compatible_endpoint(server, tmp_pat
     monkeypatch.setenv("PARLEY_LLM_URL", server)
     Handler.requests.clear()
     scenario = tmp_path / "s.yaml"
-    scenario.write_text("id: endpoint\ntitle: t\nsuites: [memory]\npersona: You are Sam from Northwind.\n"
+    # The order number is in the persona: a number no source gave is not spoken (ground_numbers).
+    scenario.write_text("id: endpoint\ntitle: t\nsuites: [memory]\n"
+                        "persona: You are Sam from Northwind. The caller's order is 47192.\n"
                         "turns:\n  - say: What was my order number?\n    expect:\n      must_mention: ['47192']\n"
                         "      axis: memory\n")
     run = run_bench([str(scenario)], ["cascade-openai"], tmp_path / "out", base=AgentConfig())
