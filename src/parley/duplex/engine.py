@@ -32,6 +32,7 @@ from parley.config import AgentConfig, TurnTakingConfig
 from parley.dialogue.conversation import Conversation
 from parley.duplex.acknowledge import Acknowledger
 from parley.duplex.backchannel import ASR_PROMPT, AgentBackchannels
+from parley.duplex.end_of_turn import P_WORDS_DOUBTFUL_ACKNOWLEDGED
 from parley.duplex.endpointing import EndpointEvent
 from parley.duplex.fillers import Fillers
 from parley.duplex.floor import Floor
@@ -107,8 +108,7 @@ class DuplexEngine:
         self.responder = responder
         self.voice = voice
         self.ears = Listener(cfg, clock, log, vad=vad, asr=asr)
-        self.judge = (TurnJudge(turn, clock, log, tt.endpoint.eagerness, responder.acknowledgement("") is not None)
-                      if turn is not None and tt.endpoint.predict else None)
+        self.judge = TurnJudge(turn, clock, log, tt.endpoint.eagerness) if turn is not None and tt.endpoint.predict else None
         self.playout = Playout(log, self._on_reply_finished)
         self.fillers = Fillers(voice, clock, log, tt.hold_after_ms)
         self.overlap = OverlapPolicy(self.playout, tt)
@@ -116,6 +116,8 @@ class DuplexEngine:
         self.backchannels = AgentBackchannels(tt.backchannel_min_interval_s)
         self.acknowledger = Acknowledger(self.backchannels, self.playout, responder, voice, clock, log,
                                          lambda: self.ears.endpointer.paused)
+        if self.judge is not None and self.acknowledger.active:  # "Mhm." fills the wait on doubtful words
+            self.judge.doubtful_below = P_WORDS_DOUBTFUL_ACKNOWLEDGED
         self._played = np.zeros(FRAME_SAMPLES, dtype=np.float32)  # agent audio of the current input window
         self.speculation = Speculation(log)
         self._tasks: set[asyncio.Task] = set()

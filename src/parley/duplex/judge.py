@@ -16,9 +16,7 @@ from parley.clock import Clock
 from parley.components import registry
 from parley.components.watchdog import answered
 from parley.cpu import URGENT, at
-from parley.duplex.end_of_turn import (
-    P_WORDS_DOUBTFUL, P_WORDS_DOUBTFUL_ACKNOWLEDGED, TurnVerdict, finality_matters, required_wait,
-)
+from parley.duplex.end_of_turn import P_WORDS_DOUBTFUL, TurnVerdict, finality_matters, required_wait
 from parley.duplex.playout import Reply
 from parley.errors import describe
 from parley.events import ComponentError, EventLog, TurnPrediction
@@ -28,13 +26,12 @@ STALL_S = 5.0  # Smart Turn answers in 50–130 ms; past this it is stuck and th
 
 
 class TurnJudge:
-    def __init__(self, detector, clock: Clock, log: EventLog, eagerness: str, acknowledged: bool = False) -> None:
-        """`acknowledged`: a talker says "Mhm." in pauses, which fills a longer wait on doubtful words."""
+    def __init__(self, detector, clock: Clock, log: EventLog, eagerness: str) -> None:
         self.detector = detector  # Smart Turn: predict(pcm) -> P(done)
         self.clock = clock
         self.log = log
         self.eagerness = eagerness
-        self.doubtful_below = P_WORDS_DOUBTFUL_ACKNOWLEDGED if acknowledged else P_WORDS_DOUBTFUL
+        self.doubtful_below = P_WORDS_DOUBTFUL  # raised where a talker acknowledges pauses (`DuplexEngine`)
         self._exec = registry.lane(detector)
 
     async def warm(self) -> None:
