@@ -162,11 +162,6 @@ P_UNFINISHED = 0.02
 # (docs/benchmarks.md, "Doubtful words"; `benchmarks/finality.py`: 90 % of the written words before
 # a pause fall below it, 2-8 % of finished lines, with either chat model).
 P_WORDS_DOUBTFUL = 0.1
-# where a talker acknowledges the pause ("Mhm.") the caller is not left in silence while the floor is
-# held, so words the chat model doubts less strongly are held as well: on the pause bench's hybrid
-# half (out/pauses-s15) 13 of its 41 quickly taken pauses scored 0.1-0.3, against 10 of 225
-# finished turns, whose answer then follows the "Mhm." ~1.6 s later.
-P_WORDS_DOUBTFUL_ACKNOWLEDGED = 0.3
 NOT_DONE = "smart turn: not done"
 _CLOSING = re.compile(r"\b(thanks|thank you|goodbye|bye|that's all|that is all|cheers)\W*$")
 
@@ -185,16 +180,14 @@ class TurnVerdict:
 
 
 def required_wait(p_done: float | None, text: str, eagerness: str = "medium",
-                  p_final: float | None = None, doubtful_below: float = P_WORDS_DOUBTFUL) -> TurnVerdict:
-    """`doubtful_below`: the words' finality under which the floor is held (P_WORDS_DOUBTFUL, or
-    P_WORDS_DOUBTFUL_ACKNOWLEDGED where a talker acknowledges pauses)."""
+                  p_final: float | None = None) -> TurnVerdict:
     done, unsure, doubtful, hold = WAITS_MS[eagerness]
     cue = hold_cue(text)
     if cue:
         return TurnVerdict(p_done, cue, hold, True)
     t = text.strip().lower()
     number_said = _number_said(t)
-    if p_final is not None and p_final < doubtful_below and finality_matters(t):
+    if p_final is not None and p_final < P_WORDS_DOUBTFUL and finality_matters(t):
         return TurnVerdict(p_done, "words unfinished" if p_final < P_UNFINISHED else "words doubtful", hold, True)
     if t.endswith("?") or (p_done is not None and p_done >= P_DONE):
         return TurnVerdict(p_done, None, done, False)

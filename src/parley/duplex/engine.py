@@ -32,7 +32,6 @@ from parley.config import AgentConfig, TurnTakingConfig
 from parley.dialogue.conversation import Conversation
 from parley.duplex.acknowledge import Acknowledger
 from parley.duplex.backchannel import ASR_PROMPT, AgentBackchannels
-from parley.duplex.end_of_turn import P_WORDS_DOUBTFUL_ACKNOWLEDGED
 from parley.duplex.endpointing import EndpointEvent
 from parley.duplex.fillers import Fillers
 from parley.duplex.floor import Floor
@@ -116,8 +115,6 @@ class DuplexEngine:
         self.backchannels = AgentBackchannels(tt.backchannel_min_interval_s)
         self.acknowledger = Acknowledger(self.backchannels, self.playout, responder, voice, clock, log,
                                          lambda: self.ears.endpointer.paused)
-        if self.judge is not None and self.acknowledger.active:  # "Mhm." fills the wait on doubtful words
-            self.judge.doubtful_below = P_WORDS_DOUBTFUL_ACKNOWLEDGED
         self._played = np.zeros(FRAME_SAMPLES, dtype=np.float32)  # agent audio of the current input window
         self.speculation = Speculation(log)
         self._tasks: set[asyncio.Task] = set()

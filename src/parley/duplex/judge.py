@@ -16,7 +16,7 @@ from parley.clock import Clock
 from parley.components import registry
 from parley.components.watchdog import answered
 from parley.cpu import URGENT, at
-from parley.duplex.end_of_turn import P_WORDS_DOUBTFUL, TurnVerdict, finality_matters, required_wait
+from parley.duplex.end_of_turn import TurnVerdict, finality_matters, required_wait
 from parley.duplex.playout import Reply
 from parley.errors import describe
 from parley.events import ComponentError, EventLog, TurnPrediction
@@ -31,7 +31,6 @@ class TurnJudge:
         self.clock = clock
         self.log = log
         self.eagerness = eagerness
-        self.doubtful_below = P_WORDS_DOUBTFUL  # raised where a talker acknowledges pauses (`DuplexEngine`)
         self._exec = registry.lane(detector)
 
     async def warm(self) -> None:
@@ -66,7 +65,7 @@ class TurnJudge:
             p_final = await reply.finality
         if not current() or reply.cancel.cancelled:
             return None
-        verdict = required_wait(p_done, text, self.eagerness, p_final, self.doubtful_below)
+        verdict = required_wait(p_done, text, self.eagerness, p_final)
         self.log.emit(TurnPrediction, turn=reply.turn, p_done=None if p_done is None else round(p_done, 3),
                       p_final=None if p_final is None else round(p_final, 4), cue=verdict.cue,
                       wait_ms=verdict.wait_ms, text=text)
