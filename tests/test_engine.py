@@ -11,6 +11,7 @@ from parley.clock import VirtualClock
 from parley.config import AgentConfig
 from parley.cpu import CpuGate
 from parley.duplex.engine import DuplexEngine
+from parley.duplex.end_of_turn import WAITS_MS
 from parley.duplex.fakes import EnergyVAD, ScriptedASR, ScriptedResponder, ToneTTS
 from parley.duplex.voice import Voice
 from parley.events import EventLog
@@ -376,8 +377,18 @@ class _SlowASR(ScriptedASR):
         return super().transcribe(pcm, prompt)
 
 
+class _UnsureASR(_SlowASR):
+    """Whisper unsure of what it heard: every final pass below the `[asr] unclear_below` bar, and
+    done after the talker's "Mhm." (0.25 s) has been said."""
+
+    def transcribe_final(self, pcm, prompt=None, beam_size=5):
+        import time
+        time.sleep(0.3)
+        return self.transcribe(pcm, prompt), -1.2
+
+
 def _run_acknowledged(p_done: float, audio: np.ndarray, ack: str = "Mhm.", words=_words,
-                      finality_after_s: float | None = None):
+                      finality_after_s: float | None = None, asr=_SlowASR, backchannels: bool = False):
     """One user line through an engine whose responder acknowledges pauses with `ack` (0.25 s a word);
     `words(seconds, prompt)` is what the ASR hears; with `finality_after_s` the responder judges the
     words finished (P 0.6) that long after it starts on the reply."""
@@ -385,7 +396,7 @@ def _run_acknowledged(p_done: float, audio: np.ndarray, ack: str = "Mhm.", words
 
     cfg = AgentConfig()
     cfg.turn_taking.echo_guard = False
-    cfg.turn_taking.agent_backchannels = False
+    cfg.turn_taking.agent_backchannels = backchannels
     cfg.turn_taking.endpoint.finality = finality_after_s is not None
 
     class Responder(ScriptedResponder):
@@ -403,7 +414,7 @@ def _run_acknowledged(p_done: float, audio: np.ndarray, ack: str = "Mhm.", words
         voice = Voice(ToneTTS(), clock, log, CpuGate())
         await voice.prepare((ack,))
         responder = Responder(REPLY, acknowledgement=ack, log=log)
-        engine = DuplexEngine(cfg, clock, log, responder, vad=EnergyVAD(), asr=_SlowASR(words), voice=voice,
+        engine = DuplexEngine(cfg, clock, log, responder, vad=EnergyVAD(), asr=asr(words), voice=voice,
                               turn=FixedTurn(p_done))
         await engine.start()
         try:
@@ -539,6 +550,19 @@ def test_a_pause_smart_turn_calls_unfinished_but_the_words_read_finished_is_ackn
     assert verdict.cue == "smart turn: not done" and ack.t >= verdict.t and ack.t - end < 0.4
     reply_start = [e.t for e in log.of("agent_audio_started") if e.turn == 1][0]
     assert reply_start - end >= 2.0  # "mhm" is what a listener says either way; the floor stays held
+
+
+def test_words_whisper_is_unsure_of_hold_the_floor_and_the_pause_is_acknowledged_once():
+    """A pause that sounds finished after words Whisper doubts (it would ask for them again): the
+    caller may be mid-sentence on a bad line, so the floor is held as for unfinished words; the
+    talker's "Mhm." on the audio's verdict is the pause's one token — no backchannel after it."""
+    log, _ = _run_acknowledged(0.9, _speech(3.0), asr=_UnsureASR, backchannels=True)
+    end = log.of("sim_utterance")[0].end
+    [verdict] = log.of("turn_prediction")
+    assert verdict.cue == "words unclear" and verdict.wait_ms == WAITS_MS["medium"][3]
+    assert len(log.of("acknowledgement")) == 1 and not log.of("backchannel")
+    reply_start = [e.t for e in log.of("agent_audio_started") if e.turn == 1][0]
+    assert reply_start - end >= 2.0
 
 
 def test_a_pause_a_word_cue_holds_is_not_acknowledged():

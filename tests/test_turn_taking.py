@@ -55,6 +55,9 @@ def test_waits_follow_confidence_and_eagerness():
     assert required_wait(0.1, "I ordered a jacket last weekend.", "medium").wait_ms == WAITS_MS["medium"][3]
     assert required_wait(0.03, "My order number is 4.4 7192", "medium").wait_ms == WAITS_MS["medium"][1]
     assert required_wait(0.9, "my number is four four", "medium").wait_ms == WAITS_MS["medium"][3]
+    # words Whisper is unsure of: no evidence the caller finished, whatever the audio and the chat model say
+    assert required_wait(0.95, "The most coconut normal you want.", "medium", 0.4, unclear=True).wait_ms \
+        == WAITS_MS["medium"][3]
     assert required_wait(0.9, "Okay?", "high").wait_ms < required_wait(0.9, "Okay?", "low").wait_ms
     # Whisper wrote "two shirts and" as "two shirts in." and Smart Turn agreed; the chat model did not
     assert required_wait(0.97, "I ordered two shirts in.", "medium", p_final=0.0002).cue == "words unfinished"

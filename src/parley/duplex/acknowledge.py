@@ -6,7 +6,8 @@ finished and the wait is long — without waiting for the chat model's finality,
 then holds the floor "mhm" was a listener's continuer all the same. Never over the agent's own
 speech or once the caller has gone on; the line and its rate are `AgentBackchannels.acknowledge`'s.
 On the final verdict of a pause the caller holds, after long enough a stretch of speech, the agent's
-own backchannel is offered instead (`AgentBackchannels.offer`).
+own backchannel is offered instead (`AgentBackchannels.offer`) — unless the pause was acknowledged
+already: one token a pause ("Mhm. Mhm." inside a second is a turn to a listener, and to FDB).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class Acknowledger:
     def decided(self, reply: Reply, verdict: TurnVerdict, eagerness: str, long_turn: bool) -> None:
         """The pause's final verdict; `long_turn`: the caller has spoken long enough for a backchannel."""
         self.read(reply, verdict, eagerness)
-        if verdict.holding and long_turn and not self.playout.active and self.paused():
+        if verdict.holding and long_turn and not reply.acknowledged and not self.playout.active and self.paused():
             self.backchannels.offer(self.playout, self.log, self.clock.now())  # the caller is mid-turn and pausing
 
     def _say(self, reply: Reply, holding: bool = False) -> None:

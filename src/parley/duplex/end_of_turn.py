@@ -24,6 +24,11 @@ silence required before taking the floor depends on how sure we are the user has
   final (0.9+); the language model still finds "I ordered two shirts in" unfinished (0.000 vs 0.5+
   for finished sentences, `LlamaEngine.finality`). Two-word answers ("Yes.", "Okay.") and questions
   (Whisper's "?" is evidence of a question's intonation) are exempt;
+- the final transcript is one the agent would ask to hear again (Whisper's own confidence below
+  `[asr] unclear_below`, `readback.unclear`) → the `hold` wait: garbled words are no evidence that
+  the caller finished, and "Sorry, I didn't catch that", ready at once, spoken into a pause cuts off
+  the very words that might have made the turn clear; on the pause bench it was 12 of the hybrid's
+  23 replies started inside a pause. The price is a later ask on a garbled finished turn;
 - otherwise → the `unsure` wait.
 `eagerness` (low / medium / high) scales the three waits. The reply is being prepared during all of
 them (speculation), so a short wait is directly a shorter latency.
@@ -163,6 +168,7 @@ P_UNFINISHED = 0.02
 # a pause fall below it, 2-8 % of finished lines, with either chat model).
 P_WORDS_DOUBTFUL = 0.1
 NOT_DONE = "smart turn: not done"
+UNCLEAR = "words unclear"
 _CLOSING = re.compile(r"\b(thanks|thank you|goodbye|bye|that's all|that is all|cheers)\W*$")
 
 
@@ -180,11 +186,13 @@ class TurnVerdict:
 
 
 def required_wait(p_done: float | None, text: str, eagerness: str = "medium",
-                  p_final: float | None = None) -> TurnVerdict:
+                  p_final: float | None = None, unclear: bool = False) -> TurnVerdict:
     done, unsure, doubtful, hold = WAITS_MS[eagerness]
     cue = hold_cue(text)
     if cue:
         return TurnVerdict(p_done, cue, hold, True)
+    if unclear:
+        return TurnVerdict(p_done, UNCLEAR, hold, True)
     t = text.strip().lower()
     number_said = _number_said(t)
     if p_final is not None and p_final < P_WORDS_DOUBTFUL and finality_matters(t):

@@ -100,14 +100,13 @@ class DuplexEngine:
 
     def __init__(self, cfg: AgentConfig, clock: Clock, log: EventLog, responder: Responder, *,
                  vad, asr: ASR, voice: Voice, turn=None) -> None:
-        tt = cfg.turn_taking
-        self.tt = tt
+        self.tt = tt = cfg.turn_taking
         self.clock = clock
         self.log = log
         self.responder = responder
         self.voice = voice
         self.ears = Listener(cfg, clock, log, vad=vad, asr=asr)
-        self.judge = TurnJudge(turn, clock, log, tt.endpoint.eagerness) if turn is not None and tt.endpoint.predict else None
+        self.judge = TurnJudge(turn, clock, log, cfg) if turn is not None and tt.endpoint.predict else None
         self.playout = Playout(log, self._on_reply_finished)
         self.fillers = Fillers(voice, clock, log, tt.hold_after_ms)
         self.overlap = OverlapPolicy(self.playout, tt)
@@ -245,6 +244,7 @@ class DuplexEngine:
                     if reply.cancel.cancelled:
                         return  # speech resumed while the pause was judged: nothing to transcribe
                 tr = await self.ears.transcriber.transcribe(audio, prompt=ASR_PROMPT if self.overlap.pending else None)
+            reply.confidence = tr.confidence  # before the judge reads the words: it weighs them by it
             reply.transcript.set_result(tr.text)
             if reply.cancel.cancelled:
                 return
@@ -257,7 +257,7 @@ class DuplexEngine:
                           compute_ms=round(tr.compute_s * 1000, 1))
             if not tr.text:
                 return  # noise or silence: no reply
-            reply.user_text, reply.audio, reply.confidence = tr.text, audio, tr.confidence
+            reply.user_text, reply.audio = tr.text, audio
             await self.responder.respond(reply)
         except asyncio.CancelledError:
             raise

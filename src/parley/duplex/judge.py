@@ -1,5 +1,5 @@
-"""Judging one pause: Smart Turn on the audio, the words' finality and cues in the transcript →
-how long this pause may last (`end_of_turn.required_wait`).
+"""Judging one pause: Smart Turn on the audio, the words' finality, cues in the transcript and
+Whisper's confidence in it → how long this pause may last (`end_of_turn.required_wait`).
 
 The reply cannot play before the transcript anyway, so the judge waits for it; the chat model's
 view of the words' finality (resolved by the responder on the reply's own prompt) is waited for
@@ -15,7 +15,9 @@ import numpy as np
 from parley.clock import Clock
 from parley.components import registry
 from parley.components.watchdog import answered
+from parley.config import AgentConfig
 from parley.cpu import URGENT, at
+from parley.dialogue.readback import unclear
 from parley.duplex.end_of_turn import TurnVerdict, finality_matters, required_wait
 from parley.duplex.playout import Reply
 from parley.errors import describe
@@ -26,11 +28,12 @@ STALL_S = 5.0  # Smart Turn answers in 50–130 ms; past this it is stuck and th
 
 
 class TurnJudge:
-    def __init__(self, detector, clock: Clock, log: EventLog, eagerness: str) -> None:
+    def __init__(self, detector, clock: Clock, log: EventLog, cfg: AgentConfig) -> None:
         self.detector = detector  # Smart Turn: predict(pcm) -> P(done)
         self.clock = clock
         self.log = log
-        self.eagerness = eagerness
+        self.eagerness = cfg.turn_taking.endpoint.eagerness  # a Realtime client may change it mid-call
+        self.unclear_below = cfg.asr.unclear_below  # Whisper's confidence below which its words are not trusted
         self._exec = registry.lane(detector)
 
     async def warm(self) -> None:
@@ -58,14 +61,15 @@ class TurnJudge:
         if heard is not None and p_done is not None and current():
             heard(p_done)
         text = await reply.transcript
+        garbled = unclear(reply.confidence, self.unclear_below, text)  # the words hold the floor, finished or not
         p_final = None
-        if finality_matters(text):
+        if finality_matters(text) and not garbled:
             if read is not None and current():
                 read(required_wait(p_done, text, self.eagerness))
             p_final = await reply.finality
         if not current() or reply.cancel.cancelled:
             return None
-        verdict = required_wait(p_done, text, self.eagerness, p_final)
+        verdict = required_wait(p_done, text, self.eagerness, p_final, garbled)
         self.log.emit(TurnPrediction, turn=reply.turn, p_done=None if p_done is None else round(p_done, 3),
                       p_final=None if p_final is None else round(p_final, 4), cue=verdict.cue,
                       wait_ms=verdict.wait_ms, text=text)
