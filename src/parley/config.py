@@ -56,7 +56,8 @@ class ASRConfig(_Strict):
     unclear_below: float | None = Field(
         -0.8, ge=-10, le=0, description="A turn whose final transcript has a mean token log-probability below this "
         "is not trusted: the agent asks the caller to say it again (never twice in a row) instead of answering "
-        "what it probably misheard. None: never ask.")
+        "what it probably misheard, and a pause after such words holds the floor as after unfinished ones. "
+        "None: never ask.")
 
 
 class LLMConfig(_Strict):
