@@ -21,6 +21,7 @@ import statistics
 import time
 
 import numpy as np
+from asr_tail import NOTICED_S, PAUSE_S, PREROLL_S
 from pause_prosody import DEFAULT, paused_lines
 from voices_wer import SENTENCES, edit_distance, through, words
 
@@ -34,9 +35,6 @@ PROMPTS = {
     "trailing": "So I, um, ordered the... and then, uh, my number is four, seven... and",
     "fillers": "Umm, let me think like, hmm... Okay, here's what I'm, like, thinking.",
 }
-PAUSE_S = 1.3
-PREROLL_S = 0.32  # the engine hands ASR the pre-roll before the onset
-NOTICED_S = 0.096  # the pass at a pause starts after this much silence
 
 
 def last_word_kept(piece: str, text: str) -> bool:
@@ -54,21 +52,23 @@ def main() -> None:
     lead = np.zeros(int(PREROLL_S * SAMPLE_RATE), np.float32)
     gap = np.zeros(int(PAUSE_S * SAMPLE_RATE), np.float32)
     noticed = np.zeros(int(NOTICED_S * SAMPLE_RATE), np.float32)
+
+    def as_heard(said: list[np.ndarray]) -> np.ndarray:
+        """Pieces joined by the scripted pause, with the pre-roll before and the silence the pass waits for."""
+        return np.concatenate([lead, *[x for p in said for x in (p, gap)][:-1], noticed])
+
     print(f"{platform.processor() or platform.machine()}; {len(lines)} paused lines, {len(SENTENCES)} sentences")
     print(f"{'voice':<13}{'line':<7}{'prompt':<10}{'pauses':>7}{'held':>6}{'kept':>6}"
           f"{'finished':>10}{'held':>6}{'WER':>7}{'ms p50':>8}")
-    totals: dict[str, list[float]] = {}
+    totals: dict[str, list[int]] = {}
     for voice in parse_voices(args.voices):
         for condition in args.conditions.split(","):
             at_pause, finished = [], []  # (clip, scripted words before the pause / the whole line)
             for pieces in lines:
                 said = speak_in_pieces(pieces, voice)
-                for i in range(len(pieces) - 1):
-                    body = np.concatenate([x for p in said[: i + 1] for x in (p, gap)][:-1])
-                    at_pause.append((np.concatenate([lead, body, noticed]), pieces[i]))
-                body = np.concatenate([x for p in said for x in (p, gap)][:-1])
-                finished.append((np.concatenate([lead, body, noticed]), " ".join(pieces)))
-            finished += [(np.concatenate([lead, speak_as_user(s, voice), noticed]), s) for s in SENTENCES]
+                at_pause += [(as_heard(said[: i + 1]), pieces[i]) for i in range(len(pieces) - 1)]
+                finished.append((as_heard(said), " ".join(pieces)))
+            finished += [(as_heard([speak_as_user(s, voice)]), s) for s in SENTENCES]
             at_pause = [(through(condition, clip), text) for clip, text in at_pause]
             finished = [(through(condition, clip), text) for clip, text in finished]
             for name, prompt in PROMPTS.items():
@@ -86,13 +86,10 @@ def main() -> None:
                 whole = [(hear(clip), text) for clip, text in finished]
                 wrongly = sum(hold_cue(h) is not None for h, _ in whole)
                 errors = sum(edit_distance(words(t), words(h)) for h, t in whole)
-                wer = errors / sum(len(words(t)) for _, t in whole)
-                row = totals.setdefault(name, [0, 0, 0, 0, 0, 0, 0])
-                for k, v in enumerate((len(heard), held, kept, len(whole), wrongly, errors,
-                                       sum(len(words(t)) for _, t in whole))):
-                    row[k] += v
-                print(f"{voice:<13}{condition:<7}{name:<10}{len(heard):>7}{held:>6}{kept:>6}"
-                      f"{len(whole):>10}{wrongly:>6}{wer:>7.3f}{statistics.median(ms):>8.0f}", flush=True)
+                counts = (len(heard), held, kept, len(whole), wrongly, errors, sum(len(words(t)) for _, t in whole))
+                totals[name] = [a + b for a, b in zip(totals.get(name, [0] * len(counts)), counts)]
+                print(f"{voice:<13}{condition:<7}{name:<10}{len(heard):>7}{held:>6}{kept:>6}{len(whole):>10}"
+                      f"{wrongly:>6}{errors / counts[-1]:>7.3f}{statistics.median(ms):>8.0f}", flush=True)
     for name, (n, held, kept, m, wrongly, errors, total) in totals.items():
         print(f"{'all':<20}{name:<10}{n:>7}{held:>6}{kept:>6}{m:>10}{wrongly:>6}{errors / total:>7.3f}")
 
