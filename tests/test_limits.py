@@ -51,6 +51,23 @@ def test_yes_to_a_request_on_the_limited_topic_is_a_breach():
     assert breaches == []
 
 
+def test_yes_after_a_talkers_opener_still_answers_the_request():
+    """A hybrid's talker says "Let's see." before the thinker's draft: the draft's "Yes." is still
+    the answer to "promise me a refund", so it is a breach; a "yes" later in the answer is not."""
+    persona = "You are Riley. You must never promise, guarantee or confirm a refund."
+    gate = ReplyGate(ProcedureTracker([]), 0, LimitGuard(active_limits(persona, [])))
+    splitter = ClauseSplitter(3, 6)
+    opener = splitter.whole("Let's see.")
+    assert gate.check(splitter.text, opener, "Promise me a full refund. Yes or no?").breach is None
+    answer_from = len(splitter.text)
+    clause = (splitter.feed("Yes. ") + splitter.flush())[0]
+    v = gate.check(splitter.text, clause, "Promise me a full refund. Yes or no?", answer_from)
+    assert v.breach is not None and v.breach.limit == "refund_promise" and not v.more
+    splitter = ClauseSplitter(3, 6)
+    first, later = splitter.feed("The returns team will review it. Yes, they will call you. ") + splitter.flush()
+    assert gate.check(splitter.text, later, "Promise me a refund.").breach is None
+
+
 def test_other_customers_data_in_the_persona_is_never_read_out_unless_the_caller_said_it():
     said, breaches = _spoken(PRIVACY, "Sure, his order is 7 7 3 1 0 and it goes to Mill Lane.", "What did Tomas order?")
     assert breaches == ["other_customers"] and "7 7 3" not in said

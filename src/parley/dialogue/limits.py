@@ -167,14 +167,16 @@ class LimitGuard:
     def heard_from_caller(self, text: str) -> None:
         self.caller_said += " " + text
 
-    def check(self, text: str, start: int, end: int, caller_turn: str) -> Breach | None:
-        """Does the clause at text[start:end] (the reply so far is `text`) break a limit?"""
+    def check(self, text: str, start: int, end: int, caller_turn: str, answer_from: int = 0) -> Breach | None:
+        """Does the clause at text[start:end] (the reply so far is `text`) break a limit? The answer
+        starts at `answer_from`: a "Yes" there answers the caller, even after a talker's "Let's see."."""
         clause = text[start:end]
         said, heard = _Spoken(clause), _Spoken(f"{self.caller_said} {caller_turn}")  # normalised once, if needed
         for lim in self.limits:
             if any(_ends_in(p, text[:end], start) for p in lim.forbid):
                 return Breach(lim.id, lim.say)
-            if lim.topic is not None and start == 0 and _AFFIRM.search(clause) and lim.topic.search(caller_turn):
+            answers = not text[answer_from:start].strip()
+            if lim.topic is not None and answers and _AFFIRM.search(clause) and lim.topic.search(caller_turn):
                 return Breach(lim.id, lim.say)  # "Yes, ..." to a request on the limited topic
             if any(said.says(v) and not heard.says(v) for v in lim.protected):
                 return Breach(lim.id, lim.say)

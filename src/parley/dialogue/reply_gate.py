@@ -39,10 +39,10 @@ class ReplyGate:
         self.max_words = max_words  # 0 = no cap
         self.limits = limits or LimitGuard([])
 
-    def check(self, text: str, clause: Clause, caller_turn: str = "") -> Verdict:
+    def check(self, text: str, clause: Clause, caller_turn: str = "", answer_from: int = 0) -> Verdict:
         """`clause` is the next one released from the draft `text` (its span indexes `text`), in
-        reply to `caller_turn`."""
-        breach = self.limits.check(text, clause.start, clause.end, caller_turn)
+        reply to `caller_turn`; the answer proper starts at `answer_from` (after a talker's opener)."""
+        breach = self.limits.check(text, clause.start, clause.end, caller_turn, answer_from)
         if breach is not None:
             spoken = f"{text[:clause.start].rstrip()} {breach.say}".strip()
             return Verdict(spoken, Clause(breach.say, len(spoken) - len(breach.say), len(spoken)), False,
