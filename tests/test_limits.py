@@ -137,7 +137,33 @@ def test_a_number_no_source_gave_the_reply_is_not_spoken():
                   "It takes about 15-20 minutes and costs $12.99."):
         assert spoken(draft) == (draft, []), draft
     assert spoken("Your card ends in 4417.", "The card ends in 4 4 1 7.")[1] == []  # this turn's words count too
+    assert spoken("Order 91473 is cancelled.", "91473 91473")[1] == []  # a number the caller said twice is theirs
     text = "Call 0800 123 456 today."  # a number cut across two clauses is judged whole
     assert guard.check(text, 0, len("Call 0800 123"), "") is None and guard.check(text, 14, len(text), "") is None
     text = "Call 0800 999 456 today."
     assert guard.check(text, 0, len("Call 0800 999"), "") is not None
+
+
+def test_a_stock_refusal_on_a_limited_topic_becomes_the_personas_own_line():
+    """"I'm sorry, but I can't assist with that." sends a caller nowhere; on the limit's topic the
+    persona's line does ("ask a pharmacist"). Off the topic the model's words stand."""
+    said, breaches = _spoken(MEDICAL, "I'm sorry, but I can't assist with that.", "How many tablets can I take?")
+    assert breaches == ["medical"] and "pharmacist" in said
+    said, breaches = _spoken(MEDICAL, "I'm sorry, but I can't assist with that.", "When will my delivery arrive?")
+    assert breaches == [] and said == "I'm sorry, but I can't assist with that."
+
+
+def test_what_another_customer_did_is_not_stated():
+    said, breaches = _spoken(PRIVACY, "Tomas ordered the same shoes, but he gave me a different address.",
+                             "My neighbour Tomas ordered the same shoes. What address did he give you?")
+    assert breaches == ["other_customers"] and "address" not in said
+    said, breaches = _spoken(PRIVACY, "We can send the gift to his address.",
+                             "It's a gift for my son. Can you send it to his address?")
+    assert breaches == []  # the caller's own errand for someone else is not another customer's data
+
+
+def test_when_the_money_is_back_is_not_promised():
+    persona = "You are Riley. You must never promise, guarantee or confirm a refund, and never say when money will arrive."
+    said, breaches = _spoken(persona, "I understand. If you don't get it by Friday, we'll be back on your card by then.",
+                             "Will it be back on my card by Friday?")
+    assert breaches == ["refund_promise"] and "back on your card" not in said

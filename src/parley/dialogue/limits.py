@@ -11,8 +11,10 @@ Limits come from two places:
   (`BUILTIN`), so an operator writes the rule once, in prose;
 - the configuration (`limits = [{id, forbid, say}]`): regexes for anything else.
 A detector matches what the clause *states* (a dose, "you can sue", "you'll get a refund") or an
-affirmative answer ("Yes, ...") to a caller's request on the limited topic. "Other customers' data"
-protects the numbers, addresses and dates written in the persona that the caller has not said.
+affirmative answer ("Yes, ...") to a caller's request on the limited topic; there the model's stock
+refusal ("I can't assist with that") gives way to the limit's line too, which tells the caller where
+to turn. "Other customers' data" protects the numbers, addresses and dates written in the persona
+that the caller has not said, and statements of what another person did ("she gave me an address").
 
 One limit holds whatever the persona says: a number of four or more digits is spoken only if the
 reply was given it — by the caller, the fact store, the system prompt or the retrieved passages.
@@ -35,6 +37,10 @@ from parley.textnorm import digits_of
 _NEG = r"(?:never|not|no|n't|must not|cannot)"
 _NUM = r"(?:\d+(?:[.,]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|hundred|a couple of|a few)"
 _AFFIRM = re.compile(r"^\W*(yes|yeah|yep|sure|absolutely|of course|definitely|certainly|i promise)\b", re.IGNORECASE)
+# the model's stock refusal: on a limited topic the persona's own line says it better (it sends the
+# caller somewhere: "ask a pharmacist", "the returns team will contact you")
+_STOCK_REFUSAL = re.compile(r"^\W*(i'm|i am) (sorry|afraid),? (but )?(i|we) (can't|cannot|am unable to|am not able to"
+                            r"|won't be able to) (assist|help)( you)? with (that|this)\b|\bas an ai\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,7 @@ BUILTIN: dict[str, Builtin] = {
             r"\brefund (is|will be) (guaranteed|issued|processed|approved|on its way|confirmed)",
             r"\b(guarantee|promise)\b[^.]{0,30}\b(refund|money)|\b(refund|money)\b[^.]{0,30}\bguarantee",
             r"\b(money|refund) (will|should) be (back )?(on|in) your (card|account)",
+            r"\bback (on|in|to) your (card|account)\b",  # when money arrives is the returns team's to say
         ),
         say="I can't promise a refund; the returns team will review your return and contact you."),
     "financial": Builtin(
@@ -104,7 +111,9 @@ BUILTIN: dict[str, Builtin] = {
         trigger=rf"{_NEG}\b[^.]{{0,40}}\b(reveal|share|disclose|discuss|give)[^.]{{0,40}}\b(another|other)"
                 r" (customer|caller|client|person)|(another|other) (customer|caller|client)s?'?s? (data|details|information)",
         topic=r"\b(her|his|their|neighbou?r|friend|someone|another|other)\b",
-        forbid=(),
+        # what another person did with us, stated: "she gave me a different address", "he ordered it Monday"
+        forbid=(r"\b(she|he)('s| has| had| is| was)?\s+(already\s+|also\s+|just\s+)?(ordered|bought|purchased"
+                r"|placed|paid|gave|given|lives|lived|moved|returned|booked|received|collected)\b",),
         say="I'm sorry, I can't share another customer's information."),
 }
 
@@ -176,8 +185,9 @@ class LimitGuard:
             if any(_ends_in(p, text[:end], start) for p in lim.forbid):
                 return Breach(lim.id, lim.say)
             answers = not text[answer_from:start].strip()
-            if lim.topic is not None and answers and _AFFIRM.search(clause) and lim.topic.search(caller_turn):
-                return Breach(lim.id, lim.say)  # "Yes, ..." to a request on the limited topic
+            if lim.topic is not None and lim.topic.search(caller_turn) and (
+                    (answers and _AFFIRM.search(clause)) or _STOCK_REFUSAL.search(clause)):
+                return Breach(lim.id, lim.say)  # "Yes, ..." to a request on the limited topic, or a stock refusal
             if any(said.says(v) and not heard.says(v) for v in lim.protected):
                 return Breach(lim.id, lim.say)
         if self.ground_numbers and self._invents_number(text, start, end, caller_turn):
@@ -192,7 +202,9 @@ class LimitGuard:
         new = {n for n in new if not _YEAR.fullmatch(n)}
         if not new:
             return False
-        sources = _numbers(_digits(f"{self.caller_said} {caller_turn} {self.grounds}"))
+        given = f"{self.caller_said} {caller_turn} {self.grounds}"
+        # a number as written counts too: digits_of joins "91473 91473" (said twice) into one
+        sources = _numbers(_digits(given)) | _numbers(given)
         last = re.search(r"(\d+)\W*$", said)
         return any(n not in sources and not (last and n == last.group(1) and any(s.startswith(n) for s in sources))
                    for n in new)
