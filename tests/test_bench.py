@@ -249,6 +249,34 @@ def test_the_guard_names_the_open_gate_before_a_gated_step():
     assert t.premature("It shipped Monday.")[1].id == "ask_order"
 
 
+def test_the_prompt_says_where_the_procedure_stands_where_it_changed():
+    """The next step is told in the history before the caller's turn, and stays where it was said
+    (the prompt's prefix is the same turn after turn, so the cached prefill stays valid); a new note
+    follows only once the agent did a step; a prompt without a procedure gets none."""
+    from parley.config import AgentConfig, ProcedureStep
+    from parley.dialogue.conversation import Conversation
+    from parley.events import EventLog
+
+    steps = [ProcedureStep(id="ask_name", instruction="Ask for the caller's full name.", check=r"\bname\b"),
+             ProcedureStep(id="ask_order", instruction="Ask for the order number.", check="order number",
+                           requires=["ask_name"])]
+    conv = Conversation(AgentConfig(procedure=steps), [], EventLog("t", clock_now=lambda: 0.0))
+    first = conv.history.messages("Where is my order?", "<passage>hours</passage>")
+    assert [m["role"] for m in first] == ["system", "system", "system", "user"]
+    assert "no step done yet" in first[1]["content"] and "1: Ask for the caller" in first[1]["content"]
+    conv.heard(1, "Where is my order?", "Sure. May I have your name?", False)
+    second = conv.history.messages("Maria Lopez.")
+    assert second[:2] == first[:2]  # the first note stays where it was said
+    assert "step 1 done" in second[-2]["content"] and "2: Ask for the order number." in second[-2]["content"]
+    conv.heard(2, "Maria Lopez.", "Thanks. Could you repeat that?", False)  # no step done: no new note
+    third = conv.history.messages("Maria Lopez.")
+    assert third[:len(second) - 1] == second[:-1] and third[-2]["role"] == "assistant"
+    conv.heard(3, "Maria Lopez.", "Thanks. What is the order number?", False)
+    assert "every step is done" in conv.history.messages("58316.")[-2]["content"]
+    plain = Conversation(AgentConfig(), [], EventLog("t", clock_now=lambda: 0.0))
+    assert [m["role"] for m in plain.history.messages("Hi.")] == ["system", "user"]
+
+
 @pytest.mark.slow
 def test_a_reply_that_would_skip_verification_is_cut_and_the_gate_is_asked(tmp_path):
     """adherence-skip-attempt on the real cascade: the caller demands a status before giving a name;

@@ -145,6 +145,7 @@ class CascadeResponder:
         reply.stage = "llm"
         self.log.emit(LlmRequest, turn=reply.turn, messages=len(messages))
         tokens = 0
+        answer_from = len(splitter.text)  # the model's words start here, after any line already said
         complete = False  # the gate ended the reply: nothing after it is spoken
         gen = reply.cancel.child()  # ends the LLM stream alone when the reply is complete
         async for delta in self.llm.stream(messages, cancel=gen):
@@ -155,7 +156,7 @@ class CascadeResponder:
                 delta = lead(delta)
             for clause in splitter.feed(delta):
                 reply.stage = "tts"
-                if not await self._deliver(reply, splitter.text, clause):
+                if not await self._deliver(reply, splitter.text, clause, answer_from):
                     complete = True
                     gen.cancel("reply complete")
                     break
@@ -169,15 +170,16 @@ class CascadeResponder:
             reply.text = splitter.text
             for clause in held + splitter.flush():
                 reply.stage = "tts"
-                if not await self._deliver(reply, splitter.text, clause):
+                if not await self._deliver(reply, splitter.text, clause, answer_from):
                     break
         self.log.emit(LlmDone, turn=reply.turn, text=reply.text, tokens=tokens, cancelled=reply.cancel.cancelled)
         if not reply.cancel.cancelled:
             self.memory.reply_generated()
 
-    async def _deliver(self, reply: Reply, text: str, clause: Clause) -> bool:
-        """Speak what the reply gate lets through of `clause`; False when the reply ends here."""
-        verdict = self.conversation.check(reply.turn, text, clause, reply.user_text)
+    async def _deliver(self, reply: Reply, text: str, clause: Clause, answer_from: int = 0) -> bool:
+        """Speak what the reply gate lets through of `clause`; False when the reply ends here.
+        `answer_from`: where the model's answer starts in `text` (after an opener or a read-back)."""
+        verdict = self.conversation.check(reply.turn, text, clause, reply.user_text, answer_from)
         reply.text = verdict.text
         if verdict.clause is not None:
             await self.voice.speak(reply, verdict.clause)

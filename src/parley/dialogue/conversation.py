@@ -35,6 +35,7 @@ class Conversation:
         self.history = History(self._prompt(), max_chars=3 * (cfg.llm.n_ctx - cfg.llm.max_tokens))
         self._check_fits()
         self.procedure = ProcedureTracker(cfg.procedure)
+        self.history.set_state(self.procedure.note())
         self.withheld: tuple[str, ...] = ()  # specifics of doubtful knowledge (`screen.Screened.withheld`)
         self._set_limits("")
         self.readback = ReadBack(cfg.readback)
@@ -129,11 +130,11 @@ class Conversation:
         facts = " ".join(f.text for f in self.history.facts)
         self.limits.grounds = " ".join([facts, *(str(m.get("content") or "") for m in messages)])
 
-    def check(self, turn: int, text: str, clause: Clause, caller_turn: str) -> Verdict:
+    def check(self, turn: int, text: str, clause: Clause, caller_turn: str, answer_from: int = 0) -> Verdict:
         """The reply gate's verdict on the next clause, its interventions logged. A configured pattern
         that overruns its time limit is logged and the clause goes unchecked: the call goes on."""
         try:
-            verdict = self.gate.check(text, clause, caller_turn)
+            verdict = self.gate.check(text, clause, caller_turn, answer_from)
         except PatternTimeout as exc:
             self.log.emit(ComponentError, component="pattern", message=str(exc))
             return Verdict(text, clause, True)
@@ -172,3 +173,4 @@ class Conversation:
             done = []
         for step, in_order in done:
             self.log.emit(ProcedureStepDone, turn=turn, step=step, in_order=in_order)
+        self.history.set_state(self.procedure.note())

@@ -40,6 +40,10 @@ class History:
     summary: str = ""  # the rolling summary of the call up to turn `start` (at least)
     proposal: tuple[int, str] | None = None  # (upto, summary): written, not yet committed
     interrupted: set[int] = field(default_factory=set)  # indices of turns whose reply was cut off
+    # where the call stands (the procedure's next step), said where it changed: before turn i's
+    # user message. A note kept in place leaves the cached prefix valid; one moved to the end of the
+    # prompt each turn made every reply re-prefill the last exchange (+0.7 s p50 on the adherence suite)
+    states: dict[int, str] = field(default_factory=dict)
 
     def add(self, user: str, agent_heard: str, *, interrupted: bool = False) -> None:
         user = f"{self.pending} {user.strip()}".strip()
@@ -68,8 +72,14 @@ class History:
         note_ = annotation(self.facts, extract(user, len(self.turns) + 1, self.facts), user)
         return f"{user}\n{note_}" if note_ else user
 
+    def set_state(self, text: str | None) -> None:
+        """Where the call stands now; said before the next user turn when it changed."""
+        if text and text != (self.states[max(self.states)] if self.states else None):
+            self.states[len(self.turns)] = text
+
     def _kept_chars(self) -> int:
-        return sum(len(u) + len(a) for u, a in self.turns[self.start:])
+        return sum(len(u) + len(a) + len(self.states.get(i, "")) for i, (u, a) in enumerate(self.turns[self.start:],
+                                                                                             self.start))
 
     def _block_end(self, size: int, budget: int) -> int:
         """Index after the oldest turns whose removal brings `size` down to KEEP of `budget`."""
@@ -128,13 +138,20 @@ class History:
         dropped = [f for f in self.facts if f.turn <= start]
         if dropped or (start and summary):
             msgs.append({"role": "system", "content": note(dropped, summary if start else "")})
+        folded = [i for i in self.states if i < start]
+        if folded and start not in self.states:
+            msgs.append({"role": "system", "content": self.states[max(folded)]})  # still where the call stands
         for i, (user, agent) in enumerate(self.turns[start:], start):
+            if i in self.states:
+                msgs.append({"role": "system", "content": self.states[i]})
             if not user and not agent:
                 continue  # an exchange the client deleted (`Conversation.forget`)
             msgs.append({"role": "user", "content": user})
             msgs.append({"role": "assistant", "content": agent})
             if i in self.interrupted:
                 msgs.append({"role": "system", "content": INTERRUPTED_NOTE})
+        if len(self.turns) in self.states:
+            msgs.append({"role": "system", "content": self.states[len(self.turns)]})
         if reference:
             msgs.append({"role": "system", "content": reference})
         if next_user is not None:
