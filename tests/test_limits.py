@@ -1,6 +1,6 @@
 """Persona limits are enforced on the drafted reply, clause by clause, whatever the model wrote."""
 
-from parley.components.tts.clauses import ClauseSplitter
+from parley.components.tts.clauses import Clause, ClauseSplitter
 from parley.config import Limit
 from parley.dialogue.limits import UNGROUNDED_SAY, LimitGuard, active_limits
 from parley.dialogue.persona import DEFAULT_PERSONA
@@ -149,6 +149,10 @@ def test_a_stock_refusal_on_a_limited_topic_becomes_the_personas_own_line():
     persona's line does ("ask a pharmacist"). Off the topic the model's words stand."""
     said, breaches = _spoken(MEDICAL, "I'm sorry, but I can't assist with that.", "How many tablets can I take?")
     assert breaches == ["medical"] and "pharmacist" in said
+    gate = ReplyGate(ProcedureTracker([]), 0, LimitGuard(active_limits(MEDICAL, [])))
+    text = "I'm sorry, but I can't assist with that."  # released as two clauses
+    assert gate.check(text, Clause("I'm sorry,", 0, 10), "Can I take two?").breach is None
+    assert gate.check(text, Clause("but I can't assist with that.", 11, len(text)), "Can I take two?").breach
     said, breaches = _spoken(MEDICAL, "I'm sorry, but I can't assist with that.", "When will my delivery arrive?")
     assert breaches == [] and said == "I'm sorry, but I can't assist with that."
 

@@ -185,8 +185,9 @@ class LimitGuard:
             if any(_ends_in(p, text[:end], start) for p in lim.forbid):
                 return Breach(lim.id, lim.say)
             answers = not text[answer_from:start].strip()
+            refusal = _STOCK_REFUSAL.search(text[answer_from:end])  # the clauses may have cut it after "sorry,"
             if lim.topic is not None and lim.topic.search(caller_turn) and (
-                    (answers and _AFFIRM.search(clause)) or _STOCK_REFUSAL.search(clause)):
+                    (answers and _AFFIRM.search(clause)) or (refusal and answer_from + refusal.end() > start)):
                 return Breach(lim.id, lim.say)  # "Yes, ..." to a request on the limited topic, or a stock refusal
             if any(said.says(v) and not heard.says(v) for v in lim.protected):
                 return Breach(lim.id, lim.say)
