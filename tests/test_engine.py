@@ -194,6 +194,48 @@ def test_the_thinker_prefills_the_callers_partial_words_one_prefill_at_a_time():
     assert warmed == ["I would like to", "I would like to change my address"]
 
 
+def test_the_procedures_next_step_is_prefilled_while_the_caller_answers():
+    """A reply that did a step moves the procedure on: its new note is prefilled at once (the LLM is
+    idle while the caller talks), so the next reply pays only for the caller's words; a reply that
+    did no step prefills nothing."""
+    from parley.architectures.cascade import CascadeResponder
+    from parley.config import ProcedureStep
+    from parley.duplex.playout import Reply
+
+    class RecordingLLM:
+        name = "recording"
+
+        def __init__(self):
+            self.warmed = []
+
+        async def warm(self, messages):
+            self.warmed.append(messages[-1]["content"])
+
+    async def go():
+        from parley.clock import RealClock
+
+        clock = RealClock()
+        await clock.start()
+        log = EventLog("s", clock_now=clock.now)
+        llm = RecordingLLM()
+        cfg = AgentConfig(procedure=[ProcedureStep(id="ask_name", instruction="Ask the name.", check=r"\bname\b"),
+                                     ProcedureStep(id="ask_order", instruction="Ask the order number.",
+                                                   check="order number", requires=["ask_name"])])
+        responder = CascadeResponder(cfg, clock, log, llm=llm, voice=Voice(ToneTTS(), clock, log, CpuGate()),
+                                     documents=[])
+        reply = Reply(turn=1, user_text="Where is my order?")
+        responder.heard(reply, "Sure. Could you repeat that?", False)
+        await asyncio.sleep(0.02)
+        responder.heard(Reply(turn=2, user_text="Where is my order?"), "May I have your name?", False)
+        await asyncio.sleep(0.02)
+        await responder.close()
+        await clock.stop()
+        return llm.warmed
+
+    warmed = asyncio.run(go())
+    assert len(warmed) == 1 and "The next step is 2: Ask the order number." in warmed[0]
+
+
 def test_a_long_turn_is_transcribed_in_segments_with_a_bounded_buffer():
     """A 70 s turn without a pause long enough to end it: the ASR never decodes much more than
     COMMIT_S at once, the head segments are committed as `asr_segment`, and the final transcript

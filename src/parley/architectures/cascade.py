@@ -15,6 +15,7 @@ oldest turns are summarised in idle time (`dialogue/summary.RollingSummary`).
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Callable
 
@@ -30,11 +31,14 @@ from parley.duplex.end_of_turn import finality, hold_cue
 from parley.duplex.engine import DuplexEngine
 from parley.duplex.playout import Reply
 from parley.duplex.voice import Voice
-from parley.events import EventLog, LlmDone, LlmFirstToken, LlmRequest
+from parley.errors import describe
+from parley.events import ComponentError, EventLog, LlmDone, LlmFirstToken, LlmRequest
 
 
 class CascadeResponder:
     """The reply to a user turn from the conversation's prompt and the chat model, spoken clause by clause."""
+
+    _ahead: asyncio.Future | None = None  # a prompt being prefilled ahead of the next reply
 
     def __init__(self, cfg: AgentConfig, clock: Clock, log: EventLog, *, llm: ChatModel, voice: Voice,
                  documents: list[tuple[str, str]]) -> None:
@@ -67,9 +71,24 @@ class CascadeResponder:
             await self.grounding.warm()
 
     async def close(self) -> None:
+        if self._ahead is not None:
+            self._ahead.cancel()
+            await asyncio.gather(self._ahead, return_exceptions=True)
         await self.memory.close()
         if self.grounding is not None:
             await self.grounding.close()
+
+    def _prefill_ahead(self, messages: list[Message], why: str) -> None:
+        """Prefill a prompt the next reply will start with, while the LLM is idle (one at a time: a
+        request meanwhile waits for the next chance). An optimisation: a failure is only logged."""
+        if self._ahead is None or self._ahead.done():
+            self._ahead = asyncio.ensure_future(self._prefill(messages, why))
+
+    async def _prefill(self, messages: list[Message], why: str) -> None:
+        try:
+            await self.llm.warm(messages)
+        except Exception as exc:  # the reply itself still runs, and reports its own failure
+            self.log.emit(ComponentError, component="llm", message=f"prefill {why}: {describe(exc)}")
 
     @property
     def wants_partials(self) -> bool:
@@ -105,8 +124,11 @@ class CascadeResponder:
         await self._think(reply, splitter, messages)
 
     def heard(self, reply: Reply, heard: str, interrupted: bool) -> None:
+        notes = len(self.history.states)
         self.conversation.heard(reply.turn, reply.user_text, heard, interrupted)
         self.memory.reply_heard()
+        if len(self.history.states) > notes:  # the procedure moved on: its note is prefilled before the caller's turn
+            self._prefill_ahead(self.history.messages(), "of the procedure's note")
 
     # --- steps of a reply, shared with the hybrid ------------------------------------------------
 

@@ -25,12 +25,10 @@ from parley.architectures.cascade import CascadeAgent, CascadeResponder
 from parley.dialogue import talker
 from parley.duplex.end_of_turn import hold_cue
 from parley.duplex.playout import Reply
-from parley.errors import describe
-from parley.events import ComponentError, Opener
+from parley.events import Opener
 
 
 class ThinkerTalker(CascadeResponder):
-    _thinking: asyncio.Future | None = None  # the prompt being prefilled on a partial transcript
     _partial = ""  # the caller's words so far in this utterance
     wants_partials = True  # the thinker prefills the caller's words while they speak
 
@@ -46,26 +44,13 @@ class ThinkerTalker(CascadeResponder):
     def acknowledgement(self, words: str) -> str | None:
         return talker.acknowledgement(words or self._partial) if self.cfg.hybrid.acknowledge else None
 
-    async def close(self) -> None:
-        if self._thinking is not None:
-            self._thinking.cancel()
-            await asyncio.gather(self._thinking, return_exceptions=True)
-        await super().close()
-
     async def partial(self, text: str) -> None:
         """Prefill the prompt with the caller's words so far (one prefill at a time: a partial that
         arrives meanwhile waits for the next); the LLM is idle while the caller speaks."""
         self._partial = text
         await super().partial(text)  # retrieval first: its passages are part of the prompt
-        if self._thinking is None or self._thinking.done():
-            reference = self.grounding.prefilled_reference() if self.grounding is not None else None
-            self._thinking = asyncio.ensure_future(self._prefill(self.history.messages(text, reference)))
-
-    async def _prefill(self, messages) -> None:
-        try:
-            await self.llm.warm(messages)
-        except Exception as exc:  # an optimisation: the reply itself still runs, and reports its own failure
-            self.log.emit(ComponentError, component="llm", message=f"prefill on a partial: {describe(exc)}")
+        reference = self.grounding.prefilled_reference() if self.grounding is not None else None
+        self._prefill_ahead(self.history.messages(text, reference), "on a partial")
 
     async def respond(self, reply: Reply) -> None:
         splitter = self._splitter()
