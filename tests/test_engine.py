@@ -158,18 +158,21 @@ def test_a_holding_opener_after_an_acknowledgement_is_skipped_even_before_the_an
     assert heard == ["We open at nine."]
 
 
+class _RecordingLLM:
+    """Records the last message of every prompt prefilled ahead (each prefill takes 10 ms)."""
+    name = "recording"
+
+    def __init__(self):
+        self.warmed = []
+
+    async def warm(self, messages):
+        self.warmed.append(messages[-1]["content"])
+        await asyncio.sleep(0.01)
+
+
 def test_the_thinker_prefills_the_callers_partial_words_one_prefill_at_a_time():
     from parley.architectures.hybrid import ThinkerTalker
 
-    class RecordingLLM:
-        name = "recording"
-
-        def __init__(self):
-            self.warmed = []
-
-        async def warm(self, messages):
-            self.warmed.append(messages[-1]["content"])
-            await asyncio.sleep(0.01)
 
     async def go():
         from parley.clock import RealClock
@@ -177,7 +180,7 @@ def test_the_thinker_prefills_the_callers_partial_words_one_prefill_at_a_time():
         clock = RealClock()
         await clock.start()
         log = EventLog("s", clock_now=clock.now)
-        llm = RecordingLLM()
+        llm = _RecordingLLM()
         cfg = AgentConfig()
         cfg.hybrid.opener = False
         thinker = ThinkerTalker(cfg, clock, log, llm=llm, voice=Voice(ToneTTS(), clock, log, CpuGate()), documents=[])
@@ -202,14 +205,6 @@ def test_the_procedures_next_step_is_prefilled_while_the_caller_answers():
     from parley.config import ProcedureStep
     from parley.duplex.playout import Reply
 
-    class RecordingLLM:
-        name = "recording"
-
-        def __init__(self):
-            self.warmed = []
-
-        async def warm(self, messages):
-            self.warmed.append(messages[-1]["content"])
 
     async def go():
         from parley.clock import RealClock
@@ -217,7 +212,7 @@ def test_the_procedures_next_step_is_prefilled_while_the_caller_answers():
         clock = RealClock()
         await clock.start()
         log = EventLog("s", clock_now=clock.now)
-        llm = RecordingLLM()
+        llm = _RecordingLLM()
         cfg = AgentConfig(procedure=[ProcedureStep(id="ask_name", instruction="Ask the name.", check=r"\bname\b"),
                                      ProcedureStep(id="ask_order", instruction="Ask the order number.",
                                                    check="order number", requires=["ask_name"])])

@@ -92,3 +92,17 @@ def test_each_turn_carries_its_details_in_canonical_form_and_a_correction_replac
     h.add("No, sorry, not Tuesday. Thursday the sixteenth.", "Okay, Thursday.")
     assert [(f.kind, f.text) for f in h.facts] == [("last name", "ALVAREZ"), ("date", "Thursday 16th")]
     assert h.messages()[1]["content"] == first  # the annotation is kept in the turn: the prefix stays put
+
+
+def test_where_the_call_stands_survives_a_fold_once_and_never_twice():
+    h = History("sys")
+    h.set_state("Next: step 1.")
+    for i in range(3):
+        h.add(f"user {i}", f"agent {i}")
+    h.set_state("Next: step 1.")  # unchanged: not said again
+    h.start = 2  # the first two exchanges folded away, with the note said before them
+    contents = [m["content"] for m in h.messages("hi")]
+    assert contents.count("Next: step 1.") == 1 and contents.index("Next: step 1.") < contents.index("user 2")
+    h.set_state("Next: step 2.")
+    contents = [m["content"] for m in h.messages("hi")]
+    assert "Next: step 1." not in contents and contents[-2:] == ["Next: step 2.", "hi"]

@@ -139,7 +139,7 @@ class History:
         if dropped or (start and summary):
             msgs.append({"role": "system", "content": note(dropped, summary if start else "")})
         folded = [i for i in self.states if i < start]
-        if folded and start not in self.states:
+        if folded and max(self.states) < start:
             msgs.append({"role": "system", "content": self.states[max(folded)]})  # still where the call stands
         for i, (user, agent) in enumerate(self.turns[start:], start):
             if i in self.states:
