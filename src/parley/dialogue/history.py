@@ -138,9 +138,8 @@ class History:
         dropped = [f for f in self.facts if f.turn <= start]
         if dropped or (start and summary):
             msgs.append({"role": "system", "content": note(dropped, summary if start else "")})
-        folded = [i for i in self.states if i < start]
-        if folded and max(self.states) < start:
-            msgs.append({"role": "system", "content": self.states[max(folded)]})  # still where the call stands
+        if self.states and max(self.states) < start:  # the latest note was folded away: still where the call stands
+            msgs.append({"role": "system", "content": self.states[max(self.states)]})
         for i, (user, agent) in enumerate(self.turns[start:], start):
             if i in self.states:
                 msgs.append({"role": "system", "content": self.states[i]})

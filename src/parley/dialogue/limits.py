@@ -181,14 +181,14 @@ class LimitGuard:
         starts at `answer_from`: a "Yes" there answers the caller, even after a talker's "Let's see."."""
         clause = text[start:end]
         said, heard = _Spoken(clause), _Spoken(f"{self.caller_said} {caller_turn}")  # normalised once, if needed
+        opens = not text[answer_from:start].strip() and bool(_AFFIRM.search(clause))  # "Yes, ..." as the answer
+        refusal = _STOCK_REFUSAL.search(text[answer_from:end])  # the clauses may have cut it after "sorry,"
+        on_topic_line = opens or bool(refusal and answer_from + refusal.end() > start)
         for lim in self.limits:
             if any(_ends_in(p, text[:end], start) for p in lim.forbid):
                 return Breach(lim.id, lim.say)
-            answers = not text[answer_from:start].strip()
-            refusal = _STOCK_REFUSAL.search(text[answer_from:end])  # the clauses may have cut it after "sorry,"
-            if lim.topic is not None and lim.topic.search(caller_turn) and (
-                    (answers and _AFFIRM.search(clause)) or (refusal and answer_from + refusal.end() > start)):
-                return Breach(lim.id, lim.say)  # "Yes, ..." to a request on the limited topic, or a stock refusal
+            if on_topic_line and lim.topic is not None and lim.topic.search(caller_turn):
+                return Breach(lim.id, lim.say)  # a "Yes" or a stock refusal to a request on the limited topic
             if any(said.says(v) and not heard.says(v) for v in lim.protected):
                 return Breach(lim.id, lim.say)
         if self.ground_numbers and self._invents_number(text, start, end, caller_turn):
