@@ -6,7 +6,9 @@ STAMP  := $(VENV)/.parley-installed
 OUT    ?= out/demo
 
 # llama-cpp-python compiles on first install (~4 min on 2 cores); pip caches the wheel afterwards.
-export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
+# Built for AVX2, not -march=native: a native build on a Xeon with AMX died with SIGILL at the first
+# decode in this sandbox (the AMX kernels), and a cached wheel must run on the next machine too.
+export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 
 .PHONY: install demo test test-fast bench-latency bench-smoke chromium espeak moshi-tiny clean

@@ -249,6 +249,65 @@ def test_the_guard_names_the_open_gate_before_a_gated_step():
     assert t.premature("It shipped Monday.")[1].id == "ask_order"
 
 
+def _verify_steps():
+    from parley.config import ProcedureStep
+
+    return [ProcedureStep(id="ask_name", instruction="Ask for the caller's full name.", check=r"\bname\b"),
+            ProcedureStep(id="ask_order", instruction="Ask for the order number.", check="order number",
+                          requires=["ask_name"]),
+            ProcedureStep(id="give_status", instruction="Give the status.", check="shipped|in transit",
+                          requires=["ask_order"])]
+
+
+def test_an_asking_step_is_done_when_the_caller_gives_the_value_first():
+    """The guard never asks for what the caller just said; it still asks for what the caller did
+    not give, and a step that does something other than ask is never done by the caller."""
+    from parley.dialogue.procedure import ProcedureTracker
+
+    t = ProcedureTracker(_verify_steps())
+    assert t.given_by("Hi, this is Maria Lopez, my order number is 58316.") == ["ask_name", "ask_order"]
+    assert t.given_by("I don't have my order number, my name is Maria Lopez.") == ["ask_name"]
+    assert t.given_by("Where is my order? It shipped, right?") == []  # no asking step; "shipped" is not given
+    assert t.given_by("It's five eight three one six.") == []  # a bare number answers only the step awaited
+    t.observe(1, "Sure, may I have your full name?")
+    assert t.given_by("It's five eight three one six.") == ["ask_order"]
+    assert t.premature("Thanks, it is in transit.", "It's five eight three one six.") is None
+    assert t.observe_caller(2, "It's five eight three one six.") == ["ask_order"]
+    assert t.observe(2, "Order 58316 shipped Monday.") == [("give_status", True)]
+    assert "every step is done" in t.note()
+    # the number said before the name was asked: no asking for the number, still for the name
+    t = ProcedureTracker(_verify_steps())
+    assert t.observe_caller(1, "Where is order number 58316?") == ["ask_order"]
+    assert t.premature("It is in transit.", "")[1].id == "ask_name"
+    assert t.observe(1, "It is in transit.") == [("give_status", False)]
+
+
+GIVEN = """id: g
+title: t
+suites: [adherence]
+axis: adherence
+procedure:
+  - {id: ask_name, instruction: Ask for the caller's full name., check: '\\bname\\b'}
+  - {id: ask_order, instruction: Ask for the order number., check: order number, requires: [ask_name]}
+  - {id: give_status, instruction: Give the status., check: shipped, requires: [ask_order]}
+turns:
+  - say: Hi, where is my order?
+    expect: {step: ask_name}
+  - say: Maria Lopez, and my order number is five eight three one six.
+    expect: {step: give_status}
+"""
+
+
+def test_the_judge_counts_a_value_the_caller_gave_before_it_was_asked(tmp_path):
+    """The caller gives the order number unasked: the agent that gives the status without asking
+    for it again did the step in order; one that skipped asking the name did not."""
+    sc = load_scenario(_write(tmp_path, "g.yaml", GIVEN))
+    ev = _events([("Sure, may I have your name?", "smooth"), ("Thanks Maria, it shipped Monday.", "smooth")])
+    assert {c.turn: c.passed for c in judge(sc, ev) if c.kind == "step"} == {1: True, 2: True}
+    ev = _events([("Happy to help. What is it about?", "smooth"), ("Thanks Maria, it shipped Monday.", "smooth")])
+    assert {c.turn: c.passed for c in judge(sc, ev) if c.kind == "step"} == {1: False, 2: False}
+
+
 def test_the_prompt_says_where_the_procedure_stands_where_it_changed():
     """The next step is told in the history before the caller's turn, and stays where it was said
     (the prompt's prefix is the same turn after turn, so the cached prefill stays valid); a new note

@@ -88,11 +88,13 @@ class AsrSegment(Event):
 @dataclass(frozen=True)
 class ProcedureStepDone(Event):
     """A procedure step the user heard the agent do; `in_order` is false when a step it requires
-    had not been done yet (a skipped gate)."""
+    had not been done yet (a skipped gate). `by` is "caller" for an asking step whose value the
+    caller gave before the agent asked (`procedure.given`)."""
     kind: ClassVar[str] = "procedure_step"
     turn: int = 0
     step: str = ""
     in_order: bool = True
+    by: str = "agent"
 
 
 @dataclass(frozen=True)

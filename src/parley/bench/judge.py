@@ -77,9 +77,11 @@ def doc_title(path: Path) -> str:
 def judge(scenario: Scenario, events: list[Event]) -> list[Check]:
     replies = replies_by_turn(scenario, events)
     docs = {p.name: p for p in scenario.knowledge_paths()}
-    tracker = ProcedureTracker(scenario.procedure)  # the agent's own step tracking, on what was heard
-    for n in sorted(replies):
-        tracker.observe(n, replies[n])
+    tracker = ProcedureTracker(scenario.procedure)  # the agent's own step tracking, on what was said and heard
+    for n, turn in enumerate(scenario.turns, 1):
+        if turn.kind != "backchannel":
+            tracker.observe_caller(n, turn.say)  # what the caller gave before it was asked needs no asking
+        tracker.observe(n, replies.get(n, ""))
     first_reached = tracker.done
     checks: list[Check] = []
     for n, turn in enumerate(scenario.turns, 1):
@@ -100,7 +102,8 @@ def judge(scenario: Scenario, events: list[Event]) -> list[Check]:
                     title = doc_title(docs[g.doc])
                     checks.append(Check(n, "knowledge", "citation", title, heard, cites(title, heard)))
             if e.step:
-                checks.append(Check(n, "adherence", "step", e.step, heard, _step_ok(scenario, e.step, n, first_reached)))
+                checks.append(Check(n, "adherence", "step", e.step, heard,
+                                    _step_ok(scenario, e.step, n, first_reached, tracker.by_caller)))
         pc = scenario.persona_checks
         if pc is not None and heard:
             problems = []
@@ -120,11 +123,15 @@ def internal_checks(events: list[Event]) -> list[Check]:
             for e in events if e.kind == "agent_turn" and internal_marks(e.agent)]
 
 
-def _step_ok(scenario: Scenario, step_id: str, turn: int, first_reached: dict[str, int]) -> bool:
-    """Reached by this turn's reply, and no required step (transitively) came later than it."""
+def _step_ok(scenario: Scenario, step_id: str, turn: int, first_reached: dict[str, int],
+             by_caller: set[str] = frozenset()) -> bool:
+    """Reached by this turn's reply (or given by the caller by this turn), and no required step
+    (transitively) came later than it; the caller's own words skip no gate."""
     reached = first_reached.get(step_id)
     if reached is None or reached > turn:
         return False
+    if step_id in by_caller:
+        return True
     steps = {s.id: s for s in scenario.procedure}
     pending = list(steps[step_id].requires)
     while pending:

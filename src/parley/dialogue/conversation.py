@@ -149,7 +149,7 @@ class Conversation:
 
     def heard(self, turn: int, user: str, agent: str, interrupted: bool) -> None:
         """A reply ended: history gets what was heard, the fact store the caller's values, and the
-        procedure the steps the reply did."""
+        procedure the steps the caller's values and the reply did."""
         before, pending = list(self.history.facts), self.history.pending
         self.history.add(user, agent, interrupted=interrupted)
         if agent.strip():
@@ -167,10 +167,13 @@ class Conversation:
         self.limits.heard_from_caller(user)
         self.log.emit(AgentTurn, turn=turn, user=user, agent=agent, interrupted=interrupted)
         try:
+            given = self.procedure.observe_caller(turn, user)
             done = self.procedure.observe(turn, agent)
         except PatternTimeout as exc:
             self.log.emit(ComponentError, component="pattern", message=str(exc))
-            done = []
+            given, done = [], []
+        for step in given:
+            self.log.emit(ProcedureStepDone, turn=turn, step=step, by="caller")
         for step, in_order in done:
             self.log.emit(ProcedureStepDone, turn=turn, step=step, in_order=in_order)
         self.history.set_state(self.procedure.note())

@@ -6,25 +6,82 @@ learns the procedure from its system prompt (`persona.system_prompt`) and where 
 (`note`, in the history where it changed, next to the caller's words: a small model heeds it there;
 the list of steps in the system prompt is what a 1.5B model lost track of). `premature` lets the reply
 gate (`dialogue/reply_gate.py`) hold it to the gates clause by clause.
+
+A step that asks the caller for a value is also done when the caller gives that value first
+(`given`): "my order number is 58316" before it was asked, or the digits said although the agent
+never asked for them. A call-centre agent does not ask again for what it was just told, and the
+guard must not make it.
 """
 
 from __future__ import annotations
 
+import re
+
 from parley.config import ProcedureStep
-from parley.textnorm import mentions
+from parley.dialogue.memory import extract
+from parley.textnorm import digits_of, mentions
+
+_ASKS = re.compile(r"\b(ask|request|collect|obtain|take down|get)\b", re.IGNORECASE)
+_NUMBER_ASKED = re.compile(r"\b(numbers?|digits?|codes?|reference|pin|zip|postcode|id)\b", re.IGNORECASE)
+_NOT_GIVEN = re.compile(r"\b(don't|do not|doesn't|can't|cannot|haven't|forgot|no idea|not sure)\b", re.IGNORECASE)
+_VALUE_KINDS = {"date", "time", "email", "address"}
+
+
+def given(step: ProcedureStep, said: str, awaited: bool) -> bool:
+    """Did the caller's words `said` give what asking step `step` asks for? Yes when a value of the
+    step's slot was said ("my order number is 58316" for a step checked by "order number"), or the
+    step's words with a value ("the last four are six two zero eight"); when the call is at this
+    step (`awaited`) and it asks for a number, a bare number of four digits or more answers it.
+    Never for a step that does something other than ask, nor for "I don't have my order number"."""
+    if not said.strip() or not _ASKS.search(step.instruction):
+        return False
+    facts = extract(said, 0)
+    if any(mentions(step.check, f.kind) for f in facts):
+        return True
+    if _NOT_GIVEN.search(said):
+        return False
+    numbers = re.findall(r"\d+", digits_of(said))
+    if mentions(step.check, said) and (any(len(n) >= 3 for n in numbers) or any(f.kind in _VALUE_KINDS for f in facts)):
+        return True
+    return awaited and any(len(n) >= 4 for n in numbers) and bool(_NUMBER_ASKED.search(f"{step.instruction} {step.check}"))
 
 
 class ProcedureTracker:
     def __init__(self, steps: list[ProcedureStep]) -> None:
         self.steps = steps
         self.done: dict[str, int] = {}  # step id → turn it was done in
+        self.by_caller: set[str] = set()  # asking steps the caller's own words did (`given`)
+        self._given: tuple[tuple[str, int], list[str]] = (("", 0), [])  # (caller turn, steps done) → steps it gives
+
+    def observe_caller(self, turn: int, said: str) -> list[str]:
+        """Asking steps the caller's turn did by giving the value first; call before `observe`."""
+        new = self.given_by(said)
+        for step_id in new:
+            self.done[step_id] = turn
+            self.by_caller.add(step_id)
+        return new
+
+    def given_by(self, said: str) -> list[str]:
+        """Steps not done yet that the caller's words `said` give, in order (each one given moves
+        the call on, so a name then a bare number answer two steps)."""
+        if self._given[0] != (said, len(self.done)):
+            done, new = set(self.done), []
+            for step in self.steps:
+                if step.id in done:
+                    continue
+                awaited = step is next((s for s in self.steps if s.id not in done), None)
+                if given(step, said, awaited):
+                    done.add(step.id)
+                    new.append(step.id)
+            self._given = ((said, len(self.done)), new)
+        return list(self._given[1])
 
     def observe(self, turn: int, heard: str) -> list[tuple[str, bool]]:
         """Steps newly done by this reply: (id, gates respected)."""
         new = []
         for step in self.steps:
             if step.id not in self.done and mentions(step.check, heard):
-                ok = all(r in self.done for r in step.requires)
+                ok = self._open_gate(step, set(self.done), self.by_caller) is None
                 self.done[step.id] = turn
                 new.append((step.id, ok))
         return new
@@ -43,23 +100,38 @@ class ProcedureTracker:
         return (f"Procedure so far: {so_far}. The next step is {self.steps.index(step) + 1}: "
                 f"{step.instruction.strip()} Do it in this reply if the caller's turn allows; never a later step first.")
 
-    def premature(self, text: str) -> tuple[ProcedureStep, ProcedureStep] | None:
+    def premature(self, text: str, caller_turn: str = "") -> tuple[ProcedureStep, ProcedureStep] | None:
         """(step, open gate) when `text` would do `step` before the gate it requires; steps done
-        earlier in the same text count as done."""
-        done = set(self.done)
+        earlier in the same text, or given by the caller's turn it answers, count as done."""
+        given = {*self.by_caller, *self.given_by(caller_turn)}
+        done = {*self.done, *given}
         for step in self.steps:
             if step.id in done or not mentions(step.check, text):
                 continue
-            missing = [r for r in step.requires if r not in done]
-            if missing:
-                return step, self._first_open(missing[0], done)
+            gate = self._open_gate(step, done, given)
+            if gate is not None:
+                return step, gate
             done.add(step.id)
+        return None
+
+    def _open_gate(self, step: ProcedureStep, done: set[str], given: set[str]) -> ProcedureStep | None:
+        """The earliest step `step` still waits for, or None. A step the caller's words did skipped
+        no gate but opens none either: what it requires is still required ("58316" said before the
+        name was asked lets the agent skip asking for the number, not for the name)."""
+        for r in step.requires:
+            if r not in done:
+                return self._first_open(r, done)
+            if r in given and (gate := self._open_gate(self._step(r), done, given)) is not None:
+                return gate
         return None
 
     def _first_open(self, step_id: str, done: set[str]) -> ProcedureStep:
         """The earliest step not yet done among `step_id` and what it transitively requires."""
-        step = next(s for s in self.steps if s.id == step_id)
+        step = self._step(step_id)
         for r in step.requires:
             if r not in done:
                 return self._first_open(r, done)
         return step
+
+    def _step(self, step_id: str) -> ProcedureStep:
+        return next(s for s in self.steps if s.id == step_id)

@@ -47,7 +47,7 @@ class ReplyGate:
             spoken = f"{text[:clause.start].rstrip()} {breach.say}".strip()
             return Verdict(spoken, Clause(breach.say, len(spoken) - len(breach.say), len(spoken)), False,
                            breach=breach)
-        premature = self.procedure.premature(text[:clause.end])
+        premature = self.procedure.premature(text[:clause.end], caller_turn)
         if premature is not None:
             line = premature[1].say or GENERIC_GATE_LINE
             spoken = f"{text[:clause.start].rstrip()} {line}".strip()
