@@ -23,6 +23,8 @@ from parley.dialogue.entities import entities
     ("My order number is four seven one nine two.", [("order number", "47192")]),
     ("No, sorry, not Tuesday. Thursday the sixteenth.", [("date", "Thursday 16th")]),
     ("the 3rd of March at 10:30", [("date", "March 3rd"), ("time", "10:30")]),
+    ("I was born on the fourth of June, nineteen seventy-two.", [("date", "June 4th, 1972")]),  # the year kept
+    ("March third two thousand and five", [("date", "March 3rd, 2005")]),
     ("I live at flat twelve B, forty Harbour Road.", [("address", "Flat 12B, 40 Harbour Road")]),
     ("I am calling about the jacket I bought on Saturday.", []),  # nothing to invent
     ("I need it in black or maybe dark blue if you have it.", []),

@@ -46,8 +46,9 @@ _WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 _ORD = r"(?:\d{1,2}(?:st|nd|rd|th)?|(?:twenty|thirty)[ -]?(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)|" \
        + "|".join(_ORDINALS) + ")"
-_DATE = re.compile(rf"\b(?:({_WEEKDAYS}),? )?(?:the )?({_ORD})(?: of)? ({_MONTHS})\b|\b({_MONTHS}) (?:the )?({_ORD})\b"
-                   rf"|\b({_WEEKDAYS}),? (?:the )?({_ORD})\b", re.IGNORECASE)
+_YEAR = r"(?:,? ((?:19|20)\d\d)\b)?"  # a date of birth needs its year: "the fourth of June, 1972"
+_DATE = re.compile(rf"\b(?:({_WEEKDAYS}),? )?(?:the )?({_ORD})(?: of)? ({_MONTHS})\b{_YEAR}"
+                   rf"|\b({_MONTHS}) (?:the )?({_ORD})\b{_YEAR}|\b({_WEEKDAYS}),? (?:the )?({_ORD})\b", re.IGNORECASE)
 _TIME = re.compile(r"\b(\d{1,2})(?::?(\d{2}))? ?([ap])\.? ?m\b|\b(\d{1,2}):(\d{2})\b", re.IGNORECASE)
 _STREET = r"(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|Terrace|Close|Crescent)"
 _ADDRESS = re.compile(rf"\b(?:(flat|apartment|apt|unit|suite) (\w+(?: [a-z])?),? )?(\d+[a-z]?) ((?:[A-Z][a-z]+ ){{1,3}}{_STREET})\b",
@@ -244,15 +245,15 @@ def dates(text: str) -> list[tuple[str, str]]:
     out = []
     for m in _DATE.finditer(text):
         if m.group(2):
-            weekday, day, month = m.group(1), _day(m.group(2)), m.group(3)
-        elif m.group(4):
-            weekday, day, month = None, _day(m.group(5)), m.group(4)
+            weekday, day, month, year = m.group(1), _day(m.group(2)), m.group(3), m.group(4)
+        elif m.group(5):
+            weekday, day, month, year = None, _day(m.group(6)), m.group(5), m.group(7)
         else:
-            weekday, day, month = m.group(6), _day(m.group(7)), None
+            weekday, day, month, year = m.group(8), _day(m.group(9)), None, None
         if day is None or not 1 <= day <= 31:
             continue
         value = " ".join(x for x in (weekday and weekday.capitalize(), month and month.capitalize(),
-                                      _ordinal(day)) if x)
+                                      _ordinal(day)) if x) + (f", {year}" if year else "")
         out.append((value, m.group(0)))
     return out
 
@@ -304,15 +305,28 @@ def entities(text: str) -> list[Entity]:
 
 
 def _number_words_to_digits(text: str) -> str:
-    """Runs of number words → digits, leaving all else as it was ("forty Harbour" → "40 Harbour")."""
-    words = list(re.finditer(r"[A-Za-z]+|\S+", text))
+    """Runs of number words → digits, leaving all else as it was ("forty Harbour" → "40 Harbour",
+    "nineteen seventy-two" → "1972", "two thousand and five" → "2005")."""
+    words = list(re.finditer(r"[A-Za-z]+(?:-[A-Za-z]+)*|\S+", text))
+    vocab = {**_UNITS, **_TENS, **_SCALES}
+
+    def parts(j: int) -> list[str]:
+        """The number words of token j ("seventy-two" is two), or [] if it is not all number words."""
+        ws = words[j].group(0).lower().split("-")
+        return ws if all(w in vocab and w not in ("o", "oh", "a") for w in ws) else []
+
     out, i, pos = [], 0, 0
     while i < len(words):
         run = []
         j = i
-        while j < len(words) and words[j].group(0).lower() in {**_UNITS, **_TENS, **_SCALES} \
-                and words[j].group(0).lower() not in ("o", "oh", "a"):
-            run.append(words[j].group(0).lower())
+        while j < len(words):
+            if ws := parts(j):
+                run += ws
+            elif (words[j].group(0).lower() == "and" and run and run[-1] in _SCALES and j + 1 < len(words)
+                  and parts(j + 1)):
+                pass  # "two thousand and five", "one hundred and twelve"
+            else:
+                break
             j += 1
         if run and not (len(run) == 1 and run[0] == "one"):
             out.append(text[pos:words[i].start()] + _words_to_digits(run))
