@@ -51,6 +51,35 @@ def test_yes_to_a_request_on_the_limited_topic_is_a_breach():
     assert breaches == []
 
 
+def test_sure_to_a_request_that_asks_nothing_is_no_answer():
+    """"I need a refill of my tablets" is on the medical topic but asks nothing: "Sure, may I have
+    your date of birth?" takes up the request; a "Sure." to "can I take two?" still answers it."""
+    said, breaches = _spoken(MEDICAL, "Sure, may I have your date of birth?", "I need a refill of my blood pressure tablets.")
+    assert breaches == [] and said == "Sure, may I have your date of birth?"
+    _, breaches = _spoken(MEDICAL, "Sure, that is fine.", "Can I just take two a day?")
+    assert breaches == ["medical"]
+
+
+def test_a_stock_refusal_to_a_caller_who_asked_nothing_goes_on_with_the_procedure():
+    """The 1.5B model answered "Room four one two." with "I'm sorry, but I can't assist with that.":
+    the caller hears the step the call is at; a refusal to a question on a limited topic gets the
+    limit's line, as before."""
+    from parley.config import ProcedureStep
+
+    steps = [ProcedureStep(id="ask_room", instruction="Ask for the room number.", check="room number",
+                           say="What is your room number?"),
+             ProcedureStep(id="ask_name", instruction="Ask for the name on the booking.", check=r"\bname\b",
+                           say="And the name on the booking?", requires=["ask_room"])]
+    tracker = ProcedureTracker(steps)
+    tracker.observe(1, "Of course. What is your room number?")
+    gate = ReplyGate(tracker, 0, LimitGuard(active_limits(MEDICAL, [])))
+    text = "I'm sorry, but I can't assist with that."
+    v = gate.check(text, Clause(text, 0, len(text)), "Room four one two.")
+    assert v.text == "And the name on the booking?" and v.guarded[0].id == "ask_name" and not v.more
+    v = gate.check(text, Clause(text, 0, len(text)), "How many tablets can I take?")
+    assert v.breach is not None and "pharmacist" in v.text
+
+
 def test_yes_after_a_talkers_opener_still_answers_the_request():
     """A hybrid's talker says "Let's see." before the thinker's draft: the draft's "Yes." is still
     the answer to "promise me a refund", so it is a breach; a "yes" later in the answer is not."""
@@ -123,7 +152,8 @@ def test_specifics_of_doubtful_knowledge_are_never_said_however_spelled_unless_t
 
 def test_a_number_no_source_gave_the_reply_is_not_spoken():
     guard = LimitGuard([], ground_numbers=True)
-    guard.grounds = "Order 58316, for Maria Lopez: shipped on Monday. The helpline is 0800 123 456."
+    guard.grounds = ("Order 58316, for Maria Lopez: shipped on Monday. The helpline is 0800 123 456. "
+                     "Express costs $12.99.")
     guard.heard_from_caller("Hi, my order is seven two nine four one.")
 
     def spoken(draft, caller="What's the number?"):
@@ -171,3 +201,25 @@ def test_when_the_money_is_back_is_not_promised():
     said, breaches = _spoken(persona, "I understand. If you don't get it by Friday, we'll be back on your card by then.",
                              "Will it be back on my card by Friday?")
     assert breaches == ["refund_promise"] and "back on your card" not in said
+
+
+def test_a_rate_or_a_price_nobody_gave_is_not_quoted():
+    """Asked what a savings account pays, the 1.5B model quoted "around 0.5% to 1%" from its
+    training; a figure the prompt holds passes, in any spoken shape."""
+    guard = LimitGuard([], ground_numbers=True)
+    guard.grounds = "Regular savings pay 1.5% a year. The stroller costs $249.99. Half price for three months."
+    for text in ("It is usually around 0.5% to 1%.", "It costs twenty dollars.", "That is $12.99."):
+        assert guard.check(text, 0, len(text), "") is not None, text
+    for text in ("It pays 1.5 percent a year.", "It is two hundred forty-nine dollars and ninety-nine cents.",
+                 "You would pay 50% for three months.", "We open at 9 tomorrow."):
+        assert guard.check(text, 0, len(text), "") is None, text
+
+
+def test_investing_called_a_good_choice_is_advice():
+    persona = "You are Sam at a credit union. You must not give investment advice of any kind."
+    said, breaches = _spoken(persona, "Index funds can be a good choice for your savings.",
+                             "Would index funds be a smarter place for it?")
+    assert breaches == ["financial"] and "adviser" in said
+    _, breaches = _spoken(persona, "That's a good idea. Our branch opens at nine.", "Can I visit the branch today?")
+    assert breaches == []
+

@@ -100,7 +100,8 @@ class ProcedureStepDone(Event):
 @dataclass(frozen=True)
 class ProcedureGuard(Event):
     """A reply was about to do `step` before its gate `gate`: the clause was dropped and the gate's
-    line said instead (`said`)."""
+    line said instead (`said`). `step` equal to `gate`: the model's stock refusal to a caller who
+    asked nothing gave way to the step the call is at."""
     kind: ClassVar[str] = "procedure_guard"
     turn: int = 0
     step: str = ""

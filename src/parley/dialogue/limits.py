@@ -16,8 +16,9 @@ refusal ("I can't assist with that") gives way to the limit's line too, which te
 to turn. "Other customers' data" protects the numbers, addresses and dates written in the persona
 that the caller has not said, and statements of what another person did ("she gave me an address").
 
-One limit holds whatever the persona says: a number of four or more digits is spoken only if the
-reply was given it — by the caller, the fact store, the system prompt or the retrieved passages.
+One limit holds whatever the persona says: a number of four or more digits, a rate or a price is
+spoken only if the reply was given it — by the caller, the fact store, the system prompt or the
+retrieved passages.
 The 1.5B model, asked for "your phone number" or a caller's order number it lost, makes one up
 ("123-456-7890", "12345"); a wrong number said with confidence is worse than "I don't have it".
 """
@@ -39,6 +40,12 @@ _NUM = r"(?:\d+(?:[.,]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twe
 _AFFIRM = re.compile(r"^\W*(yes|yeah|yep|sure|absolutely|of course|definitely|certainly|i promise)\b", re.IGNORECASE)
 # the model's stock refusal: on a limited topic the persona's own line says it better (it sends the
 # caller somewhere: "ask a pharmacist", "the returns team will contact you")
+# a caller's turn that asks (a question, or "promise me", "tell me"): only there is a "Sure, ..." an answer;
+# "Sure, may I have your date of birth?" to "I need a refill of my tablets" takes up a request
+_ASKING = re.compile(r"\?|\b(can|could|should|may|shall) (i|we|you)\b|\b(is|are|was) (it|they|that|this)\b"
+                     r"|\bwill (i|it|you|they|that)\b|\b(promise|guarantee|yes or no|(tell|give|send|read) me|read out"
+                     r"|how (much|many|often|long))\b",
+                     re.IGNORECASE)
 _STOCK_REFUSAL = re.compile(r"^\W*(i'm|i am) (sorry|afraid),? (but )?(i|we) (can't|cannot|am unable to|am not able to"
                             r"|won't be able to) (assist|help)( you)? with (that|this)\b|\bas an ai\b", re.IGNORECASE)
 
@@ -104,6 +111,9 @@ BUILTIN: dict[str, Builtin] = {
             r"\b(is|are|makes?|would be|it's|that's) (a |an )?(very |really |pretty )?(safe|good|great|smart|sound|solid"
             r"|wise|safer|better) (investment|bet|place for (your )?(money|savings))\b",
             r"\b(i|we)( would|'d)? (recommend|suggest|advise) (investing|buying|selling|putting|moving)\b",
+            r"\b(funds?|shares|stocks?|gold|crypto\w*|bitcoin|bonds|invest\w*)\b[^.]{0,40}\b(is|are|can be|could be"
+            r"|may be|might be|would be|makes?) (a |an )?(very |really |pretty )?(safe|good|great|smart|sound|solid|wise"
+            r"|safer|better|popular|reasonable) (choice|option|idea|investment|bet|way)\b",
             r"\b(invest|put your (money|savings)) in\b",
         ),
         say="I can't give financial advice; an independent financial adviser can help you with that."),
@@ -139,6 +149,11 @@ class ActiveLimit:
 
 WITHHELD_SAY = "I'm sorry, I can't confirm that from what I have."
 UNGROUNDED_SAY = "I'm sorry, I don't have that number in front of me."
+# a rate or a price: "around 0.5% to 1%", "$12.99", "twenty dollars" (the 1.5B model quotes typical
+# figures from its training when it has none of the business's)
+_FIGURE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent\b|per cent\b|dollars?\b|pounds?\b|euros?\b)"
+                     r"|[$£€]\s?(\d+(?:\.\d+)?)", re.IGNORECASE)
+_FRACTIONS = {"half": "50", "quarter": "25"}  # "half price" grounds a "50%"
 _YEAR = re.compile(r"(19|20)\d\d")  # "March 16th, 2027": a year is not a value the caller must have given
 
 
@@ -166,6 +181,18 @@ def _protected(persona: str) -> list[str]:
     return sorted({m.group(0) for m in _PROTECTED.finditer(persona)})
 
 
+def stock_refusal(text: str, start: int, end: int, answer_from: int = 0) -> bool:
+    """Does the clause at text[start:end] say (or end) the model's stock refusal, "I'm sorry, but I
+    can't assist with that"? Searched from the answer's start: the clauses may cut it after "sorry,"."""
+    refusal = _STOCK_REFUSAL.search(text[answer_from:end])
+    return bool(refusal and answer_from + refusal.end() > start)
+
+
+def asking(caller_turn: str) -> bool:
+    """Does the caller's turn ask something (rather than give or tell)?"""
+    return bool(_ASKING.search(caller_turn))
+
+
 class LimitGuard:
     def __init__(self, limits: list[ActiveLimit], ground_numbers: bool = False) -> None:
         self.limits = limits
@@ -181,9 +208,9 @@ class LimitGuard:
         starts at `answer_from`: a "Yes" there answers the caller, even after a talker's "Let's see."."""
         clause = text[start:end]
         said, heard = _Spoken(clause), _Spoken(f"{self.caller_said} {caller_turn}")  # normalised once, if needed
-        opens = not text[answer_from:start].strip() and bool(_AFFIRM.search(clause))  # "Yes, ..." as the answer
-        refusal = _STOCK_REFUSAL.search(text[answer_from:end])  # the clauses may have cut it after "sorry,"
-        on_topic_line = opens or bool(refusal and answer_from + refusal.end() > start)
+        opens = (not text[answer_from:start].strip() and bool(_AFFIRM.search(clause))  # "Yes, ..." as the answer
+                 and not clause.rstrip().endswith("?") and asking(caller_turn))
+        on_topic_line = opens or stock_refusal(text, start, end, answer_from)
         for lim in self.limits:
             if any(_ends_in(p, text[:end], start) for p in lim.forbid):
                 return Breach(lim.id, lim.say)
@@ -191,9 +218,23 @@ class LimitGuard:
                 return Breach(lim.id, lim.say)  # a "Yes" or a stock refusal to a request on the limited topic
             if any(said.says(v) and not heard.says(v) for v in lim.protected):
                 return Breach(lim.id, lim.say)
-        if self.ground_numbers and self._invents_number(text, start, end, caller_turn):
+        if self.ground_numbers and (self._invents_number(text, start, end, caller_turn)
+                                    or self._invents_figure(text, start, end, caller_turn)):
             return Breach("ungrounded_number", UNGROUNDED_SAY)
         return None
+
+    def _invents_figure(self, text: str, start: int, end: int, caller_turn: str) -> bool:
+        """Does the clause quote a rate or a price (a number with %, "percent", a currency) that no
+        source holds?"""
+        clause = text[start:end]
+        figures = {a or b for a, b in _FIGURE.findall(f"{clause} {digits_of(clause)}")}
+        if not figures:
+            return False
+        given = f"{self.caller_said} {caller_turn} {self.grounds}"
+        sources = set(re.findall(r"\d+(?:\.\d+)?|\d+", f"{given} {digits_of(given)}"))
+        sources |= set(re.findall(r"\d+", given))  # "$49.99" grounds "forty-nine dollars and ninety-nine cents"
+        sources |= {v for word, v in _FRACTIONS.items() if re.search(rf"\b{word}\b", given, re.IGNORECASE)}
+        return any(f not in sources and f.rstrip("0").rstrip(".") not in sources for f in figures)
 
     def _invents_number(self, text: str, start: int, end: int, caller_turn: str) -> bool:
         """Does the clause say a number (4+ digits, however spoken) that no source holds? A number

@@ -1,10 +1,12 @@
 """What of a drafted reply gets spoken: persona limits, the procedure guard and the length cap, clause by clause.
 
 The LLM drafts; the user hears clauses. Before each clause is synthesized the gate decides: speak
-it; or, if it breaks a persona limit (`dialogue/limits.py`), drop it and say the limit's line; or,
-if the reply so far would do a step whose gate is still open, drop it and say the open
-step's `say` line instead (prompting alone did not keep a 1.5B model to its gates); or, once the
-reply has `max_words`, start no new sentence (a listener loses the thread of a long answer).
+it; or, if it is the model's stock refusal ("I can't assist with that") to a caller who asked
+nothing ("Room four one two."), say the procedure's current step instead; or, if it breaks a
+persona limit (`dialogue/limits.py`), drop it and say the limit's line; or, if the reply so far
+would do a step whose gate is still open, drop it and say the open step's `say` line instead
+(prompting alone did not keep a 1.5B model to its gates); or, once the reply has `max_words`,
+start no new sentence (a listener loses the thread of a long answer).
 Pure text logic, so it is cheap enough to run per clause and testable without models.
 """
 
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 
 from parley.components.tts.clauses import Clause
 from parley.config import ProcedureStep
-from parley.dialogue.limits import Breach, LimitGuard
+from parley.dialogue.limits import Breach, LimitGuard, asking, stock_refusal
 from parley.dialogue.procedure import ProcedureTracker
 
 GENERIC_GATE_LINE = "Before I can help with that, I need to check a detail with you first."
@@ -42,6 +44,13 @@ class ReplyGate:
     def check(self, text: str, clause: Clause, caller_turn: str = "", answer_from: int = 0) -> Verdict:
         """`clause` is the next one released from the draft `text` (its span indexes `text`), in
         reply to `caller_turn`; the answer proper starts at `answer_from` (after a talker's opener)."""
+        step = self.procedure.current()
+        if (step is not None and step.say and not asking(caller_turn)
+                and stock_refusal(text, clause.start, clause.end, answer_from)):
+            # the model refused a caller who gave or asked for nothing off-limits ("Room four one two."):
+            # the call goes on with the step it is at
+            spoken = f"{text[:clause.start].rstrip()} {step.say}".strip()
+            return Verdict(spoken, Clause(step.say, len(spoken) - len(step.say), len(spoken)), False, (step, step))
         breach = self.limits.check(text, clause.start, clause.end, caller_turn, answer_from)
         if breach is not None:
             spoken = f"{text[:clause.start].rstrip()} {breach.say}".strip()
