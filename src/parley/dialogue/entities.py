@@ -288,7 +288,7 @@ def entities(text: str) -> list[Entity]:
     found: list[Entity] = []
     for value, said in emails(text):
         found.append(Entity("email", value, said))
-    digits = _number_words_to_digits(text)
+    digits = number_words_to_digits(text)
     for slot, value, said in codes(text):
         if not any(e.slot == "email" and said and said.split()[0] in e.said for e in found):
             found.append(Entity(slot, value, said))
@@ -304,7 +304,7 @@ def entities(text: str) -> list[Entity]:
     return found
 
 
-def _number_words_to_digits(text: str) -> str:
+def number_words_to_digits(text: str) -> str:
     """Runs of number words → digits, leaving all else as it was ("forty Harbour" → "40 Harbour",
     "nineteen seventy-two" → "1972", "two thousand and five" → "2005")."""
     words = list(re.finditer(r"[A-Za-z]+(?:-[A-Za-z]+)*|\S+", text))

@@ -33,6 +33,7 @@ import regex
 
 from parley import patterns as user_patterns
 from parley.config import Limit
+from parley.dialogue.entities import number_words_to_digits
 from parley.textnorm import digits_of
 
 _NEG = r"(?:never|not|no|n't|must not|cannot)"
@@ -227,14 +228,14 @@ class LimitGuard:
         """Does the clause quote a rate or a price (a number with %, "percent", a currency) that no
         source holds?"""
         clause = text[start:end]
-        figures = {a or b for a, b in _FIGURE.findall(f"{clause} {digits_of(clause)}")}
+        figures = {a or b for a, b in _FIGURE.findall(number_words_to_digits(clause))}  # "1.50" stays whole
         if not figures:
             return False
         given = f"{self.caller_said} {caller_turn} {self.grounds}"
-        sources = set(re.findall(r"\d+(?:\.\d+)?|\d+", f"{given} {digits_of(given)}"))
+        sources = set(re.findall(r"\d+(?:\.\d+)?", f"{given} {number_words_to_digits(given)}"))
         sources |= set(re.findall(r"\d+", given))  # "$49.99" grounds "forty-nine dollars and ninety-nine cents"
         sources |= {v for word, v in _FRACTIONS.items() if re.search(rf"\b{word}\b", given, re.IGNORECASE)}
-        return any(f not in sources and f.rstrip("0").rstrip(".") not in sources for f in figures)
+        return any(f not in sources and not ("." in f and f.rstrip("0").rstrip(".") in sources) for f in figures)
 
     def _invents_number(self, text: str, start: int, end: int, caller_turn: str) -> bool:
         """Does the clause say a number (4+ digits, however spoken) that no source holds? A number

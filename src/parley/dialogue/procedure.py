@@ -21,7 +21,7 @@ from parley.config import ProcedureStep
 from parley.dialogue.memory import extract
 from parley.textnorm import digits_of, mentions
 
-_ASKS = re.compile(r"\b(ask|request|collect|obtain|take down|get)\b", re.IGNORECASE)
+_ASKS = re.compile(r"\b(ask|request|collect|obtain|take down)\b", re.IGNORECASE)
 _NUMBER_ASKED = re.compile(r"\b(numbers?|digits?|codes?|reference|pin|zip|postcode|id)\b", re.IGNORECASE)
 _NOT_GIVEN = re.compile(r"\b(don't|do not|doesn't|can't|cannot|haven't|forgot|no idea|not sure)\b", re.IGNORECASE)
 _VALUE_KINDS = {"date", "time", "email", "address"}
