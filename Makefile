@@ -5,11 +5,15 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.parley-installed
 OUT    ?= out/demo
 
-# llama-cpp-python compiles on first install (~4 min on 2 cores); pip caches the wheel afterwards.
-# Built for AVX2, not -march=native: a native build on a Xeon with AMX died with SIGILL at the first
-# decode in this sandbox (the AMX kernels), and a cached wheel must run on the next machine too.
+# llama-cpp-python compiles on first install (~4 min on 2 cores). Built for AVX2, not -march=native:
+# a native build on a Xeon with AMX died with SIGILL at the first decode in this sandbox (the AMX
+# kernels), and a cached wheel must run on the next machine too. pip's own wheel cache is keyed by
+# the sdist alone, so it handed CI a native wheel built here earlier (SIGILL again): the wheel is
+# built with pip's cache off and kept under a folder named by the version and the build flags.
+LLAMA_CPP_VERSION := 0.3.36
 export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
+LLAMA_WHEELS := $(HOME)/.cache/parley/wheels/llama-cpp-python-$(LLAMA_CPP_VERSION)-$(shell echo '$(CMAKE_ARGS)' | sha1sum | cut -c1-12)
 
 .PHONY: install demo test test-fast bench-latency bench-smoke chromium espeak moshi-tiny clean
 
@@ -18,6 +22,10 @@ install: $(STAMP)
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip wheel setuptools
+	test -f $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl || \
+	  (rm -rf $(LLAMA_WHEELS) $(LLAMA_WHEELS).part && $(BIN)/python -m pip wheel --no-cache-dir --no-deps -w $(LLAMA_WHEELS).part llama-cpp-python==$(LLAMA_CPP_VERSION) \
+	   && mv $(LLAMA_WHEELS).part $(LLAMA_WHEELS))
+	$(BIN)/python -m pip install --force-reinstall --no-deps $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl
 	$(BIN)/python -m pip install -e '.[test]'
 	# Smart Turn v3.2's ONNX ships inside pipecat-ai; we need the file, not the framework.
 	$(BIN)/python -m pip install --no-deps pipecat-ai==1.14.0
