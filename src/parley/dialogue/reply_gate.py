@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from parley.components.tts.clauses import Clause
 from parley.config import ProcedureStep
 from parley.dialogue.limits import Breach, LimitGuard, asking, stock_refusal
-from parley.dialogue.procedure import ProcedureTracker
+from parley.dialogue.procedure import ProcedureTracker, spoken_line
 
 GENERIC_GATE_LINE = "Before I can help with that, I need to check a detail with you first."
 
@@ -45,12 +45,12 @@ class ReplyGate:
         """`clause` is the next one released from the draft `text` (its span indexes `text`), in
         reply to `caller_turn`; the answer proper starts at `answer_from` (after a talker's opener)."""
         step = self.procedure.current()
-        if (step is not None and step.say and not asking(caller_turn)
-                and stock_refusal(text, clause.start, clause.end, answer_from)):
+        line = spoken_line(step) if step is not None else None
+        if line and not asking(caller_turn) and stock_refusal(text, clause.start, clause.end, answer_from):
             # the model refused a caller who gave or asked for nothing off-limits ("Room four one two."):
             # the call goes on with the step it is at
-            spoken = f"{text[:clause.start].rstrip()} {step.say}".strip()
-            return Verdict(spoken, Clause(step.say, len(spoken) - len(step.say), len(spoken)), False, (step, step))
+            spoken = f"{text[:clause.start].rstrip()} {line}".strip()
+            return Verdict(spoken, Clause(line, len(spoken) - len(line), len(spoken)), False, (step, step))
         breach = self.limits.check(text, clause.start, clause.end, caller_turn, answer_from)
         if breach is not None:
             spoken = f"{text[:clause.start].rstrip()} {breach.say}".strip()
@@ -58,7 +58,7 @@ class ReplyGate:
                            breach=breach)
         premature = self.procedure.premature(text[:clause.end], caller_turn)
         if premature is not None:
-            line = premature[1].say or GENERIC_GATE_LINE
+            line = spoken_line(premature[1]) or GENERIC_GATE_LINE
             spoken = f"{text[:clause.start].rstrip()} {line}".strip()
             return Verdict(spoken, Clause(line, len(spoken) - len(line), len(spoken)), False, premature)
         cap, said = self.max_words, len(text[:clause.end].split())
