@@ -1,0 +1,62 @@
+"""A bench run's adherence, public against held-out, judged again by the judge of this checkout.
+
+Runs made at different commits are compared by what the agent said, not by how each commit's judge
+counted it: every conversation's event log is judged again here. A scenario is held-out when its
+file lies under `benchmarks/heldout*/` (written before the change it measures, never tuned on).
+
+Usage: python benchmarks/rejudge.py OUT [OUT …] --suite FILE,FILE,… [--axis adherence] [-v]
+  OUT is a `parley bench --out` folder; --suite the scenario files the run was given; -v lists failures.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import defaultdict
+from pathlib import Path
+
+from parley.bench.judge import judge
+from parley.bench.scenario import load_scenario
+from parley.eventlog import read_events
+
+
+def rejudge(run: Path, scenarios: dict, axis: str, verbose: bool) -> dict[tuple, list[int]]:
+    """(arch, public|held-out[, voice]) → [passed, checks]."""
+    totals: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for conv in sorted(run.glob("*/*/events.jsonl")):
+        arch, name = conv.parent.parent.name, conv.parent.name
+        sid, voice, _condition = name.split("--")
+        if sid not in scenarios:
+            continue
+        path, scenario = scenarios[sid]
+        checks = [c for c in judge(scenario, read_events(conv)) if c.axis == axis and c.kind != "internal"]
+        held = "held-out" if path.parent.name.startswith("heldout") else "public"
+        for key in ((arch, held), (arch, held, voice)):
+            totals[key][0] += sum(c.passed for c in checks)
+            totals[key][1] += len(checks)
+        if verbose:
+            for c in checks:
+                if not c.passed:
+                    print(f"  FAIL {arch} {sid} {voice} t{c.turn} {c.kind} {c.expected[:40]!r}: {c.heard[:150]!r}")
+    return totals
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("runs", nargs="+", type=Path)
+    ap.add_argument("--suite", required=True, help="comma-separated scenario files, as given to `parley bench`")
+    ap.add_argument("--axis", default="adherence")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    args = ap.parse_args()
+    scenarios = {}
+    for f in args.suite.split(","):
+        path = Path(f).resolve()
+        scenario = load_scenario(path)
+        scenarios[scenario.id] = (path, scenario)
+    for run in args.runs:
+        print(f"== {run}")
+        for key, (passed, n) in sorted(rejudge(run, scenarios, args.axis, args.verbose).items()):
+            print(f"{' / '.join(key):40s} {passed:4d} of {n:4d}  {passed / max(1, n):.3f}")
+
+
+if __name__ == "__main__":
+    main()
