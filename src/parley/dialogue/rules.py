@@ -73,13 +73,18 @@ class Rule:
     kind: str
     what: str   # "promise or estimate a delivery date or time"
     say: str    # the line spoken instead of a clause that breaks it
+    sentence: str  # the persona's sentence that states it (restated next to the caller's turn)
+
+
+def sentences(text: str) -> list[str]:
+    return re.split(r"(?<=[.!?])\s+", " ".join(text.split()))
 
 
 def stated_rules(persona: str, skip: str | None = None) -> list[Rule]:
     """The prohibitions in `persona` whose object is a kind of value (`KINDS`); a sentence that
     `skip` matches (a built-in detector's trigger) is left to that detector."""
     rules: list[Rule] = []
-    for sentence in re.split(r"(?<=[.!?])\s+", " ".join(persona.split())):
+    for sentence in sentences(persona):
         if skip and re.search(skip, sentence, re.IGNORECASE):
             continue
         for m in _PROHIBITION.finditer(sentence):
@@ -88,7 +93,7 @@ def stated_rules(persona: str, skip: str | None = None) -> list[Rule]:
                 continue
             for name, kind in KINDS.items():
                 if re.search(kind.names, what, re.IGNORECASE) and name not in {r.kind for r in rules}:
-                    rules.append(Rule(name, what, _line(what, m.group("why"))))
+                    rules.append(Rule(name, what, _line(what, m.group("why")), sentence))
     return rules
 
 
@@ -112,7 +117,7 @@ def _to_caller(m: re.Match) -> str:
 
 def without_rules(text: str) -> str:
     """`text` less its prohibitions: "never promise delivery on Sundays" does not write "Sunday" down."""
-    return " ".join(s for s in re.split(r"(?<=[.!?])\s+", " ".join(text.split())) if not _PROHIBITION.search(s))
+    return " ".join(s for s in sentences(text) if not _PROHIBITION.search(s))
 
 
 # the words around a value that are not the value: "by six pm" states "6"
