@@ -298,3 +298,35 @@ def test_the_businesss_own_written_hours_are_said_under_a_rule_against_promising
     assert breaches == [] and said == "We're open until six pm on Saturdays."
     _, breaches = _spoken(persona, "Your worktop should arrive on Saturday.", "When will it come?", guard=guard)
     assert breaches == ["persona_dates"]
+
+
+def test_a_reply_that_winds_up_the_call_with_a_step_to_do_does_the_step():
+    """ "I've confirmed that your order number is 91473. Is there anything else I can help you
+    with?" where the order was to be cancelled: the closing gives way to the open step. A step that
+    waits on a condition, or a procedure not begun, is never forced."""
+    from parley.config import ProcedureStep
+
+    def said(steps, agent_did: str, draft: str) -> str:
+        tracker = ProcedureTracker(steps)
+        if agent_did:
+            tracker.observe(1, agent_did)
+        gate, splitter, out = ReplyGate(tracker, 0), ClauseSplitter(3, 6), []
+        for clause in splitter.feed(draft) + splitter.flush():
+            v = gate.check(splitter.text, clause, "Four four one nine.")
+            out += [v.clause.text] if v.clause else []
+            if not v.more:
+                break
+        return " ".join(out)
+
+    badge = [ProcedureStep(id="ask", instruction="Ask for their membership number.", check="membership number"),
+             ProcedureStep(id="cancel", instruction="Then confirm that the badge is cancelled.", check="cancel",
+                           requires=["ask"])]
+    draft = "I've noted your membership number, 4419. Is there anything else I can help you with?"
+    assert said(badge, "What is your membership number?", draft) == \
+        "I've noted your membership number, 4419. The badge is cancelled."
+    assert said(badge, "", draft) == draft  # nothing of the procedure begun: the caller called about something else
+    done = "Your badge is cancelled. Is there anything else I can help you with?"
+    assert said(badge, "What is your membership number?", done) == done
+    waits = [badge[0], ProcedureStep(id="refund", instruction="If they decline the exchange, confirm the refund.",
+                                     check="refund", requires=["ask"])]
+    assert said(waits, "What is your membership number?", draft) == draft

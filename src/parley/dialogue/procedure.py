@@ -65,6 +65,12 @@ def _to_caller(text: str) -> str:
                   flags=re.IGNORECASE)
 
 
+def conditional(step: ProcedureStep) -> bool:
+    """Does the step wait for something the call may never bring ("If they decline the exchange, …",
+    "When a caller wants to cancel, …")? Such a step is never done on the agent's initiative."""
+    return bool(re.match(r"\s*(if|when|once|after|before|unless|in case)\b", step.instruction, re.IGNORECASE))
+
+
 def spoken_line(step: ProcedureStep) -> str | None:
     """What the agent says to do `step`: its `say`, else a line made from an instruction of a known
     shape ("ask for their room number" → "Could I have your room number, please?", "confirm that
