@@ -141,16 +141,16 @@ class CascadeResponder:
             reference = await self.grounding.reference(reply.turn, reply.user_text)
         reply.stage = "llm"
         self.memory.yield_model(now=True)
-        messages = self.history.messages(reply.user_text, self._with_rules(reference, reply.user_text))
+        self._restate_rules(reply.user_text)
+        messages = self.history.messages(reply.user_text, reference)
         self.conversation.given(messages)
         if not reply.finality.done():
             reply.finality.set_result(await finality(self.llm, messages, reply.user_text, self.log))
         return messages
 
-    def _with_rules(self, reference: str | None, caller_turn: str) -> str | None:
-        """What goes before the caller's turn: the passages, then the persona's rules on its topic."""
-        rules = self.conversation.limits.reminder(caller_turn) if self.cfg.restate_limits else None
-        return "\n\n".join(r for r in (reference, rules) if r) or None
+    def _restate_rules(self, caller_turn: str) -> None:
+        """The persona's rules on the topic of the caller's turn, in a note just before it."""
+        self.history.aside(self.conversation.limits.reminder(caller_turn) if self.cfg.restate_limits else None)
 
     def _splitter(self) -> ClauseSplitter:
         tts = self.cfg.tts

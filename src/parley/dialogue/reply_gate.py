@@ -51,7 +51,9 @@ class ReplyGate:
         """`clause` is the next one released from the draft `text` (its span indexes `text`), in
         reply to `caller_turn`; the answer proper starts at `answer_from` (after a talker's opener)."""
         step = self.procedure.current()
-        line = spoken_line(step) if step is not None else None
+        # a line made from a conditional step's instruction ("If they still want to cancel, …") only
+        # where the operator wrote it: the condition may not hold
+        line = (step.say or (None if conditional(step) else spoken_line(step))) if step is not None else None
         if line and not asking(caller_turn) and stock_refusal(text, clause.start, clause.end, answer_from):
             # the model refused a caller who gave or asked for nothing off-limits ("Room four one two."):
             # the call goes on with the step it is at
