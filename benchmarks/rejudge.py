@@ -2,7 +2,8 @@
 
 Runs made at different commits are compared by what the agent said, not by how each commit's judge
 counted it: every conversation's event log is judged again here. A scenario is held-out when its
-file lies under `benchmarks/heldout*/` (written before the change it measures, never tuned on).
+file lies under `benchmarks/heldout*/` (written before the change it measures, never tuned on); each
+such folder is counted apart, since a set whose misses a session has read is seen from then on.
 
 Usage: python benchmarks/rejudge.py OUT [OUT …] --suite FILE,FILE,… [--axis adherence] [-v]
   OUT is a `parley bench --out` folder; --suite the scenario files the run was given; -v lists failures.
@@ -20,7 +21,7 @@ from parley.eventlog import read_events
 
 
 def rejudge(run: Path, scenarios: dict, axis: str, verbose: bool) -> dict[tuple, list[int]]:
-    """(arch, public|held-out[, voice]) → [passed, checks]."""
+    """(arch, public|heldout…[, voice]) → [passed, checks]."""
     totals: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     for conv in sorted(run.glob("*/*/events.jsonl")):
         arch, name = conv.parent.parent.name, conv.parent.name
@@ -29,7 +30,7 @@ def rejudge(run: Path, scenarios: dict, axis: str, verbose: bool) -> dict[tuple,
             continue
         path, scenario = scenarios[sid]
         checks = [c for c in judge(scenario, read_events(conv)) if c.axis == axis and c.kind != "internal"]
-        held = "held-out" if path.parent.name.startswith("heldout") else "public"
+        held = path.parent.name if path.parent.name.startswith("heldout") else "public"  # each held-out set apart
         for key in ((arch, held), (arch, held, voice)):
             totals[key][0] += sum(c.passed for c in checks)
             totals[key][1] += len(checks)
