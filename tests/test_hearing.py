@@ -99,7 +99,7 @@ def test_a_rule_the_persona_states_is_restated_before_the_callers_turn_and_enfor
     heard = res.records[0].agent
     assert breach.limit == "persona_dates" and "Thursday" not in heard
     assert "courier texts you a two-hour slot" in heard
-    rule, turn = llm.prompts[-1][-2:]  # the note stays in place in the history (cached prefix)
+    turn, rule = llm.prompts[-1][-2:]  # the note stays in place in the history (cached prefix)
     assert rule["role"] == "system" and "Never estimate when an order will arrive" in rule["content"]
     assert turn["role"] == "user" and "table" in turn["content"]
 

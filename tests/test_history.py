@@ -112,10 +112,10 @@ def test_a_note_for_one_turn_stays_where_it_was_said_so_the_cached_prefix_holds(
     h = History("sys")
     h.aside("A rule for the next reply: never quote prices.")
     first = h.messages("How much is it?")
-    assert [m["role"] for m in first] == ["system", "system", "user"]
+    assert [m["role"] for m in first] == ["system", "user", "system"]
     h.add("How much is it?", "A surveyor quotes on site.")
     h.aside(None)
     second = h.messages("Okay, book me in.")
-    assert second[:len(first) - 1] == first[:-1]  # the prompt the first reply was drafted from is a prefix
+    assert second[:len(first)] == first  # the prompt the first reply was drafted from is a prefix
     assert [m["content"] for m in second].count("A rule for the next reply: never quote prices.") == 1
     assert second[-1] == {"role": "user", "content": "Okay, book me in."}

@@ -232,7 +232,7 @@ class AgentConfig(_Strict):
         "promises, other customers' data) with the built-in detectors."
     )
     restate_limits: bool = Field(
-        True, description="Restate the persona's rule next to a caller's turn on its topic (a system note before "
+        True, description="Restate the persona's rule next to a caller's turn on its topic (a system note after "
         "the turn; a 1.5B model heeds what is near the caller's words, not a system prompt read long before)."
     )
     ground_numbers: bool = Field(

@@ -149,7 +149,7 @@ class CascadeResponder:
         return messages
 
     def _restate_rules(self, caller_turn: str) -> None:
-        """The persona's rules on the topic of the caller's turn, in a note just before it."""
+        """The persona's rules on the topic of the caller's turn, in a note right after it."""
         self.history.aside(self.conversation.limits.reminder(caller_turn) if self.cfg.restate_limits else None)
 
     def _splitter(self) -> ClauseSplitter:
