@@ -10,7 +10,7 @@ OUT    ?= out/demo
 # kernels), and a cached wheel must run on the next machine too. pip's own wheel cache is keyed by
 # the sdist alone, so it handed CI a native wheel built here earlier (SIGILL again): the wheel is
 # built with pip's cache off and kept under a folder named by the version and the build flags.
-LLAMA_CPP_VERSION := 0.3.36
+LLAMA_CPP_VERSION := $(shell sed -n 's/.*"llama-cpp-python==\([0-9.]*\)".*/\1/p' pyproject.toml)
 export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 LLAMA_WHEELS := $(HOME)/.cache/parley/wheels/llama-cpp-python-$(LLAMA_CPP_VERSION)-$(shell echo '$(CMAKE_ARGS)' | sha1sum | cut -c1-12)

@@ -5,8 +5,9 @@ counted it: every conversation's event log is judged again here. A scenario is h
 file lies under `benchmarks/heldout*/` (written before the change it measures, never tuned on); each
 such folder is counted apart, since a set whose misses a session has read is seen from then on.
 
-Usage: python benchmarks/rejudge.py OUT [OUT …] --suite FILE,FILE,… [--axis adherence] [-v]
-  OUT is a `parley bench --out` folder; --suite the scenario files the run was given; -v lists failures.
+Usage: python benchmarks/rejudge.py OUT [OUT …] --suite adherence,benchmarks/heldout4,… [--axis adherence] [-v]
+  OUT is a `parley bench --out` folder; --suite what the run was given (suite names, files, folders);
+  -v lists failures.
 """
 
 from __future__ import annotations
@@ -16,8 +17,20 @@ from collections import defaultdict
 from pathlib import Path
 
 from parley.bench.judge import judge
-from parley.bench.scenario import load_scenario
+from parley.bench.run import select_scenarios
 from parley.eventlog import read_events
+
+
+def labelled(suites: str) -> dict[str, tuple[str, object]]:
+    """Scenario id → (its set: "public" or the held-out folder it lies in, the scenario), for the
+    comma-separated suites as `parley bench --suite` takes them (names, files, folders)."""
+    out: dict[str, tuple[str, object]] = {}
+    for entry in suites.split(","):
+        path = Path(entry)
+        held = [part for part in path.resolve().parts if part.startswith("heldout")] if path.exists() else []
+        for scenario in select_scenarios([entry]):
+            out.setdefault(scenario.id, (held[-1] if held else "public", scenario))
+    return out
 
 
 def rejudge(run: Path, scenarios: dict, axis: str, verbose: bool) -> dict[tuple, list[int]]:
@@ -28,9 +41,8 @@ def rejudge(run: Path, scenarios: dict, axis: str, verbose: bool) -> dict[tuple,
         sid, voice, _condition = name.split("--")
         if sid not in scenarios:
             continue
-        path, scenario = scenarios[sid]
+        held, scenario = scenarios[sid]
         checks = [c for c in judge(scenario, read_events(conv)) if c.axis == axis and c.kind != "internal"]
-        held = path.parent.name if path.parent.name.startswith("heldout") else "public"  # each held-out set apart
         for key in ((arch, held), (arch, held, voice)):
             totals[key][0] += sum(c.passed for c in checks)
             totals[key][1] += len(checks)
@@ -44,15 +56,11 @@ def rejudge(run: Path, scenarios: dict, axis: str, verbose: bool) -> dict[tuple,
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("runs", nargs="+", type=Path)
-    ap.add_argument("--suite", required=True, help="comma-separated scenario files, as given to `parley bench`")
+    ap.add_argument("--suite", required=True, help="comma-separated suites, files or folders, as `parley bench` takes them")
     ap.add_argument("--axis", default="adherence")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
-    scenarios = {}
-    for f in args.suite.split(","):
-        path = Path(f).resolve()
-        scenario = load_scenario(path)
-        scenarios[scenario.id] = (path, scenario)
+    scenarios = labelled(args.suite)
     for run in args.runs:
         print(f"== {run}")
         for key, (passed, n) in sorted(rejudge(run, scenarios, args.axis, args.verbose).items()):
