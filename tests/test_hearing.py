@@ -22,8 +22,10 @@ class ScriptedLLM:
 
     def __init__(self, draft: list[str]) -> None:
         self.draft = draft
+        self.prompts: list[list[dict]] = []
 
     async def stream(self, messages, *, cancel, background=False):
+        self.prompts.append(messages)
         for delta in self.draft:
             if cancel.cancelled:
                 return
@@ -83,6 +85,23 @@ def test_a_reply_that_would_give_medical_advice_is_replaced_by_the_fallback():
     [breach] = res.log.of("limit_breached")
     heard = res.records[0].agent
     assert breach.limit == "medical" and "400" not in heard and "pharmacist" in heard
+
+
+def test_a_rule_the_persona_states_is_restated_before_the_callers_turn_and_enforced():
+    """No built-in knows this rule: its object (an arrival time) is a kind of value, so a clause
+    stating one is replaced by a line made from the rule, and the rule is put next to the turn."""
+    cfg = AgentConfig(persona="You are Ines at Brookfield Tables. You help with orders and care tips. Never estimate "
+                              "when an order will arrive: the courier texts the customer a two-hour slot.")
+    llm = ScriptedLLM(["Good question. ", "It should be with you ", "by Thursday afternoon."])
+    res = asyncio.run(run_conversation(cfg, [_line("When will my oak table arrive?")], clock=RealClock(),
+                                       agent_kwargs={"llm": llm}))
+    [breach] = res.log.of("limit_breached")
+    heard = res.records[0].agent
+    assert breach.limit == "persona_dates" and "Thursday" not in heard
+    assert "courier texts you a two-hour slot" in heard
+    turn, rule = llm.prompts[-1][-2:]  # the note stays in place in the history (cached prefix)
+    assert rule["role"] == "system" and "Never estimate when an order will arrive" in rule["content"]
+    assert turn["role"] == "user" and "table" in turn["content"]
 
 
 def test_a_number_the_caller_gave_is_said_and_an_invented_one_is_not():

@@ -6,6 +6,7 @@ from parley.dialogue.limits import UNGROUNDED_SAY, LimitGuard, active_limits
 from parley.dialogue.persona import DEFAULT_PERSONA
 from parley.dialogue.procedure import ProcedureTracker
 from parley.dialogue.reply_gate import ReplyGate
+from parley.dialogue.rules import without_rules
 
 MEDICAL = ("You are Kim, the agent of a pharmacy delivery service. Do not give medical advice of any kind; "
            "refer health questions to a pharmacist.")
@@ -78,6 +79,32 @@ def test_a_stock_refusal_to_a_caller_who_asked_nothing_goes_on_with_the_procedur
     assert v.text == "And the name on the booking?" and v.guarded[0].id == "ask_name" and not v.more
     v = gate.check(text, Clause(text, 0, len(text)), "How many tablets can I take?")
     assert v.breach is not None and "pharmacist" in v.text
+
+
+def test_a_step_without_a_say_line_is_spoken_from_its_instruction():
+    """A stock refusal at a step with no `say` stood ("I'm sorry, but I can't assist with that." to
+    "It's under Priya Raman."): an instruction of a known shape is said to the caller instead."""
+    from parley.config import ProcedureStep
+    from parley.dialogue.procedure import spoken_line
+
+    def line(instruction: str) -> str | None:
+        return spoken_line(ProcedureStep(id="s", instruction=instruction, check="x"))
+
+    assert line("When a member calls about a lost badge, ask for their membership number.") == \
+        "Could I have your membership number, please?"
+    assert line("Then ask the caller which branch they usually visit.") == \
+        "Could you tell me which branch you usually visit?"
+    assert line("Finally, tell the customer that their badge is cancelled and a new one is on its way.") == \
+        "Your badge is cancelled and a new one is on its way."
+    assert line("Offer a discount to stay.") is None
+    steps = [ProcedureStep(id="ask_badge", instruction="Ask for their membership number.", check="membership number"),
+             ProcedureStep(id="cancel", instruction="Then confirm that the badge is cancelled.", check="cancelled",
+                           requires=["ask_badge"])]
+    tracker = ProcedureTracker(steps)
+    tracker.observe(1, "What is your membership number?")
+    text = "I'm sorry, but I can't assist with that."
+    v = ReplyGate(tracker, 0).check(text, Clause(text, 0, len(text)), "Four four one nine.")
+    assert v.text == "The badge is cancelled." and v.guarded[0].id == "cancel"
 
 
 def test_yes_after_a_talkers_opener_still_answers_the_request():
@@ -223,3 +250,83 @@ def test_investing_called_a_good_choice_is_advice():
     _, breaches = _spoken(persona, "That's a good idea. Our branch opens at nine.", "Can I visit the branch today?")
     assert breaches == []
 
+
+
+BOILERS = ("You are Ana at Hearth Boilers. You book repairs and answer questions about our services. "
+           "Never promise an engineer's arrival time; the scheduling team texts the customer a window on the "
+           "morning of the visit. Do not quote prices over the phone: a surveyor gives a written quote after the "
+           "visit. Never discuss other companies, and never keep a caller waiting a long time.")
+
+
+def test_a_prohibition_whose_object_is_a_kind_of_value_forbids_stating_one():
+    """No built-in knows boilers: the persona's own rules say what may not be stated (a time, a
+    price), and the line spoken instead is made from the rule, said to the caller."""
+    limits = active_limits(BOILERS, [])
+    assert [l.id for l in limits] == ["persona_dates", "persona_prices"]
+    assert limits[0].say == ("I'm sorry, I can't promise an engineer's arrival time: the scheduling team texts you "
+                             "a window on the morning of the visit.")
+    assert limits[1].say == ("I'm sorry, I can't quote prices over the phone: a surveyor gives a written quote "
+                             "after the visit.")
+    for draft, caller in [("Thanks for waiting. The engineer should be with you by Thursday.", "When can someone come?"),
+                          ("Thanks for waiting. It normally takes two to three working days.", "How soon can you fix it?"),
+                          ("Thanks for waiting. Probably next week, I'd say.", "Is it this week or next?")]:
+        said, breaches = _spoken(BOILERS, draft, caller)
+        assert breaches == ["persona_dates"], draft
+        assert said.startswith("Thanks for waiting.") and "scheduling team texts you" in said
+    said, breaches = _spoken(BOILERS, "That usually costs about 80 pounds.", "How much is a boiler service?")
+    assert breaches == ["persona_prices"] and "80" not in said
+
+
+def test_a_clause_about_the_past_or_without_a_value_passes_a_stated_rule():
+    for draft in ("I see you booked the repair two weeks ago.", "I can book a surveyor visit for you.",
+                  "Let me check that for you."):
+        said, breaches = _spoken(BOILERS, draft, "When is my engineer coming?")
+        assert breaches == [] and said == draft
+    _, breaches = _spoken(BOILERS, "Yes, it will be tomorrow.", "Is it tomorrow?")
+    assert breaches == ["persona_dates"]
+    # rules whose object is no kind of value, or that forbid no statement, get no detector
+    assert [l.id for l in active_limits("Never discuss competitors. Never keep a caller waiting a long time.", [])] == []
+
+
+def test_the_businesss_own_written_hours_are_said_under_a_rule_against_promising_times():
+    persona = ("You are Noor at a kitchen showroom. Never promise a delivery day: our courier books it with the "
+               "customer. The showroom is open nine to six, Monday to Saturday, and closed on Sundays.")
+    guard = LimitGuard(active_limits(persona, []))
+    guard.written = without_rules(persona)
+    said, breaches = _spoken(persona, "We're open until six pm on Saturdays.", "When do you close on Saturday?",
+                             guard=guard)
+    assert breaches == [] and said == "We're open until six pm on Saturdays."
+    _, breaches = _spoken(persona, "Your worktop should arrive on Saturday.", "When will it come?", guard=guard)
+    assert breaches == ["persona_dates"]
+
+
+def test_a_reply_that_winds_up_the_call_with_a_step_to_do_does_the_step():
+    """ "I've confirmed that your order number is 91473. Is there anything else I can help you
+    with?" where the order was to be cancelled: the closing gives way to the open step. A step that
+    waits on a condition, or a procedure not begun, is never forced."""
+    from parley.config import ProcedureStep
+
+    def said(steps, agent_did: str, draft: str) -> str:
+        tracker = ProcedureTracker(steps)
+        if agent_did:
+            tracker.observe(1, agent_did)
+        gate, splitter, out = ReplyGate(tracker, 0), ClauseSplitter(3, 6), []
+        for clause in splitter.feed(draft) + splitter.flush():
+            v = gate.check(splitter.text, clause, "Four four one nine.")
+            out += [v.clause.text] if v.clause else []
+            if not v.more:
+                break
+        return " ".join(out)
+
+    badge = [ProcedureStep(id="ask", instruction="Ask for their membership number.", check="membership number"),
+             ProcedureStep(id="cancel", instruction="Then confirm that the badge is cancelled.", check="cancel",
+                           requires=["ask"])]
+    draft = "I've noted your membership number, 4419. Is there anything else I can help you with?"
+    assert said(badge, "What is your membership number?", draft) == \
+        "I've noted your membership number, 4419. The badge is cancelled."
+    assert said(badge, "", draft) == draft  # nothing of the procedure begun: the caller called about something else
+    done = "Your badge is cancelled. Is there anything else I can help you with?"
+    assert said(badge, "What is your membership number?", done) == done
+    waits = [badge[0], ProcedureStep(id="refund", instruction="If they decline the exchange, confirm the refund.",
+                                     check="refund", requires=["ask"])]
+    assert said(waits, "What is your membership number?", draft) == draft

@@ -38,6 +38,16 @@ def test_first_clause_is_cut_after_max_words_without_punctuation():
     assert [s.text[c.start:c.end] for c in out] == [c.text for c in out]
 
 
+def test_an_opening_apology_is_not_cut_mid_phrase():
+    """ "I'm sorry, but I" cut after four words left the reply gate half a stock refusal to replace:
+    the caller heard "I'm sorry, but I Thank you. And the name on the booking?"."""
+    s = ClauseSplitter(first_min_words=3, min_words=6, first_max_words=4)
+    out = []
+    for tok in ["I'm", " sorry", ",", " but", " I", " can't", " assist", " with", " that", ".", " Bye", "."]:
+        out += s.feed(tok)
+    assert [c.text for c in out] == ["I'm sorry, but I can't assist with that."]
+
+
 def test_stage_directions_are_never_spoken_nor_kept_as_heard():
     """The 1.5B model copies history's "[interrupted by the user]" into replies (seen in the bench:
     "I'm sorry, but I [interrupted by the user]"); brackets may arrive split over tokens."""

@@ -141,11 +141,16 @@ class CascadeResponder:
             reference = await self.grounding.reference(reply.turn, reply.user_text)
         reply.stage = "llm"
         self.memory.yield_model(now=True)
+        self._restate_rules(reply.user_text)
         messages = self.history.messages(reply.user_text, reference)
         self.conversation.given(messages)
         if not reply.finality.done():
             reply.finality.set_result(await finality(self.llm, messages, reply.user_text, self.log))
         return messages
+
+    def _restate_rules(self, caller_turn: str) -> None:
+        """The persona's rules on the topic of the caller's turn, in a note right after it."""
+        self.history.aside(self.conversation.limits.reminder(caller_turn) if self.cfg.restate_limits else None)
 
     def _splitter(self) -> ClauseSplitter:
         tts = self.cfg.tts

@@ -15,6 +15,7 @@ from parley.dialogue.limits import LimitGuard, active_limits
 from parley.dialogue.persona import DEFAULT_PERSONA, procedure_lines, system_prompt
 from parley.dialogue.procedure import ProcedureTracker
 from parley.dialogue import recall
+from parley.dialogue.rules import without_rules
 from parley.dialogue.readback import Plan, ReadBack, spoken, unclear
 from parley.dialogue.reply_gate import ReplyGate, Verdict
 from parley.events import (
@@ -129,6 +130,8 @@ class Conversation:
         """The prompt the next reply is drafted from: the numbers it may say (`limits.py`)."""
         facts = " ".join(f.text for f in self.history.facts)
         self.limits.grounds = " ".join([facts, *(str(m.get("content") or "") for m in messages)])
+        self.limits.written = without_rules(" ".join(str(m.get("content") or "") for m in messages
+                                                     if m.get("role") == "system"))
 
     def check(self, turn: int, text: str, clause: Clause, caller_turn: str, answer_from: int = 0) -> Verdict:
         """The reply gate's verdict on the next clause, its interventions logged. A configured pattern

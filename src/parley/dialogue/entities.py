@@ -42,14 +42,14 @@ _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixt
              "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
              "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
              "twentieth": 20, "thirtieth": 30}
-_WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
-_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 _ORD = r"(?:\d{1,2}(?:st|nd|rd|th)?|(?:twenty|thirty)[ -]?(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)|" \
        + "|".join(_ORDINALS) + ")"
 _YEAR = r"(?:,? ((?:19|20)\d\d)\b)?"  # a date of birth needs its year: "the fourth of June, 1972"
-_DATE = re.compile(rf"\b(?:({_WEEKDAYS}),? )?(?:the )?({_ORD})(?: of)? ({_MONTHS})\b{_YEAR}"
-                   rf"|\b({_MONTHS}) (?:the )?({_ORD})\b{_YEAR}|\b({_WEEKDAYS}),? (?:the )?({_ORD})\b", re.IGNORECASE)
-_TIME = re.compile(r"\b(\d{1,2})(?::?(\d{2}))? ?([ap])\.? ?m\b|\b(\d{1,2}):(\d{2})\b", re.IGNORECASE)
+DATE = re.compile(rf"\b(?:({WEEKDAYS}),? )?(?:the )?({_ORD})(?: of)? ({MONTHS})\b{_YEAR}"
+                  rf"|\b({MONTHS}) (?:the )?({_ORD})\b{_YEAR}|\b({WEEKDAYS}),? (?:the )?({_ORD})\b", re.IGNORECASE)
+TIME = re.compile(r"\b(\d{1,2})(?::?(\d{2}))? ?([ap])\.? ?m\b|\b(\d{1,2}):(\d{2})\b", re.IGNORECASE)
 _STREET = r"(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|Terrace|Close|Crescent)"
 _ADDRESS = re.compile(rf"\b(?:(flat|apartment|apt|unit|suite) (\w+(?: [a-z])?),? )?(\d+[a-z]?) ((?:[A-Z][a-z]+ ){{1,3}}{_STREET})\b",
                       re.IGNORECASE)
@@ -243,7 +243,7 @@ def _day(tok: str) -> int | None:
 
 def dates(text: str) -> list[tuple[str, str]]:
     out = []
-    for m in _DATE.finditer(text):
+    for m in DATE.finditer(text):
         if m.group(2):
             weekday, day, month, year = m.group(1), _day(m.group(2)), m.group(3), m.group(4)
         elif m.group(5):
@@ -265,7 +265,7 @@ def _ordinal(n: int) -> str:
 
 def times(text: str) -> list[tuple[str, str]]:
     out = []
-    for m in _TIME.finditer(text):
+    for m in TIME.finditer(text):
         if m.group(1):
             h, mi, ap = int(m.group(1)), m.group(2) or "00", m.group(3).lower()
             out.append((f"{h}:{mi} {ap}m", m.group(0)))

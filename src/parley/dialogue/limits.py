@@ -9,6 +9,8 @@ Limits come from two places:
 - the persona's own words: a persona that forbids medical, legal or financial advice, promising
   refunds or revealing other customers' data switches on the built-in detector for that kind of statement
   (`BUILTIN`), so an operator writes the rule once, in prose;
+- the persona's other prohibitions whose object is a kind of value — "never estimate a delivery
+  date", "do not quote prices" (`rules.py`): every clause stating a value of that kind breaks it;
 - the configuration (`limits = [{id, forbid, say}]`): regexes for anything else.
 A detector matches what the clause *states* (a dose, "you can sue", "you'll get a refund") or an
 affirmative answer ("Yes, ...") to a caller's request on the limited topic; there the model's stock
@@ -34,6 +36,7 @@ import regex
 from parley import patterns as user_patterns
 from parley.config import Limit
 from parley.dialogue.entities import number_words_to_digits
+from parley.dialogue.rules import KINDS, sentences, stated_rules, written_value
 from parley.textnorm import digits_of
 
 _NEG = r"(?:never|not|no|n't|must not|cannot)"
@@ -146,6 +149,9 @@ class ActiveLimit:
     say: str
     topic: re.Pattern | None = None
     protected: list[str] = field(default_factory=list)  # values from the persona the caller may not hear
+    unless: regex.Pattern | None = None  # a clause this matches breaks none of `forbid` (it tells the past)
+    written_ok: bool = False  # a value the business wrote down itself (its opening hours) may be said
+    rule: str = ""  # the persona's sentence stating the limit, restated when the caller is on its topic
 
 
 WITHHELD_SAY = "I'm sorry, I can't confirm that from what I have."
@@ -168,8 +174,16 @@ def active_limits(persona: str, configured: list[Limit], builtins: bool = True,
         for name, b in BUILTIN.items():
             if re.search(b.trigger, persona, re.IGNORECASE):
                 protected = _protected(persona) if name == "other_customers" else []
+                rule = next((s for s in sentences(persona) if re.search(b.trigger, s, re.IGNORECASE)), "")
                 out.append(ActiveLimit(name, [user_patterns.compile(p) for p in b.forbid], b.say,
-                                       re.compile(b.topic, re.IGNORECASE), protected))
+                                       re.compile(b.topic, re.IGNORECASE), protected, rule=rule))
+        skip = "|".join(f"(?:{b.trigger})" for b in BUILTIN.values())
+        for rule in stated_rules(persona, skip):
+            kind = KINDS[rule.kind]
+            out.append(ActiveLimit(f"persona_{rule.kind}", [user_patterns.compile(p) for p in kind.states], rule.say,
+                                   re.compile(kind.topic, re.IGNORECASE),
+                                   unless=user_patterns.compile(kind.unless) if kind.unless else None,
+                                   written_ok=True, rule=rule.sentence))
     for lim in configured:
         out.append(ActiveLimit(lim.id, [user_patterns.compile(p) for p in lim.forbid],
                                lim.say or "I'm sorry, I can't help with that."))
@@ -200,6 +214,15 @@ class LimitGuard:
         self.ground_numbers = ground_numbers
         self.caller_said = ""  # everything the caller said in this call (their own data is theirs to hear)
         self.grounds = ""  # what the reply was given besides: the prompt, its passages, the stored facts
+        self.written = ""  # what the business wrote: the system prompt and the passages, less the rules themselves
+
+    def reminder(self, caller_turn: str) -> str | None:
+        """The persona's rules on the topic of the caller's turn, restated next to it: a 1.5B model
+        heeds what is near the caller's words (the procedure's note showed it), not a system prompt
+        read long before. None when the turn touches no limit's topic."""
+        rules = dict.fromkeys(lim.rule for lim in self.limits
+                              if lim.rule and lim.topic is not None and lim.topic.search(caller_turn))
+        return f"A rule for the next reply: {' '.join(rules)}" if rules else None
 
     def heard_from_caller(self, text: str) -> None:
         self.caller_said += " " + text
@@ -213,7 +236,10 @@ class LimitGuard:
                  and not clause.rstrip().endswith("?") and asking(caller_turn))
         on_topic_line = opens or stock_refusal(text, start, end, answer_from)
         for lim in self.limits:
-            if any(_ends_in(p, text[:end], start) for p in lim.forbid):
+            stated = [m.group(0) for p in lim.forbid for m in _reaching(p, text[:end], start)]
+            if lim.written_ok:
+                stated = [v for v in stated if not written_value(v, clause, self.written)]
+            if stated and not (lim.unless is not None and user_patterns.search(lim.unless, clause)):
                 return Breach(lim.id, lim.say)
             if on_topic_line and lim.topic is not None and lim.topic.search(caller_turn):
                 return Breach(lim.id, lim.say)  # a "Yes" or a stock refusal to a request on the limited topic
@@ -267,9 +293,9 @@ def _numbers(digits: str) -> set[str]:
     return set(re.findall(r"\d{4,}", digits))
 
 
-def _ends_in(pattern: regex.Pattern, text: str, start: int) -> bool:
-    """A match that reaches into the clause starting at `start` (earlier clauses are already said)."""
-    return any(m.end() > start for m in user_patterns.finditer(pattern, text))
+def _reaching(pattern: regex.Pattern, text: str, start: int) -> list:
+    """The matches that reach into the clause starting at `start` (earlier clauses are already said)."""
+    return [m for m in user_patterns.finditer(pattern, text) if m.end() > start]
 
 
 class _Spoken:

@@ -46,6 +46,48 @@ def given(step: ProcedureStep, said: str, awaited: bool) -> bool:
     return awaited and any(len(n) >= 4 for n in numbers) and bool(_NUMBER_ASKED.search(f"{step.instruction} {step.check}"))
 
 
+_LEAD = re.compile(r"^\s*(?:(?:when|if|once|after|before)\b[^,]*,\s*)?(?:(?:then|next|first|finally|now|also)\b,?\s*)?",
+                   re.IGNORECASE)
+_CALLER = r"(?:them|the (?:caller|guest|customer|patient|member|client|user))"
+_ASK_FOR = re.compile(rf"^(?:ask|request)(?: {_CALLER})? for (?P<x>[^.;!?]+)[.!?]?\s*$", re.IGNORECASE)
+_ASK_IF = re.compile(rf"^ask(?: {_CALLER})? (?P<w>whether|if|which|what|why|how|when|where|who) (?P<x>[^.;!?]+)[.!?]?\s*$",
+                     re.IGNORECASE)
+_TELL = re.compile(rf"^(?:confirm|tell {_CALLER}|say|explain|let {_CALLER} know)(?: to {_CALLER})? that (?P<x>[^;!?]+?)"
+                   r"[.!?]?\s*$", re.IGNORECASE)
+
+
+def _to_caller(text: str) -> str:
+    """The instruction's words about the caller, said to them: "their room number" → "your room number"."""
+    text = re.sub(r"\bthe (?:caller|guest|customer|patient|member|client|user)('s)?", lambda m: "your" if m.group(1)
+                  else "you", text, flags=re.IGNORECASE)
+    swap = {"their": "your", "theirs": "yours", "them": "you", "they": "you", "themselves": "yourself"}
+    return re.sub(r"\b(their|theirs|them|they|themselves)\b", lambda m: swap[m.group(1).lower()], text,
+                  flags=re.IGNORECASE)
+
+
+def conditional(step: ProcedureStep) -> bool:
+    """Does the step wait for something the call may never bring ("If they decline the exchange, …",
+    "When a caller wants to cancel, …")? Such a step is never done on the agent's initiative."""
+    return bool(re.match(r"\s*(if|when|once|after|before|unless|in case)\b", step.instruction, re.IGNORECASE))
+
+
+def spoken_line(step: ProcedureStep) -> str | None:
+    """What the agent says to do `step`: its `say`, else a line made from an instruction of a known
+    shape ("ask for their room number" → "Could I have your room number, please?", "confirm that
+    checkout is extended to one pm" → "Checkout is extended to one pm."), else None."""
+    if step.say:
+        return step.say
+    instruction = _LEAD.sub("", step.instruction.strip())
+    if m := _ASK_FOR.match(instruction):
+        return f"Could I have {_to_caller(m.group('x').strip())}, please?"
+    if m := _ASK_IF.match(instruction):
+        return f"Could you tell me {m.group('w').lower()} {_to_caller(m.group('x').strip())}?"
+    if m := _TELL.match(instruction):
+        said = _to_caller(m.group("x").strip())
+        return said[0].upper() + said[1:] + "."
+    return None
+
+
 class ProcedureTracker:
     def __init__(self, steps: list[ProcedureStep]) -> None:
         self.steps = steps

@@ -5,20 +5,26 @@ it; or, if it is the model's stock refusal ("I can't assist with that") to a cal
 nothing ("Room four one two."), say the procedure's current step instead; or, if it breaks a
 persona limit (`dialogue/limits.py`), drop it and say the limit's line; or, if the reply so far
 would do a step whose gate is still open, drop it and say the open step's `say` line instead
-(prompting alone did not keep a 1.5B model to its gates); or, once the reply has `max_words`,
+(prompting alone did not keep a 1.5B model to its gates); or, if it winds the call up ("Is there
+anything else?") while the procedure has a step to do, say that step instead; or, once the reply has `max_words`,
 start no new sentence (a listener loses the thread of a long answer).
 Pure text logic, so it is cheap enough to run per clause and testable without models.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from parley.components.tts.clauses import Clause
 from parley.config import ProcedureStep
 from parley.dialogue.limits import Breach, LimitGuard, asking, stock_refusal
-from parley.dialogue.procedure import ProcedureTracker
+from parley.dialogue.procedure import ProcedureTracker, conditional, spoken_line
+from parley.textnorm import mentions
 
+# the model winding the call up: "Is there anything else I can help you with?", "Have a great day!"
+_CLOSING = re.compile(r"\b(is there anything else|anything else (i|we) can|have a (great|good|nice|lovely) day"
+                      r"|thank you for calling|thanks for calling|goodbye)\b", re.IGNORECASE)
 GENERIC_GATE_LINE = "Before I can help with that, I need to check a detail with you first."
 
 
@@ -45,12 +51,14 @@ class ReplyGate:
         """`clause` is the next one released from the draft `text` (its span indexes `text`), in
         reply to `caller_turn`; the answer proper starts at `answer_from` (after a talker's opener)."""
         step = self.procedure.current()
-        if (step is not None and step.say and not asking(caller_turn)
-                and stock_refusal(text, clause.start, clause.end, answer_from)):
+        # a line made from a conditional step's instruction ("If they still want to cancel, …") only
+        # where the operator wrote it: the condition may not hold
+        line = (step.say or (None if conditional(step) else spoken_line(step))) if step is not None else None
+        if line and not asking(caller_turn) and stock_refusal(text, clause.start, clause.end, answer_from):
             # the model refused a caller who gave or asked for nothing off-limits ("Room four one two."):
             # the call goes on with the step it is at
-            spoken = f"{text[:clause.start].rstrip()} {step.say}".strip()
-            return Verdict(spoken, Clause(step.say, len(spoken) - len(step.say), len(spoken)), False, (step, step))
+            spoken = f"{text[:clause.start].rstrip()} {line}".strip()
+            return Verdict(spoken, Clause(line, len(spoken) - len(line), len(spoken)), False, (step, step))
         breach = self.limits.check(text, clause.start, clause.end, caller_turn, answer_from)
         if breach is not None:
             spoken = f"{text[:clause.start].rstrip()} {breach.say}".strip()
@@ -58,9 +66,15 @@ class ReplyGate:
                            breach=breach)
         premature = self.procedure.premature(text[:clause.end], caller_turn)
         if premature is not None:
-            line = premature[1].say or GENERIC_GATE_LINE
+            line = spoken_line(premature[1]) or GENERIC_GATE_LINE
             spoken = f"{text[:clause.start].rstrip()} {line}".strip()
             return Verdict(spoken, Clause(line, len(spoken) - len(line), len(spoken)), False, premature)
+        if (step is not None and self.procedure.done and not conditional(step) and _CLOSING.search(clause.text)
+                and not mentions(step.check, text[:clause.end]) and (line := spoken_line(step))):
+            # the model wound the call up with a step still to do ("I've confirmed your order number.
+            # Is there anything else?" where the order was to be cancelled): the step is done instead
+            spoken = f"{text[:clause.start].rstrip()} {line}".strip()
+            return Verdict(spoken, Clause(line, len(spoken) - len(line), len(spoken)), False, (step, step))
         cap, said = self.max_words, len(text[:clause.end].split())
         if cap and said > cap and clause.start > 0 and _ends_sentence(text[:clause.start]):
             return Verdict(text[:clause.start].rstrip(), None, False)  # this clause would start a sentence past the cap

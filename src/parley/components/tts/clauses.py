@@ -18,6 +18,9 @@ from parley.components.tts.internal import InternalText
 
 # A cut point is punctuation followed by whitespace, so "3.5" or a comma inside a token never cuts.
 _CUT = re.compile(r"[.!?,;:\u2014\u2013](?=\s)")
+# An opening apology may turn into the model's stock refusal, which the reply gate replaces whole: cut
+# after four words ("I'm sorry, but I"), the caller heard half of it before the replacement line.
+_APOLOGY = re.compile(r"\W*(i'm|i am) (sorry|afraid)\b|\W*unfortunately\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ class ClauseSplitter:
             sentence_end = pending[m.start()] in ".!?"
             if sentence_end or len(pending[:m.end()].split()) >= self._min_words():
                 return self._release(m.end())
-        if self._released == 0 and self.first_max_words:
+        if self._released == 0 and self.first_max_words and not _APOLOGY.match(pending):
             # Latency over prosody for the opening words: once a word after the limit has begun,
             # the limit's words are complete and can be spoken.
             words = list(re.finditer(r"\S+", pending))
