@@ -24,7 +24,7 @@ class ScriptedLLM:
         self.draft = draft
         self.prompts: list[list[dict]] = []
 
-    async def stream(self, messages, *, cancel, background=False):
+    async def stream(self, messages, *, cancel, background=False, prefix=""):
         self.prompts.append(messages)
         for delta in self.draft:
             if cancel.cancelled:

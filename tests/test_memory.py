@@ -90,6 +90,58 @@ def test_rolling_summary_folds_a_long_call_and_keeps_what_matters():
     assert "Scotland" in prompt[1]["content"] and "What kind of gear does she need?" not in str(prompt)
 
 
+class Summariser:
+    """Writes a fixed summary word by word from where `prefix` left off; the first call is cut off
+    after `cut` words by a reply needing the model (`on_cut`)."""
+    name = "summariser"
+
+    def __init__(self, text: str, cut: int) -> None:
+        self.words, self.cut, self.prefixes, self.on_cut = text.split(" "), cut, [], None
+
+    async def stream(self, messages, *, cancel, background=False, prefix=""):
+        self.prefixes.append(prefix)
+        done = len(prefix.split(" ")) if prefix else 0
+        for i, word in enumerate(self.words[done:], done):
+            if i == self.cut and len(self.prefixes) == 1:
+                self.on_cut()
+            if cancel.cancelled:
+                return
+            await asyncio.sleep(0)
+            yield (" " if i else "") + word
+
+    async def warm(self, messages) -> None:
+        pass
+
+    async def prefill_aside(self, messages, cancel, on_live) -> bool:
+        on_live()
+        return True
+
+
+def test_a_summary_cut_off_by_a_reply_is_continued_not_restarted():
+    """Written from scratch in each idle period, a summary longer than the idle periods never landed."""
+    clock = RealClock()
+    log = EventLog("t", clock_now=clock.now)
+    h = History(SYSTEM, max_chars=2000)
+    while h.fold_point() is None:
+        h.add("Do you sell warm socks for hiking in Scotland?", "Yes, we sell merino hiking socks in several sizes.")
+    text = "The caller is buying a present for a sister hiking in Scotland next spring."
+    llm = Summariser(text, cut=4)
+    memory = RollingSummary(h, llm, clock, log)
+    llm.on_cut = lambda: memory.yield_model(now=True)
+
+    async def go():
+        memory.reply_heard()
+        await memory._task
+        assert not [e for e in log.events if isinstance(e, MemorySummary)]
+        memory.reply_heard()  # the next idle period
+        await memory._task
+
+    asyncio.run(go())
+    assert llm.prefixes == ["", "The caller is buying"]
+    (ev,) = [e for e in log.events if isinstance(e, MemorySummary)]
+    assert ev.text.startswith(text) and ev.text.count("Scotland") == 1, ev.text
+
+
 def test_a_statement_the_summary_lost_is_quoted_after_it_and_a_question_never_is():
     turns = ["Hi, I'm looking for a present for my sister. She's going hiking in Scotland next spring.",
              "Her favorite color is purple, by the way.", "Do you sell hiking socks?", "Thanks, that's great.",

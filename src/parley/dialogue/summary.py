@@ -5,7 +5,8 @@ request is the conversation prompt itself plus one instruction, so llama.cpp's c
 everything but the instruction and only the summary's ~60 tokens are decoded. The work is idle-time
 and preemptible: the summary is written while a reply plays (its text is complete, its audio lasts
 seconds) or after it, and yields the model when the next reply needs it (`yield_model`); an
-interrupted summary is retried with the next reply. A written
+interrupted summary is continued from where it stopped in the next idle period (written from
+scratch each time, a summary longer than the idle periods never landed). A written
 summary is proposed to the history, and the folded prompt is prefilled aside (`prefill_aside`, a
 message at a time, resumed across idle periods) while replies keep using the current cache; only
 then is the fold committed, so no reply pays for re-prefilling the kept turns.
@@ -98,6 +99,7 @@ class RollingSummary:
         self._heard.set()
         self._written_before_heard = False
         self._spent = 0.0  # idle compute that went into the fold under way (summary + prefill aside)
+        self._draft = ""  # the summary a reply cut off, continued in the next idle period
 
     def reply_generated(self) -> None:
         """A reply's text is complete and its audio is about to play for seconds: idle time. The
@@ -139,10 +141,14 @@ class RollingSummary:
                 if upto is None:
                     return
                 self._written_before_heard = not self._heard.is_set()
-                parts = [delta async for delta in self.llm.stream(summary_request(h), cancel=write, background=True)]
-                text = clean("".join(parts))
+                parts = [delta async for delta in self.llm.stream(summary_request(h), cancel=write, background=True,
+                                                                  prefix=self._draft)]
+                self._draft += "".join(parts)
                 self._spent += self.clock.now() - t0
-                if write.cancelled or not text:
+                if write.cancelled:
+                    return
+                text, self._draft = clean(self._draft), ""
+                if not text:
                     return
                 h.propose(upto, keep_statements(text, [user for user, _ in h.turns[:upto]]))
             if self._written_before_heard:

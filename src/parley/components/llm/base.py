@@ -15,8 +15,10 @@ class ChatModel(Protocol):
 
     name: str
 
-    def stream(self, messages: list[Message], *, cancel: CancelToken, background: bool = False) -> AsyncIterator[str]:
-        """The reply in deltas; `background`: idle work that any reply may overtake."""
+    def stream(self, messages: list[Message], *, cancel: CancelToken, background: bool = False,
+               prefix: str = "") -> AsyncIterator[str]:
+        """The reply in deltas; `background`: idle work that any reply may overtake; `prefix`: the
+        reply's text so far (cut off earlier), which the deltas continue."""
 
     async def warm(self, messages: list[Message]) -> None:
         """Prefill a stable prefix (the system prompt) so the next turn does not pay for it."""

@@ -282,12 +282,12 @@ class LlamaChatModel:
     async def _compute(self, fn: Callable, *args, priority: int = NORMAL):
         return await self.clock.compute(self.engine.executor, self._call(fn, *args, priority=priority))
 
-    async def stream(self, messages: list[Message], *, cancel: CancelToken,
-                     background: bool = False) -> AsyncIterator[str]:
+    async def stream(self, messages: list[Message], *, cancel: CancelToken, background: bool = False,
+                     prefix: str = "") -> AsyncIterator[str]:
         """The reply, in deltas. Its start is URGENT (a caller waits for the first word); when
         another URGENT call waits, the reply gives the model up at a sentence end and its
         continuation queues behind it (LATER). `background`: idle work (a summary), IDLE."""
-        text, budget = "", self.max_tokens
+        text, budget = prefix, self.max_tokens
         while budget > 0:
             priority = IDLE if background else URGENT if not text else LATER
             make = self._call(lambda owner: self.engine.generate(

@@ -123,7 +123,12 @@ class OpenAIChatModel:
                 "start the server or point --llm-url at a running one."
             ) from None
 
-    def stream(self, messages: list[Message], *, cancel: CancelToken, background: bool = False) -> AsyncIterator[str]:
+    def stream(self, messages: list[Message], *, cancel: CancelToken, background: bool = False,
+               prefix: str = "") -> AsyncIterator[str]:
+        """`prefix` goes as a final assistant message: llama.cpp's server continues it (assistant
+        prefill); a server that does not starts a fresh message after it."""
+        if prefix:
+            messages = [*messages, {"role": "assistant", "content": prefix}]
         return self.clock.stream(self._executor, lambda: self._generate(messages, self.max_tokens), cancel)
 
     def _classify(self, messages: list[Message], options: tuple[str, ...]) -> list[float]:
