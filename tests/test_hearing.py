@@ -87,9 +87,9 @@ def test_a_reply_that_would_give_medical_advice_is_replaced_by_the_fallback():
     assert breach.limit == "medical" and "400" not in heard and "pharmacist" in heard
 
 
-def test_a_rule_the_persona_states_is_restated_before_the_callers_turn_and_enforced():
+def test_a_rule_the_persona_states_is_enforced():
     """No built-in knows this rule: its object (an arrival time) is a kind of value, so a clause
-    stating one is replaced by a line made from the rule, and the rule is put next to the turn."""
+    stating one is replaced by a line made from the rule."""
     cfg = AgentConfig(persona="You are Ines at Brookfield Tables. You help with orders and care tips. Never estimate "
                               "when an order will arrive: the courier texts the customer a two-hour slot.")
     llm = ScriptedLLM(["Good question. ", "It should be with you ", "by Thursday afternoon."])
@@ -99,9 +99,6 @@ def test_a_rule_the_persona_states_is_restated_before_the_callers_turn_and_enfor
     heard = res.records[0].agent
     assert breach.limit == "persona_dates" and "Thursday" not in heard
     assert "courier texts you a two-hour slot" in heard
-    turn, rule = llm.prompts[-1][-2:]  # the note stays in place in the history (cached prefix)
-    assert rule["role"] == "system" and "Never estimate when an order will arrive" in rule["content"]
-    assert turn["role"] == "user" and "table" in turn["content"]
 
 
 def test_a_number_the_caller_gave_is_said_and_an_invented_one_is_not():

@@ -106,16 +106,3 @@ def test_where_the_call_stands_survives_a_fold_once_and_never_twice():
     h.set_state("Next: step 2.")
     contents = [m["content"] for m in h.messages("hi")]
     assert "Next: step 1." not in contents and contents[-2:] == ["Next: step 2.", "hi"]
-
-
-def test_a_note_for_one_turn_stays_where_it_was_said_so_the_cached_prefix_holds():
-    h = History("sys")
-    h.aside("A rule for the next reply: never quote prices.")
-    first = h.messages("How much is it?")
-    assert [m["role"] for m in first] == ["system", "user", "system"]
-    h.add("How much is it?", "A surveyor quotes on site.")
-    h.aside(None)
-    second = h.messages("Okay, book me in.")
-    assert second[:len(first)] == first  # the prompt the first reply was drafted from is a prefix
-    assert [m["content"] for m in second].count("A rule for the next reply: never quote prices.") == 1
-    assert second[-1] == {"role": "user", "content": "Okay, book me in."}

@@ -269,7 +269,9 @@ def test_a_prohibition_whose_object_is_a_kind_of_value_forbids_stating_one():
                              "after the visit.")
     for draft, caller in [("Thanks for waiting. The engineer should be with you by Thursday.", "When can someone come?"),
                           ("Thanks for waiting. It normally takes two to three working days.", "How soon can you fix it?"),
-                          ("Thanks for waiting. Probably next week, I'd say.", "Is it this week or next?")]:
+                          ("Thanks for waiting. Probably next week, I'd say.", "Is it this week or next?"),
+                          ("Thanks for waiting. Usually the day after you call.", "When can someone come?"),
+                          ("Thanks for waiting. Often on the same day.", "How soon can you fix it?")]:
         said, breaches = _spoken(BOILERS, draft, caller)
         assert breaches == ["persona_dates"], draft
         assert said.startswith("Thanks for waiting.") and "scheduling team texts you" in said
@@ -330,3 +332,11 @@ def test_a_reply_that_winds_up_the_call_with_a_step_to_do_does_the_step():
     waits = [badge[0], ProcedureStep(id="refund", instruction="If they decline the exchange, confirm the refund.",
                                      check="refund", requires=["ask"])]
     assert said(waits, "What is your membership number?", draft) == draft
+
+
+
+def test_a_line_said_after_the_replys_own_apology_does_not_apologise_twice():
+    said, breaches = _spoken(BOILERS, "I'm sorry, but I can't assist with that.", "When can the engineer come?")
+    assert breaches == ["persona_dates"]
+    assert said == ("I'm sorry, I can't promise an engineer's arrival time: the scheduling team texts you a window "
+                    "on the morning of the visit.")

@@ -38,14 +38,19 @@ def test_first_clause_is_cut_after_max_words_without_punctuation():
     assert [s.text[c.start:c.end] for c in out] == [c.text for c in out]
 
 
-def test_an_opening_apology_is_not_cut_mid_phrase():
+def test_an_opening_apology_is_its_own_clause_and_never_cut_mid_phrase():
     """ "I'm sorry, but I" cut after four words left the reply gate half a stock refusal to replace:
-    the caller heard "I'm sorry, but I Thank you. And the name on the booking?"."""
-    s = ClauseSplitter(first_min_words=3, min_words=6, first_max_words=4)
-    out = []
-    for tok in ["I'm", " sorry", ",", " but", " I", " can't", " assist", " with", " that", ".", " Bye", "."]:
-        out += s.feed(tok)
-    assert [c.text for c in out] == ["I'm sorry, but I can't assist with that."]
+    the caller heard "I'm sorry, but I Thank you. And the name on the booking?". Held whole, the
+    refusal's ~1.4 s of decoding came before the first audio. "I'm sorry," alone is said at once."""
+    def clauses(tokens):
+        s, out = ClauseSplitter(first_min_words=3, min_words=6, first_max_words=4), []
+        for tok in tokens:
+            out += s.feed(tok)
+        return [c.text for c in out]
+
+    assert clauses(["I'm", " sorry", ",", " but", " I", " can't", " assist", " with", " that", ".", " Bye", "."]) == \
+        ["I'm sorry,", "but I can't assist with that."]
+    assert clauses(["I'm", " afraid", " I", " can't", " do", " that", ".", " Bye", "."]) == ["I'm afraid I can't do that."]
 
 
 def test_stage_directions_are_never_spoken_nor_kept_as_heard():

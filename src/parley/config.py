@@ -231,10 +231,6 @@ class AgentConfig(_Strict):
         True, description="Enforce the limits the persona states in prose (medical or legal advice, refund "
         "promises, other customers' data) with the built-in detectors."
     )
-    restate_limits: bool = Field(
-        True, description="Restate the persona's rule next to a caller's turn on its topic (a system note after "
-        "the turn; a 1.5B model heeds what is near the caller's words, not a system prompt read long before)."
-    )
     ground_numbers: bool = Field(
         True, description="Never speak a number of 4+ digits that neither the caller, the fact store, the "
         "system prompt nor the retrieved passages gave the reply (an invented phone or order number)."

@@ -124,11 +124,12 @@ class CascadeResponder:
         await self._think(reply, splitter, messages)
 
     def heard(self, reply: Reply, heard: str, interrupted: bool) -> None:
-        notes = len(self.history.states)
         self.conversation.heard(reply.turn, reply.user_text, heard, interrupted)
+        # the history now holds the reply as heard, which the model's cache may not: a clause the gate
+        # replaced, an interruption, the procedure's next note. Prefilled while the caller speaks, the
+        # next reply does not pay for it (a no-op when the cache already holds it)
+        self._prefill_ahead(self.history.messages(), "of the reply as heard")
         self.memory.reply_heard()
-        if len(self.history.states) > notes:  # the procedure moved on: its note is prefilled before the caller's turn
-            self._prefill_ahead(self.history.messages(), "of the procedure's note")
 
     # --- steps of a reply, shared with the hybrid ------------------------------------------------
 
@@ -141,16 +142,11 @@ class CascadeResponder:
             reference = await self.grounding.reference(reply.turn, reply.user_text)
         reply.stage = "llm"
         self.memory.yield_model(now=True)
-        self._restate_rules(reply.user_text)
         messages = self.history.messages(reply.user_text, reference)
         self.conversation.given(messages)
         if not reply.finality.done():
             reply.finality.set_result(await finality(self.llm, messages, reply.user_text, self.log))
         return messages
-
-    def _restate_rules(self, caller_turn: str) -> None:
-        """The persona's rules on the topic of the caller's turn, in a note right after it."""
-        self.history.aside(self.conversation.limits.reminder(caller_turn) if self.cfg.restate_limits else None)
 
     def _splitter(self) -> ClauseSplitter:
         tts = self.cfg.tts

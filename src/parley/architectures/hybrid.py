@@ -50,7 +50,6 @@ class ThinkerTalker(CascadeResponder):
         self._partial = text
         await super().partial(text)  # retrieval first: its passages are part of the prompt
         reference = self.grounding.prefilled_reference() if self.grounding is not None else None
-        self._restate_rules(text)
         self._prefill_ahead(self.history.messages(text, reference), "on a partial")
 
     async def respond(self, reply: Reply) -> None:

@@ -44,11 +44,6 @@ class History:
     # user message. A note kept in place leaves the cached prefix valid; one moved to the end of the
     # prompt each turn made every reply re-prefill the last exchange (+0.7 s p50 on the adherence suite)
     states: dict[int, str] = field(default_factory=dict)
-    # a note for one turn only, after its user message (the persona's rule on the caller's topic),
-    # kept in place afterwards for the same reason. After the words, not before: the chat model's
-    # finality is read at the end of the caller's words on the reply's own prompt, and a rule before
-    # them lowered it (the end of turn waited 0.8 s longer on the adherence suite)
-    asides: dict[int, str] = field(default_factory=dict)
 
     def add(self, user: str, agent_heard: str, *, interrupted: bool = False) -> None:
         user = f"{self.pending} {user.strip()}".strip()
@@ -82,16 +77,9 @@ class History:
         if text and text != (self.states[max(self.states)] if self.states else None):
             self.states[len(self.turns)] = text
 
-    def aside(self, text: str | None) -> None:
-        """A note said right after the next user turn only (None: none)."""
-        if text:
-            self.asides[len(self.turns)] = text
-        else:
-            self.asides.pop(len(self.turns), None)
-
     def _kept_chars(self) -> int:
-        return sum(len(u) + len(a) + len(self.states.get(i, "")) + len(self.asides.get(i, ""))
-                   for i, (u, a) in enumerate(self.turns[self.start:], self.start))
+        return sum(len(u) + len(a) + len(self.states.get(i, "")) for i, (u, a) in enumerate(self.turns[self.start:],
+                                                                                             self.start))
 
     def _block_end(self, size: int, budget: int) -> int:
         """Index after the oldest turns whose removal brings `size` down to KEEP of `budget`."""
@@ -158,8 +146,6 @@ class History:
             if not user and not agent:
                 continue  # an exchange the client deleted (`Conversation.forget`)
             msgs.append({"role": "user", "content": user})
-            if i in self.asides:
-                msgs.append({"role": "system", "content": self.asides[i]})
             msgs.append({"role": "assistant", "content": agent})
             if i in self.interrupted:
                 msgs.append({"role": "system", "content": INTERRUPTED_NOTE})
@@ -169,6 +155,4 @@ class History:
             msgs.append({"role": "system", "content": reference})
         if next_user is not None:
             msgs.append({"role": "user", "content": next_user})
-            if len(self.turns) in self.asides:
-                msgs.append({"role": "system", "content": self.asides[len(self.turns)]})
         return msgs

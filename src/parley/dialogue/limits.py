@@ -36,7 +36,7 @@ import regex
 from parley import patterns as user_patterns
 from parley.config import Limit
 from parley.dialogue.entities import number_words_to_digits
-from parley.dialogue.rules import KINDS, sentences, stated_rules, written_value
+from parley.dialogue.rules import KINDS, stated_rules, written_value
 from parley.textnorm import digits_of
 
 _NEG = r"(?:never|not|no|n't|must not|cannot)"
@@ -151,7 +151,6 @@ class ActiveLimit:
     protected: list[str] = field(default_factory=list)  # values from the persona the caller may not hear
     unless: regex.Pattern | None = None  # a clause this matches breaks none of `forbid` (it tells the past)
     written_ok: bool = False  # a value the business wrote down itself (its opening hours) may be said
-    rule: str = ""  # the persona's sentence stating the limit, restated when the caller is on its topic
 
 
 WITHHELD_SAY = "I'm sorry, I can't confirm that from what I have."
@@ -174,16 +173,15 @@ def active_limits(persona: str, configured: list[Limit], builtins: bool = True,
         for name, b in BUILTIN.items():
             if re.search(b.trigger, persona, re.IGNORECASE):
                 protected = _protected(persona) if name == "other_customers" else []
-                rule = next((s for s in sentences(persona) if re.search(b.trigger, s, re.IGNORECASE)), "")
                 out.append(ActiveLimit(name, [user_patterns.compile(p) for p in b.forbid], b.say,
-                                       re.compile(b.topic, re.IGNORECASE), protected, rule=rule))
+                                       re.compile(b.topic, re.IGNORECASE), protected))
         skip = "|".join(f"(?:{b.trigger})" for b in BUILTIN.values())
         for rule in stated_rules(persona, skip):
             kind = KINDS[rule.kind]
             out.append(ActiveLimit(f"persona_{rule.kind}", [user_patterns.compile(p) for p in kind.states], rule.say,
                                    re.compile(kind.topic, re.IGNORECASE),
                                    unless=user_patterns.compile(kind.unless) if kind.unless else None,
-                                   written_ok=True, rule=rule.sentence))
+                                   written_ok=True))
     for lim in configured:
         out.append(ActiveLimit(lim.id, [user_patterns.compile(p) for p in lim.forbid],
                                lim.say or "I'm sorry, I can't help with that."))
@@ -215,14 +213,6 @@ class LimitGuard:
         self.caller_said = ""  # everything the caller said in this call (their own data is theirs to hear)
         self.grounds = ""  # what the reply was given besides: the prompt, its passages, the stored facts
         self.written = ""  # what the business wrote: the system prompt and the passages, less the rules themselves
-
-    def reminder(self, caller_turn: str) -> str | None:
-        """The persona's rules on the topic of the caller's turn, restated next to it: a 1.5B model
-        heeds what is near the caller's words (the procedure's note showed it), not a system prompt
-        read long before. None when the turn touches no limit's topic."""
-        rules = dict.fromkeys(lim.rule for lim in self.limits
-                              if lim.rule and lim.topic is not None and lim.topic.search(caller_turn))
-        return f"A rule for the next reply: {' '.join(rules)}" if rules else None
 
     def heard_from_caller(self, text: str) -> None:
         self.caller_said += " " + text

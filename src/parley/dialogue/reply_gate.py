@@ -41,6 +41,20 @@ def _ends_sentence(text: str) -> bool:
     return text.rstrip().endswith((".", "!", "?"))
 
 
+# an apology a line opens with, said already when the reply so far ends with one ("I'm sorry," is
+# spoken as the reply's first clause: `ClauseSplitter`)
+_APOLOGY = re.compile(r"^(?:i'm|i am) (?:so |very |really )?sorry,\s*|^unfortunately,\s*", re.IGNORECASE)
+
+
+def _instead(text: str, clause: Clause, line: str) -> tuple[str, Clause]:
+    """The reply with `line` said in place of `clause` and whatever followed it, and the line's clause."""
+    before = text[:clause.start].rstrip()
+    if _APOLOGY.match(line) and re.search(r"\b(sorry|unfortunately),?$", before, re.IGNORECASE):
+        line = _APOLOGY.sub("", line, count=1)
+    spoken = f"{before} {line}".strip()
+    return spoken, Clause(line, len(spoken) - len(line), len(spoken))
+
+
 class ReplyGate:
     def __init__(self, procedure: ProcedureTracker, max_words: int, limits: LimitGuard | None = None) -> None:
         self.procedure = procedure
@@ -57,24 +71,19 @@ class ReplyGate:
         if line and not asking(caller_turn) and stock_refusal(text, clause.start, clause.end, answer_from):
             # the model refused a caller who gave or asked for nothing off-limits ("Room four one two."):
             # the call goes on with the step it is at
-            spoken = f"{text[:clause.start].rstrip()} {line}".strip()
-            return Verdict(spoken, Clause(line, len(spoken) - len(line), len(spoken)), False, (step, step))
+            return Verdict(*_instead(text, clause, line), False, (step, step))
         breach = self.limits.check(text, clause.start, clause.end, caller_turn, answer_from)
         if breach is not None:
-            spoken = f"{text[:clause.start].rstrip()} {breach.say}".strip()
-            return Verdict(spoken, Clause(breach.say, len(spoken) - len(breach.say), len(spoken)), False,
-                           breach=breach)
+            return Verdict(*_instead(text, clause, breach.say), False, breach=breach)
         premature = self.procedure.premature(text[:clause.end], caller_turn)
         if premature is not None:
             line = spoken_line(premature[1]) or GENERIC_GATE_LINE
-            spoken = f"{text[:clause.start].rstrip()} {line}".strip()
-            return Verdict(spoken, Clause(line, len(spoken) - len(line), len(spoken)), False, premature)
+            return Verdict(*_instead(text, clause, line), False, premature)
         if (step is not None and self.procedure.done and not conditional(step) and _CLOSING.search(clause.text)
                 and not mentions(step.check, text[:clause.end]) and (line := spoken_line(step))):
             # the model wound the call up with a step still to do ("I've confirmed your order number.
             # Is there anything else?" where the order was to be cancelled): the step is done instead
-            spoken = f"{text[:clause.start].rstrip()} {line}".strip()
-            return Verdict(spoken, Clause(line, len(spoken) - len(line), len(spoken)), False, (step, step))
+            return Verdict(*_instead(text, clause, line), False, (step, step))
         cap, said = self.max_words, len(text[:clause.end].split())
         if cap and said > cap and clause.start > 0 and _ends_sentence(text[:clause.start]):
             return Verdict(text[:clause.start].rstrip(), None, False)  # this clause would start a sentence past the cap

@@ -47,6 +47,8 @@ KINDS: dict[str, Kind] = {
         states=(rf"\b({WEEKDAYS}|tomorrow|tonight|weekend)\b",
                 r"\b(this|next|coming|following) (week|month|year)\b|\bend of (the|this|next) (week|month)\b",
                 r"\b(later today|by the end of (the )?day|this (afternoon|evening))\b",
+                # a day named relative to another: "on the same day", "the day after your order"
+                r"\b(the )?(same|next|following) day\b|\bthe day (after|before)\b|\ba day or two\b",
                 _DURATION, DATE.pattern, TIME.pattern,
                 rf"\b(in|by|early|late|mid|before|until|end of) ({MONTHS})\b"),
         topic=r"\b(when|what time|what day|which day|how long|how soon|how many days|date|arrive|this week|next week"
@@ -73,7 +75,6 @@ class Rule:
     kind: str
     what: str   # "promise or estimate a delivery date or time"
     say: str    # the line spoken instead of a clause that breaks it
-    sentence: str  # the persona's sentence that states it (restated next to the caller's turn)
 
 
 def sentences(text: str) -> list[str]:
@@ -93,7 +94,7 @@ def stated_rules(persona: str, skip: str | None = None) -> list[Rule]:
                 continue
             for name, kind in KINDS.items():
                 if re.search(kind.names, what, re.IGNORECASE) and name not in {r.kind for r in rules}:
-                    rules.append(Rule(name, what, _line(what, m.group("why")), sentence))
+                    rules.append(Rule(name, what, _line(what, m.group("why"))))
     return rules
 
 

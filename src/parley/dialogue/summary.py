@@ -170,10 +170,10 @@ class RollingSummary:
     def _commit(self) -> None:
         """The folded prompt is live in the model's cache: fold the history to match."""
         h = self.history
-        if h.proposal is None:  # the budget forced the fold meanwhile
-            return
-        upto, text = h.proposal
-        h.commit()
+        if h.proposal is not None:
+            h.commit()
+        # else the budget forced the fold meanwhile (`History.messages`): it is logged all the same
+        upto, text = h.start, h.summary
         self.log.emit(MemorySummary, folded_turns=upto, kept_turns=len(h.turns) - upto, words=len(text.split()),
                       text=text, idle_compute_ms=round(self._spent * 1000, 1))
         self._spent = 0.0

@@ -19,8 +19,11 @@ from parley.components.tts.internal import InternalText
 # A cut point is punctuation followed by whitespace, so "3.5" or a comma inside a token never cuts.
 _CUT = re.compile(r"[.!?,;:\u2014\u2013](?=\s)")
 # An opening apology may turn into the model's stock refusal, which the reply gate replaces whole: cut
-# after four words ("I'm sorry, but I"), the caller heard half of it before the replacement line.
+# after four words ("I'm sorry, but I"), the caller heard half of it before the replacement line. So
+# "I'm sorry," is a first clause of its own (at once, like any opening words: a whole stock refusal
+# takes ~1.4 s to decode), and one without its comma ("I'm afraid I …") is not cut early.
 _APOLOGY = re.compile(r"\W*(i'm|i am) (sorry|afraid)\b|\W*unfortunately\b", re.IGNORECASE)
+_APOLOGY_CLAUSE = re.compile(r"\W*(?:(?:i'm|i am) (?:so |very |really )?sorry|unfortunately),(?=\s)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ class ClauseSplitter:
 
     def _next(self) -> Clause | None:
         pending = self.text[self._pos:]
+        if self._released == 0 and (apology := _APOLOGY_CLAUSE.match(pending)):
+            return self._release(apology.end())
         for m in _CUT.finditer(pending):
             sentence_end = pending[m.start()] in ".!?"
             if sentence_end or len(pending[:m.end()].split()) >= self._min_words():
