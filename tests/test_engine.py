@@ -197,10 +197,10 @@ def test_the_thinker_prefills_the_callers_partial_words_one_prefill_at_a_time():
     assert warmed == ["I would like to", "I would like to change my address"]
 
 
-def test_the_procedures_next_step_is_prefilled_while_the_caller_answers():
-    """A reply that did a step moves the procedure on: its new note is prefilled at once (the LLM is
-    idle while the caller talks), so the next reply pays only for the caller's words; a reply that
-    did no step prefills nothing."""
+def test_the_reply_as_heard_and_the_procedures_next_step_are_prefilled_while_the_caller_answers():
+    """Each reply, as heard, is prefilled at once (the LLM is idle while the caller talks), so the
+    next reply pays only for the caller's words; a reply that did a step moves the procedure on, and
+    its new note is in that prefill."""
     from parley.architectures.cascade import CascadeResponder
     from parley.config import ProcedureStep
     from parley.duplex.playout import Reply
@@ -228,7 +228,8 @@ def test_the_procedures_next_step_is_prefilled_while_the_caller_answers():
         return llm.warmed
 
     warmed = asyncio.run(go())
-    assert len(warmed) == 1 and "The next step is 2: Ask the order number." in warmed[0]
+    assert len(warmed) == 2 and "Could you repeat that?" in warmed[0] and "The next step is 2" not in warmed[0]
+    assert "The next step is 2: Ask the order number." in warmed[1]
 
 
 def test_a_long_turn_is_transcribed_in_segments_with_a_bounded_buffer():
