@@ -244,6 +244,10 @@ def test_the_guard_names_the_open_gate_before_a_gated_step():
     step, gate = t.premature("Sure. Order 58316 is in transit.")
     assert (step.id, gate.id) == ("give_status", "ask_name")  # the earliest open step it transitively needs
     assert t.premature("Your name and order number, please?") is None  # gates done in order, in one reply
+    # a clause that does step 1 and then jumps to step 3 is dropped whole: step 1 is still to be done
+    said = "Thanks. Your name, please, as it shipped Monday."
+    assert t.premature(said, "", len("Thanks. "))[1].id == "ask_name"
+    assert t.premature(said)[1].id == "ask_order"  # the clause's own steps count when nothing is dropped
     t.observe(1, "May I have your name?")
     assert t.premature("What is the order number?") is None
     assert t.premature("It shipped Monday.")[1].id == "ask_order"

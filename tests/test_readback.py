@@ -29,6 +29,18 @@ def test_a_value_that_never_arrived_whole_is_asked_for_again_not_guessed():
     assert ReadBack([]).plan(1, History("s").heard_facts("It's A L V A R E Z."), "It's A L V A R E Z.", None) is None
 
 
+def test_the_same_value_is_asked_for_again_once_not_in_a_loop():
+    """Heard the same broken way after one "say it again", a postcode was asked for six times in a
+    row; the second time the model answers with what it has."""
+    rb = ReadBack(DEFAULT)
+    plan = rb.plan(1, [], "The postcode is ds1 for DJ.", "code in progress")
+    assert plan.action == "ask_again"
+    rb.heard(1)
+    assert rb.plan(2, [], "The host code is ds1 for DJ.", "code in progress") is None
+    rb.heard(2)  # the model's own reply in between: asking again is allowed once more
+    assert rb.plan(3, [], "The postcode is ds1 for DJ.", "code in progress").action == "ask_again"
+
+
 def test_the_caller_checks_the_read_back_against_the_true_value():
     assert reads_back("j.okafor@gmail.com", "That's j dot okafor at gmail dot com, is that right?")
     assert reads_back("ALVAREZ", "That's A-L-V-A-R-E-Z, is that right?")

@@ -142,18 +142,25 @@ class ProcedureTracker:
         return (f"Procedure so far: {so_far}. The next step is {self.steps.index(step) + 1}: "
                 f"{step.instruction.strip()} Do it in this reply if the caller's turn allows; never a later step first.")
 
-    def premature(self, text: str, caller_turn: str = "") -> tuple[ProcedureStep, ProcedureStep] | None:
+    def premature(self, text: str, caller_turn: str = "", start: int | None = None
+                  ) -> tuple[ProcedureStep, ProcedureStep] | None:
         """(step, open gate) when `text` would do `step` before the gate it requires; steps done
-        earlier in the same text, or given by the caller's turn it answers, count as done."""
+        earlier in the same text, or given by the caller's turn it answers, count as done. `start`:
+        where the clause that would be dropped for it begins — a step done only inside that clause is
+        not said, so the gate is the earliest step still open without it ("Please give me the
+        tracking code and the new address": the tracking code is still to be asked for)."""
         given = {*self.by_caller, *self.given_by(caller_turn)}
         done = {*self.done, *given}
+        kept, said = text[:start] if start is not None else text, set(done)
         for step in self.steps:
             if step.id in done or not mentions(step.check, text):
                 continue
             gate = self._open_gate(step, done, given)
             if gate is not None:
-                return step, gate
+                return step, self._first_open(gate.id, said)
             done.add(step.id)
+            if mentions(step.check, kept):
+                said.add(step.id)
         return None
 
     def _open_gate(self, step: ProcedureStep, done: set[str], given: set[str]) -> ProcedureStep | None:

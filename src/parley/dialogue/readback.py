@@ -72,7 +72,7 @@ class ReadBack:
         self._done: set[tuple[str, str]] = set()  # (slot, value) already read back
         self._planned: dict[int, tuple[list[Fact], str]] = {}  # turn → (values, line) until heard
         self._last_heard: list[Fact] | None = None  # what the last heard reply read back, if it did
-        self._asked_unclear = False  # the last heard reply asked for the whole turn again
+        self._asked: str | None = None  # what the last heard reply asked to hear again, if it did
 
     def due(self, facts: list[Fact], categories: list[str] | None = None, again: bool = False) -> list[Fact]:
         """The critical values in `facts` not read back yet, or all of them `again` (a correction
@@ -87,7 +87,7 @@ class ReadBack:
         end-of-turn cue on its words (a value still in progress when the turn ended), `doubted` that
         the ASR doubts the words (`unclear`). Values count as read back once the reply is heard
         (`heard`): a speculative reply may be cancelled."""
-        if doubted and not self._asked_unclear:  # the ASR doubts the whole turn: ask once, never twice in a row
+        if doubted and self._asked != UNCLEAR_LINE:  # the ASR doubts the whole turn: ask once, never twice in a row
             self._planned[turn] = ([], UNCLEAR_LINE)
             return Plan("unclear", UNCLEAR_LINE)
         rejected = bool(_REJECTION.match(text)) and self._last_heard is not None
@@ -98,7 +98,10 @@ class ReadBack:
             self._planned[turn] = (due, plan.line)
             return plan
         line = "Sorry, I didn't get that. Could you spell it for me again, slowly?" if rejected else ask_again(cue)
-        if line is None:
+        if line is None or line == self._asked:
+            # nor the same request twice in a row: a value heard the same way again will not come
+            # whole by asking a third time (six "Could you say it again?" in a row to one postcode);
+            # the model answers what it has
             return None
         self._planned[turn] = ([], line)  # "no, it's …" and nothing we can read: ask, never guess
         return Plan("ask_again", line)
@@ -108,7 +111,7 @@ class ReadBack:
         to them."""
         facts, line = self._planned.pop(turn, ([], None))
         self._last_heard = facts or None
-        self._asked_unclear = line == UNCLEAR_LINE
+        self._asked = line if not facts else None
         self._done |= {(f.kind, f.text) for f in facts}
 
     def line(self, facts: list[Fact], question: bool) -> str:

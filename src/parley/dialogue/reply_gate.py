@@ -75,7 +75,7 @@ class ReplyGate:
         breach = self.limits.check(text, clause.start, clause.end, caller_turn, answer_from)
         if breach is not None:
             return Verdict(*_instead(text, clause, breach.say), False, breach=breach)
-        premature = self.procedure.premature(text[:clause.end], caller_turn)
+        premature = self.procedure.premature(text[:clause.end], caller_turn, clause.start)
         if premature is not None:
             line = spoken_line(premature[1]) or GENERIC_GATE_LINE
             return Verdict(*_instead(text, clause, line), False, premature)
