@@ -302,6 +302,20 @@ def test_the_businesss_own_written_hours_are_said_under_a_rule_against_promising
     assert breaches == ["persona_dates"]
 
 
+def test_the_reason_a_rule_gives_is_the_businesss_own_word_and_may_be_repeated():
+    """"Never promise an installation date: the fitter phones the customer the day before." — a
+    reply that repeats the reason states no date of its own; one that names a day still does."""
+    persona = ("You are Kai at a flooring shop. Never promise an installation date: the fitter phones the customer "
+               "the day before.")
+    guard = LimitGuard(active_limits(persona, []))
+    guard.written = without_rules(persona)
+    said, breaches = _spoken(persona, "I can't promise a date. The fitter phones you the day before.",
+                             "When will you fit my floor?", guard=guard)
+    assert breaches == [] and said == "I can't promise a date. The fitter phones you the day before."
+    _, breaches = _spoken(persona, "The fitter can come the next day.", "When will you fit my floor?", guard=guard)
+    assert breaches == ["persona_dates"]
+
+
 def test_a_reply_that_winds_up_the_call_with_a_step_to_do_does_the_step():
     """ "I've confirmed that your order number is 91473. Is there anything else I can help you
     with?" where the order was to be cancelled: the closing gives way to the open step. A step that
@@ -332,7 +346,6 @@ def test_a_reply_that_winds_up_the_call_with_a_step_to_do_does_the_step():
     waits = [badge[0], ProcedureStep(id="refund", instruction="If they decline the exchange, confirm the refund.",
                                      check="refund", requires=["ask"])]
     assert said(waits, "What is your membership number?", draft) == draft
-
 
 
 def test_a_line_said_after_the_replys_own_apology_does_not_apologise_twice():

@@ -151,7 +151,7 @@ class ProcedureTracker:
         tracking code and the new address": the tracking code is still to be asked for)."""
         given = {*self.by_caller, *self.given_by(caller_turn)}
         done = {*self.done, *given}
-        kept, said = text[:start] if start is not None else text, set(done)
+        kept, said = text[:start], set(done)
         for step in self.steps:
             if step.id in done or not mentions(step.check, text):
                 continue

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from parley.components.tts.clauses import Clause
+from parley.components.tts.clauses import OPENING_APOLOGY, Clause
 from parley.config import ProcedureStep
 from parley.dialogue.limits import Breach, LimitGuard, asking, stock_refusal
 from parley.dialogue.procedure import ProcedureTracker, conditional, spoken_line
@@ -41,16 +41,13 @@ def _ends_sentence(text: str) -> bool:
     return text.rstrip().endswith((".", "!", "?"))
 
 
-# an apology a line opens with, said already when the reply so far ends with one ("I'm sorry," is
-# spoken as the reply's first clause: `ClauseSplitter`)
-_APOLOGY = re.compile(r"^(?:i'm|i am) (?:so |very |really )?sorry,\s*|^unfortunately,\s*", re.IGNORECASE)
-
-
 def _instead(text: str, clause: Clause, line: str) -> tuple[str, Clause]:
-    """The reply with `line` said in place of `clause` and whatever followed it, and the line's clause."""
+    """The reply with `line` said in place of `clause` and whatever followed it, and the line's clause.
+    A line's opening apology is left out when the reply already said one ("I'm sorry," is a first
+    clause of its own: `ClauseSplitter`)."""
     before = text[:clause.start].rstrip()
-    if _APOLOGY.match(line) and re.search(r"\b(sorry|unfortunately),?$", before, re.IGNORECASE):
-        line = _APOLOGY.sub("", line, count=1)
+    if (apology := OPENING_APOLOGY.match(line)) and re.search(r"\b(sorry|unfortunately),?$", before, re.IGNORECASE):
+        line = line[apology.end():].lstrip()
     spoken = f"{before} {line}".strip()
     return spoken, Clause(line, len(spoken) - len(line), len(spoken))
 

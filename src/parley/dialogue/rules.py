@@ -117,8 +117,10 @@ def _to_caller(m: re.Match) -> str:
 
 
 def without_rules(text: str) -> str:
-    """`text` less its prohibitions: "never promise delivery on Sundays" does not write "Sunday" down."""
-    return " ".join(s for s in sentences(text) if not _PROHIBITION.search(s))
+    """`text` less its prohibitions, their reasons kept: "never promise delivery on Sundays" does not
+    write "Sunday" down, but in "never estimate a delivery date: the team calls the day before" the
+    reason is the business's own account of what happens, which a reply may repeat."""
+    return " ".join(_PROHIBITION.sub(lambda m: m.group("why") or "", s).strip() for s in sentences(text))
 
 
 # the words around a value that are not the value: "by six pm" states "6"

@@ -23,7 +23,7 @@ _CUT = re.compile(r"[.!?,;:\u2014\u2013](?=\s)")
 # "I'm sorry," is a first clause of its own (at once, like any opening words: a whole stock refusal
 # takes ~1.4 s to decode), and one without its comma ("I'm afraid I …") is not cut early.
 _APOLOGY = re.compile(r"\W*(i'm|i am) (sorry|afraid)\b|\W*unfortunately\b", re.IGNORECASE)
-_APOLOGY_CLAUSE = re.compile(r"\W*(?:(?:i'm|i am) (?:so |very |really )?sorry|unfortunately),(?=\s)", re.IGNORECASE)
+OPENING_APOLOGY = re.compile(r"\W*(?:(?:i'm|i am) (?:so |very |really )?sorry|unfortunately),(?=\s)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class ClauseSplitter:
 
     def _next(self) -> Clause | None:
         pending = self.text[self._pos:]
-        if self._released == 0 and (apology := _APOLOGY_CLAUSE.match(pending)):
+        if self._released == 0 and (apology := OPENING_APOLOGY.match(pending)):
             return self._release(apology.end())
         for m in _CUT.finditer(pending):
             sentence_end = pending[m.start()] in ".!?"
