@@ -38,10 +38,12 @@ def rejudge(run: Path, scenarios: dict, axis: str, verbose: bool) -> dict[tuple,
     totals: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     for conv in sorted(run.glob("*/*/events.jsonl")):
         arch, name = conv.parent.parent.name, conv.parent.name
-        sid, voice, _condition = name.split("--")
+        sid = name.split("--")[0]
         if sid not in scenarios:
             continue
         held, scenario = scenarios[sid]
+        # a run without --voices names each folder by the scenario alone: it ran in the scenario's own voice
+        voice = name.split("--")[1] if "--" in name else scenario.voice or "joe"
         checks = [c for c in judge(scenario, read_events(conv)) if c.axis == axis and c.kind != "internal"]
         for key in ((arch, held), (arch, held, voice)):
             totals[key][0] += sum(c.passed for c in checks)

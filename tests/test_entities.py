@@ -28,6 +28,12 @@ from parley.dialogue.entities import entities
     ("I live at flat twelve B, forty Harbour Road.", [("address", "Flat 12B, 40 Harbour Road")]),
     ("I am calling about the jacket I bought on Saturday.", []),  # nothing to invent
     ("I need it in black or maybe dark blue if you have it.", []),
+    # a number to be called on, with no word for it, and a leading "oh" that is a zero
+    ("Please call me back on oh two oh, seven nine four six, three one eight five.", [("phone number", "02079463185")]),
+    ("You can reach me at 07700 900461.", [("phone number", "07700900461")]),
+    ("My phone number is oh seven seven, nine eight two, four four one.", [("phone number", "077982441")]),
+    ("Call me back at ten thirty tomorrow.", []),  # a time, not a number to call
+    ("Oh, my order number is, oh, let me see.", []),  # "oh" that opens a thought
 ])
 def test_entities_are_canonical(said, expected):
     assert [(e.slot, e.value) for e in entities(said)] == expected

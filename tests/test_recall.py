@@ -64,3 +64,48 @@ def test_a_correction_with_no_slot_word_replaces_the_code_just_given():
     assert extract("No, it is the X77301", 2, known) == [Fact("policy number", "X77301", 2)]
     assert extract("It is on the second floor.", 2, known) == []  # no correction: nothing taken
     assert extract("No, it's 55219.", 2, [Fact("date", "Thursday March 16th", 1)]) == []  # not a code's value
+
+
+def test_a_value_the_caller_never_gave_is_not_invented():
+    # the 1.5B model, asked for an address it was never given (the ASR lost it), answered
+    # "I have your address listed as 123 Elm St, Anytown, USA."
+    said = "We haven't moved, but the rest is donating. Can I still pay by bank transfer?"
+    assert recall.missing("Which address do you have for me now?", STORE, said) == "address"
+    assert recall.missing("What e-mail address did I give you?", [], said) == "e-mail address"
+    # the store holds one, or the caller said something of its shape: the model answers from that
+    assert recall.missing("Which address do you have for me?", [Fact("address", "14 Wexford Lane", 1)], said) is None
+    assert recall.missing("Which address do you have for me?", [], "I live at the Old Mill, Church Road.") is None
+    assert recall.missing("Which e-mail did I give you?", [], "it is m dot calls at get out dot com") is None
+    # not a question for the caller's own value
+    for text in ("What is your address?", "What's the fee for changing my address?", "Can I change my e-mail?",
+                 "Which address should I send the parcel to?"):
+        assert recall.missing(text, [], said) is None, text
+
+
+def test_the_conversation_says_it_does_not_have_a_value_instead_of_asking_the_model():
+    log = EventLog("s", clock_now=lambda: 0.0)
+    conv = Conversation(AgentConfig(), [], log)
+    conv.heard(1, "We haven't moved, but the rest is donating.", "I see.", False)
+    plan = conv.read_back(2, "Which address do you have for me?", None)
+    assert plan.action == "missing" and plan.line == "Sorry, I don't have your address yet. Could you give it to me?"
+    conv.heard(3, "We have moved, the new address is two eighteen Birchwood Avenue.", "Thanks.", False)
+    plan = conv.read_back(4, "Which address do you have for me?", None)
+    assert plan.action == "recall" and plan.values == ("218 Birchwood Avenue",)
+
+
+def test_a_value_the_caller_refused_and_never_corrected_is_not_recalled_as_theirs():
+    log = EventLog("s", clock_now=lambda: 0.0)
+    conv = Conversation(AgentConfig(), [], log)
+    assert conv.read_back(1, "My booking reference is k7m 4x2", None).action == "confirm"
+    conv.heard(1, "My booking reference is k7m 4x2", "That's K 7 M 4 X 2, is that right?", False)
+    # the caller's correction came through garbled: the wrong value is still the only one stored
+    conv.heard(2, "No, it's in case I will aim for time 2.", "Sorry, could you spell it again?", False)
+    plan = conv.read_back(3, "What booking reference do you have for me?", None)
+    assert plan.line == ("The booking reference I have is K 7 M 4 X 2, but you told me that was not right. "
+                         "Could you give it to me again?")
+    # said again, read back, and accepted: it is the caller's again
+    assert conv.read_back(3, "The booking reference is K 7 M 4 X 2.", None).action == "confirm"
+    conv.heard(3, "The booking reference is K 7 M 4 X 2.", "That's K 7 M 4 X 2, is that right?", False)
+    conv.heard(4, "Yes.", "Great.", False)
+    assert conv.read_back(5, "What booking reference do you have for me?", None).line == \
+        "The booking reference I have is K 7 M 4 X 2."

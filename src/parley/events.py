@@ -124,7 +124,8 @@ class FactStored(Event):
 class ReadBack(Event):
     """The agent read values back for confirmation (`action` confirm: as a question, the LLM not
     called; state: before the LLM's answer), asked for a value that never arrived whole (ask_again),
-    or answered a caller's question for their own value from the fact store (recall)."""
+    or answered a caller's question for their own value from the fact store (recall), or said it was
+    never given one of the kind asked for (missing)."""
     kind: ClassVar[str] = "read_back"
     turn: int = 0
     action: str = ""

@@ -112,16 +112,20 @@ class Conversation:
 
     def read_back(self, turn: int, text: str, cue: str | None, confidence: float | None = None) -> Plan | None:
         """The read-back or ask-again line reply `turn` starts with (`readback.py`), or the caller's
-        own value they asked for (`recall.py`), or None; `cue` is the end-of-turn cue on the
-        caller's words, `confidence` the ASR's in them: a turn it probably misheard is asked for
-        again (never twice in a row) instead of answered."""
+        own value they asked for (`recall.py`), or that it does not have one (`recall.missing`), or
+        None; `cue` is the end-of-turn cue on the caller's words, `confidence` the ASR's in them: a
+        turn it probably misheard is asked for again (never twice in a row) instead of answered."""
         step = self.procedure.current()
         facts = self.history.heard_facts(text)
         plan = self.readback.plan(turn, facts, text, cue, step.readback if step is not None else None,
                                   unclear(confidence, self.cfg.asr.unclear_below, text))
         if plan is None and not facts and (wanted := recall.asked(text, self.history.facts)):
-            plan = Plan("recall" if recall.only_asks(text) else "state", recall.line(wanted, spoken),
+            disputed = [f for f in wanted if (f.kind, f.text) in self.readback.disputed]
+            plan = Plan("recall" if recall.only_asks(text) else "state", recall.line(wanted, spoken, disputed),
                         tuple(f.text for f in wanted))
+        elif plan is None and not facts:
+            if what := recall.missing(text, self.history.facts, self.limits.caller_said):
+                plan = Plan("missing", recall.missing_line(what))
         if plan is not None:
             self.log.emit(ReadBackEvent, turn=turn, action=plan.action, values=list(plan.values), said=plan.line)
         return plan
@@ -165,6 +169,7 @@ class Conversation:
                 gone = [f.text for f in before if f.kind == fact.kind and f not in self.history.facts
                         and f.text != fact.text]
                 self.log.emit(FactStored, turn=turn, slot=fact.kind, value=fact.text, replaced=gone)
+        self.readback.answered(user, self.history.facts)
         if agent:
             self.readback.heard(turn)
         self.limits.heard_from_caller(user)

@@ -37,6 +37,8 @@ _CODE_SLOTS = re.compile(
     r"|registration|license plate|licence plate|account|order|customer|invoice|serial|product|discount|promo)"
     r"(?: (?:number|code|id|reference|no))?\b", re.IGNORECASE)
 _NUMBER_SLOTS = re.compile(r"\b(phone|mobile|cell|telephone|card)(?: number)?\b", re.IGNORECASE)
+# a number the caller gives to be called on, with no word for it: "call me back on …", "my number is …"
+_CALLBACK = re.compile(r"\b(?:(?:call|ring|reach|text|phone) me(?: back)? (?:on|at)|my number(?: is)?)\b", re.IGNORECASE)
 _NAME_SLOTS = re.compile(r"\b(surname|last name|family name|first name|name)\b", re.IGNORECASE)
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
              "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
@@ -179,8 +181,8 @@ def _code_value(words: list[str]) -> tuple[str, int]:
         if w in ("to", "too") and (out or num) and i + 1 < len(words) and _continues_code(words[i + 1].lower()):
             w = "two"  # Whisper writes the digit "two" inside a code as its homophone: "6 to 9 481"
         if w in _UNITS or w in _TENS or (w in _SCALES and num):
-            if w == "oh" and not (out or num):
-                break
+            if w == "oh" and not (out or num) and not (i + 1 < len(words) and _continues_number(words[i + 1].lower())):
+                break  # "oh, …" opens a thought; "oh seven seven …" opens a phone number
             num.append("zero" if w == "oh" else w)
             i += 1
             continue
@@ -198,6 +200,10 @@ def _code_value(words: list[str]) -> tuple[str, int]:
     return "".join(out).upper(), i
 
 
+def _continues_number(w: str) -> bool:
+    return w.isdigit() or w in _UNITS
+
+
 def _continues_code(w: str) -> bool:
     return w.isdigit() or w in _UNITS or len(w) == 1 or bool(re.fullmatch(r"[a-z]*\d[a-z0-9]*", w))
 
@@ -206,7 +212,7 @@ def codes(text: str) -> list[tuple[str, str, str]]:
     """(slot, code, words) for each code named by a code or number word ("flight", "postcode", "order
     number", "phone number", …) and said right after it (after "is", "it's", a colon)."""
     out = []
-    for rx in (_CODE_SLOTS, _NUMBER_SLOTS):
+    for rx in (_CODE_SLOTS, _NUMBER_SLOTS, _CALLBACK):
         for m in rx.finditer(text):
             rest = _tokens(text[m.end():])
             while rest and rest[0].lower() in ("is", "it's", "its", "was", "number", "code", "the", "my", "will",
@@ -214,8 +220,11 @@ def codes(text: str) -> list[tuple[str, str, str]]:
                 rest = rest[1:]
             words = [w for w in rest[:16] if w != "."]
             value, n = _code_value(words)
+            if rx is _CALLBACK and not (value.isdigit() and len(value) >= 6):
+                continue  # "call me back at ten thirty" is a time
             if len(value) >= 3 and any(ch.isdigit() for ch in value):
-                out.append((m.group(0).lower(), value, " ".join(words[:n])))
+                slot = "phone number" if rx is _CALLBACK else m.group(0).lower()
+                out.append((slot, value, " ".join(words[:n])))
     return out
 
 

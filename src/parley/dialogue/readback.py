@@ -44,6 +44,7 @@ class Plan:
     action: str  # confirm (a question; the reply is only this) | state (before the LLM's answer) | ask_again
     #              | recall (the caller's own value they asked for; the reply is only this)
     #              | unclear (the turn was probably misheard: the caller is asked to say it again)
+    #              | missing (the caller asked for a value of theirs the agent was never given)
     line: str
     values: tuple[str, ...] = ()
 
@@ -73,13 +74,15 @@ class ReadBack:
         self._planned: dict[int, tuple[list[Fact], str]] = {}  # turn → (values, line) until heard
         self._last_heard: list[Fact] | None = None  # what the last heard reply read back, if it did
         self._asked: str | None = None  # what the last heard reply asked to hear again, if it did
+        self.disputed: set[tuple[str, str]] = set()  # (slot, value) the caller said was wrong, not corrected since
 
     def due(self, facts: list[Fact], categories: list[str] | None = None, again: bool = False) -> list[Fact]:
-        """The critical values in `facts` not read back yet, or all of them `again` (a correction
-        that came out the same is read back the same: the caller then spells it); `categories`
+        """The critical values in `facts` not read back yet or refused since, or all of them `again`
+        (a correction that came out the same is read back the same: the caller then spells it); `categories`
         overrides the agent's for the current procedure step."""
         wanted = set(categories) if categories is not None else self.categories
-        return [f for f in facts if category(f) in wanted and (again or (f.kind, f.text) not in self._done)]
+        return [f for f in facts if category(f) in wanted
+                and (again or (f.kind, f.text) not in self._done or (f.kind, f.text) in self.disputed)]
 
     def plan(self, turn: int, facts: list[Fact], text: str, cue: str | None,
              categories: list[str] | None = None, doubted: bool = False) -> Plan | None:
@@ -105,6 +108,20 @@ class ReadBack:
             return None
         self._planned[turn] = ([], line)  # "no, it's …" and nothing we can read: ask, never guess
         return Plan("ask_again", line)
+
+    def answered(self, user: str, facts: list[Fact]) -> None:
+        """The caller's turn after a heard read-back: a "no" disputes the values read back; anything
+        else settles them. `facts` is the store after the turn: a value the correction replaced is
+        gone from it, one still there stays disputed until read back and not refused again (a
+        correction the ASR lost leaves the wrong value in the store, and the agent must not recall
+        it as the caller's)."""
+        if self._last_heard is None:
+            return
+        read = {(f.kind, f.text) for f in self._last_heard}
+        if _REJECTION.match(user):
+            self.disputed |= read & {(f.kind, f.text) for f in facts}
+        else:
+            self.disputed -= read
 
     def heard(self, turn: int) -> None:
         """Reply `turn` was heard: its values count as read back, and the caller's next "no" refers

@@ -6,8 +6,11 @@ correction replaced, or re-joins the letters wrongly. A call-centre agent reads 
 So does parley: a question that asks for one of the caller's own values ("which day did I want",
 "what e-mail address do you have for me", "can you repeat my policy number") is answered from the
 fact store — the latest value, correction applied — with no LLM call, or stated before the LLM's
-answer when the turn also asks something else. A question the rules do not recognise, or a slot
-the store holds nothing for, goes to the LLM as before: recall never guesses.
+answer when the turn also asks something else. A question the rules do not recognise goes to the
+LLM as before: recall never guesses. Nor does the agent: asked for an e-mail address or a street
+address it was never given (or never caught), the model invents one ("I have your address listed
+as 123 Elm St, Anytown, USA."), so where nothing of that kind is in the store or in anything the
+caller said, the agent says it does not have it (`missing`).
 """
 
 from __future__ import annotations
@@ -83,6 +86,35 @@ def asked(text: str, facts: list[Fact]) -> list[Fact]:
     return list((specific or chosen).values())
 
 
+# Kinds the entity grammar reads in nearly every form a caller gives them, each with the words that
+# show the caller said something of the kind (then the model answers from what was heard, right or
+# wrong: the caller hears it and can correct it).
+_NEVER_GIVEN = (
+    ("email", "e-mail address", re.compile(r"@|\b(dot|at \w+ dot|gmail|outlook|hotmail|yahoo|icloud)\b", re.IGNORECASE)),
+    ("address", "address", re.compile(r"\b(street|avenue|road|lane|drive|boulevard|terrace|crescent|apartment|flat"
+                                      r"|postcode|zip)\b", re.IGNORECASE)),
+)
+_OWN = re.compile(r"\bmy\b|\bfor me\b|\bon (file|record)\b|\b(did|have|had) i\b", re.IGNORECASE)
+
+
+def missing(text: str, facts: list[Fact], caller_said: str) -> str | None:
+    """What the caller asks for as their own ("which address do you have for me?") when it is of a
+    kind they never gave: nothing of it in the store nor its shape in `caller_said` (all their
+    words in this call); None otherwise."""
+    if not _OWN.search(text):
+        return None
+    for kind, label_, shape in _NEVER_GIVEN:
+        if any(category(f) == kind for f in facts) or shape.search(f"{caller_said} {text}"):
+            continue
+        if asked(text, [Fact(kind, "", 0)]):
+            return label_
+    return None
+
+
+def missing_line(what: str) -> str:
+    return f"Sorry, I don't have your {what} yet. Could you give it to me?"
+
+
 def _other_slot(span: list[str], j: int, called: set[str]) -> bool:
     """"tracking number" names another slot than "order number": a generic word counts only after
     the fact's own words or a plain determiner."""
@@ -121,16 +153,20 @@ def label(fact: Fact) -> str:
         return "e-mail address"
     if fact.kind == "spelled":
         return "spelling"
-    if fact.kind.split()[-1] in _GENERIC or fact.kind in _NAMES or fact.kind in ("date", "time", "address", "flight"):
+    if fact.kind.split()[-1] in _GENERIC | {"reference"} or fact.kind in _NAMES or fact.kind in ("date", "time", "address", "flight"):
         return fact.kind
     return f"{fact.kind} {'number' if category(fact) == 'number' else 'code'}"
 
 
-def line(facts: list[Fact], spoken) -> str:
-    """"The confirmation code I have is K 7 Q 4 2." — `spoken` renders a value for speech."""
+def line(facts: list[Fact], spoken, disputed: list[Fact] = ()) -> str:
+    """"The confirmation code I have is K 7 Q 4 2." — `spoken` renders a value for speech. A value
+    the caller said was wrong (`disputed`) is said as what it is, and asked for again."""
     parts = [f"the {label(f)} I have is {_said(f, spoken)}" for f in facts]
     text = ", and ".join(parts)
-    return text[0].upper() + text[1:] + "."
+    text = text[0].upper() + text[1:]
+    if disputed:
+        return f"{text}, but you told me that was not right. Could you give it to me again?"
+    return text + "."
 
 
 def _said(fact: Fact, spoken) -> str:
