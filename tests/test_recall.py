@@ -76,6 +76,7 @@ def test_a_value_the_caller_never_gave_is_not_invented():
     assert recall.missing("Which address do you have for me?", [Fact("address", "14 Wexford Lane", 1)], said) is None
     assert recall.missing("Which address do you have for me?", [], "I live at the Old Mill, Church Road.") is None
     assert recall.missing("Which e-mail did I give you?", [], "it is m dot calls at get out dot com") is None
+    assert recall.missing("Which e-mail did I give you?", [], "You can reach me at m.callsgetoutwith.com.") is None
     # not a question for the caller's own value
     for text in ("What is your address?", "What's the fee for changing my address?", "Can I change my e-mail?",
                  "Which address should I send the parcel to?"):

@@ -90,7 +90,8 @@ def asked(text: str, facts: list[Fact]) -> list[Fact]:
 # show the caller said something of the kind (then the model answers from what was heard, right or
 # wrong: the caller hears it and can correct it).
 _NEVER_GIVEN = (
-    ("email", "e-mail address", re.compile(r"@|\b(dot|at \w+ dot|gmail|outlook|hotmail|yahoo|icloud)\b", re.IGNORECASE)),
+    ("email", "e-mail address", re.compile(r"@|\b(dot|gmail|outlook|hotmail|yahoo|icloud)\b|\w\.(com|net|org|co|io)\b",
+                                           re.IGNORECASE)),
     ("address", "address", re.compile(r"\b(street|avenue|road|lane|drive|boulevard|terrace|crescent|apartment|flat"
                                       r"|postcode|zip)\b", re.IGNORECASE)),
 )
