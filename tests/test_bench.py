@@ -126,6 +126,7 @@ def test_scorecard_has_the_contract_keys_and_report_renders(tmp_path):
     assert c["adherence"]["n"] == 3  # two steps + one must_not_mention on the adherence axis
     assert set(c["turn_taking"]) == TURN_TAKING_KEYS
     assert c["conversations"] == 1 and c["failures"] == 0
+    assert c["recall_inventions"] == {"answers": 1, "invented": 0, "examples": []}
     assert card["architectures"]["moshi"] == {"skipped": "no server"}
     page = render(card, {"cascade": [Conversation(sc, ev)]})
     assert "id='scorecard'" in page and "I don&#x27;t remember." in page
@@ -423,3 +424,19 @@ def test_talker_lines_and_acknowledgements_are_checked_for_claims(tmp_path):
     claims = talker_claims([Conversation(sc, ev)])["talker"]
     assert claims["lines"] == 3 and claims["unsupported"] == 1
     assert claims["examples"][0]["turn"] == 2 and "Yes" in claims["examples"][0]["claims"]
+
+
+def test_a_recall_answer_stating_a_value_nobody_gave_is_counted_as_invented(tmp_path):
+    from parley.bench.scorecard import invented_values
+    from parley.events import AsrFinal
+
+    sc = load_scenario(_write(tmp_path, "s.yaml", SCENARIO))
+    replies = [("It shipped on Monday.", "smooth"), (None, "backchannel"), ("What is your name?", "smooth")]
+    heard = [AsrFinal(t=1.5, session="s", turn=1, text="my order is four four one seven nine")]
+    # the ASR's misheard value said back is a miss, not an invention; a number from nowhere is one
+    misheard = Conversation(sc, _events(replies + [("Your order is 4 4 1 7 9.", "smooth")]) + heard)
+    made_up = Conversation(sc, _events(replies + [("Your order is 9 3 8 1 7, shipped from Denver.", "smooth")]) + heard)
+    assert invented_values([misheard])["invented"] == 0
+    out = invented_values([made_up])
+    assert out["invented"] == 1 and out["answers"] == 1
+    assert set(out["examples"][0]["values"]) == {"3", "8", "Denver"}  # 9 and 1 the caller said

@@ -189,6 +189,11 @@ def test_a_number_no_source_gave_the_reply_is_not_spoken():
     said, breaches = spoken("Sure. You can reach us at 517-320-4869 any time.")
     assert breaches == ["ungrounded_number"] and said == f"Sure. {UNGROUNDED_SAY}"
     assert spoken("You mentioned order number one two three four five.")[1] == ["ungrounded_number"]
+    # the first clause went out before the number came: the line is a self-repair, not a run-on
+    gate = ReplyGate(ProcedureTracker([]), 0, guard)
+    draft = "My phone number is 1-800-555-1234."
+    verdict = gate.check(draft, Clause("1-800-555-1234.", 19, len(draft)), "What is your phone number?")
+    assert verdict.text == f"My phone number is — {UNGROUNDED_SAY}" and verdict.clause.text == UNGROUNDED_SAY
     for draft in ("Order 5 8 3 1 6 shipped on Monday.", "Your order 72941 is on its way.",
                   "The helpline is 0800 123 456, open every day.", "It arrives on March 16th, 2027, in room 214.",
                   "It takes about 15-20 minutes and costs $12.99."):
@@ -353,3 +358,14 @@ def test_a_line_said_after_the_replys_own_apology_does_not_apologise_twice():
     assert breaches == ["persona_dates"]
     assert said == ("I'm sorry, I can't promise an engineer's arrival time: the scheduling team texts you a window "
                     "on the morning of the visit.")
+
+
+def test_a_line_said_after_the_replys_own_apology_goes_on_from_it():
+    from parley.dialogue.reply_gate import _instead
+
+    draft = "I'm sorry, but I can't assist with that."
+    start = len("I'm sorry, ")
+    step_line = "Thank you. And the name on the booking?"
+    spoken, clause = _instead(draft, Clause(draft[start:], start, len(draft)), step_line)
+    assert spoken == "I'm sorry, thank you. And the name on the booking?"
+    assert clause.text == "thank you. And the name on the booking?"

@@ -272,6 +272,8 @@ def _print_scorecard(card: dict) -> None:
             ("pause / smooth / interruption TOR", lambda c: "{pause_tor} / {smooth_tor} / {interruption_tor}".format(**c["turn_taking"])),
             ("FDB pause / smooth / interruption TOR", lambda c: "{fdb_pause_tor} / {fdb_smooth_tor} / {fdb_interruption_tor}".format(**c["turn_taking"])),
             ("conversations (crashed)", lambda c: f"{c['conversations']} ({c['failures']})"),
+            ("recall answers inventing a value / answers",
+             lambda c: "{invented} / {answers}".format(**c["recall_inventions"])),
             ("talker lines with claims / lines", lambda c: f"{c['talker']['unsupported']} / {c['talker']['lines']}"
              if "talker" in c else "–")]
     for label, fn in rows:

@@ -60,6 +60,9 @@ def scorecard_table(card: dict) -> str:
     for key in ("conversations", "failures", "checks_failed"):
         cells = "".join(f"<td>{_fmt(card['architectures'][a].get(key))}</td>" for a in archs)
         rows.append(f"<tr><td>{key}</td>{cells}</tr>")
+    cells = "".join(f"<td>{r['invented']} / {r['answers']}</td>" if (r := card["architectures"][a].get("recall_inventions"))
+                    else "<td>–</td>" for a in archs)
+    rows.append(f"<tr><td>recall answers inventing a value nobody gave</td>{cells}</tr>")
     if any("talker" in card["architectures"][a] for a in archs):
         cells = "".join(f"<td>{t['unsupported']} / {t['lines']}</td>" if (t := card["architectures"][a].get("talker"))
                         else "<td>–</td>" for a in archs)

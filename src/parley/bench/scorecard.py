@@ -26,7 +26,7 @@ from parley.bench.fdb_score import fdb_scores
 from parley.bench.judge import Check, judge
 from parley.bench.scenario import Scenario
 from parley.bench.turn_metrics import CaseLog, line_windows, turn_taking
-from parley.dialogue.talker import unsupported
+from parley.dialogue.talker import invented_specifics, unsupported
 from parley.events import Event
 
 # recall distance d (turns between the fact and the question) → bucket: [1, 3), [3, 10), [10, 25), [25, ∞)
@@ -117,8 +117,26 @@ def architecture_card(convs: list[Conversation]) -> dict:
         "failures": sum(1 for conv in convs if conv.error),
         "checks_failed": sum(1 for c in checks if not c.passed),
         "internal_spoken": sum(1 for c in checks if c.kind == "internal"),  # replies that spoke a marker
+        "recall_inventions": invented_values(convs),
         **talker_claims(convs),
     }
+
+
+def invented_values(convs: list[Conversation]) -> dict:
+    """Recall answers that state a value nobody gave: digits or a name in the reply that nothing the
+    caller was heard saying in the call contains ("I have your address listed as 123 Elm St,
+    Anytown"). A wrong value the ASR delivered is a miss, not an invention; this counts the model's
+    own."""
+    answers, bad = 0, []
+    for conv in convs:
+        caller = " ".join(e.text for e in conv.events if e.kind == "asr_final")
+        for c in conv.checks:
+            if c.kind != "recall" or not c.heard:
+                continue
+            answers += 1
+            if made_up := invented_specifics(c.heard, caller):
+                bad.append({"conversation": conv.key, "turn": c.turn, "reply": c.heard, "values": made_up})
+    return {"answers": answers, "invented": len(bad), "examples": bad[:10]}
 
 
 def talker_claims(convs: list[Conversation]) -> dict:

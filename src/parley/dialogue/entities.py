@@ -38,7 +38,8 @@ _CODE_SLOTS = re.compile(
     r"(?: (?:number|code|id|reference|no))?\b", re.IGNORECASE)
 _NUMBER_SLOTS = re.compile(r"\b(phone|mobile|cell|telephone|card)(?: number)?\b", re.IGNORECASE)
 # a number the caller gives to be called on, with no word for it: "call me back on …", "my number is …"
-_CALLBACK = re.compile(r"\b(?:(?:call|ring|reach|text|phone) me(?: back)? (?:on|at)|my number(?: is)?)\b", re.IGNORECASE)
+_CALLBACK = re.compile(r"\b(?:(?:call|ring|reach|text|phone) me(?: back)? (?:on|at)|my number(?: is)?)\b",
+                       re.IGNORECASE)
 _NAME_SLOTS = re.compile(r"\b(surname|last name|family name|first name|name)\b", re.IGNORECASE)
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
              "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,

@@ -154,7 +154,8 @@ def label(fact: Fact) -> str:
         return "e-mail address"
     if fact.kind == "spelled":
         return "spelling"
-    if fact.kind.split()[-1] in _GENERIC | {"reference"} or fact.kind in _NAMES or fact.kind in ("date", "time", "address", "flight"):
+    if (fact.kind.split()[-1] in _GENERIC | {"reference"} or fact.kind in _NAMES
+            or fact.kind in ("date", "time", "address", "flight")):
         return fact.kind
     return f"{fact.kind} {'number' if category(fact) == 'number' else 'code'}"
 

@@ -41,13 +41,25 @@ def _ends_sentence(text: str) -> bool:
     return text.rstrip().endswith((".", "!", "?"))
 
 
+def _after(before: str, line: str) -> str:
+    """`line` as the continuation of `before`: lower case after a comma (but "I"), a capital after a stop."""
+    if before.endswith(","):
+        return line if re.match(r"I\b", line) else line[:1].lower() + line[1:]
+    return line[:1].upper() + line[1:]
+
+
 def _instead(text: str, clause: Clause, line: str) -> tuple[str, Clause]:
     """The reply with `line` said in place of `clause` and whatever followed it, and the line's clause.
     A line's opening apology is left out when the reply already said one ("I'm sorry," is a first
-    clause of its own: `ClauseSplitter`)."""
+    clause of its own: `ClauseSplitter`), and the line goes on from it; after a first clause cut
+    mid-sentence ("My phone number is"), the line is a self-repair, marked as one in what was said."""
     before = text[:clause.start].rstrip()
-    if (apology := OPENING_APOLOGY.match(line)) and re.search(r"\b(sorry|unfortunately),?$", before, re.IGNORECASE):
-        line = line[apology.end():].lstrip()
+    if re.search(r"\b(sorry|unfortunately),?$", before, re.IGNORECASE):
+        if apology := OPENING_APOLOGY.match(line):
+            line = line[apology.end():].lstrip()
+        line = _after(before, line)  # "I'm sorry, thank you. And the name?", not "I'm sorry, Thank you."
+    elif before and before[-1].isalnum():
+        before += " —"
     spoken = f"{before} {line}".strip()
     return spoken, Clause(line, len(spoken) - len(line), len(spoken))
 

@@ -124,6 +124,12 @@ def unsupported(line: str, caller: str) -> list[str]:
     return out
 
 
+def invented_specifics(line: str, caller: str) -> list[str]:
+    """The digits and names of `line` that `caller`'s words do not hold (`unsupported` without the
+    yes/no, price and policy words): what a reply that recalls the caller's values made up."""
+    return [w for w in unsupported(line, caller) if w[0].isdigit() or (w[0].isupper() and not _CLAIM.fullmatch(w))]
+
+
 # acknowledgements and holding phrases a thinker may open with: said already by the talker
 _ACKS = [p.split() for p in (
     "i see", "i understand", "understood", "got it", "okay", "ok", "alright", "all right", "right", "noted",
