@@ -6,8 +6,10 @@ file lies under `benchmarks/heldout*/` (written before the change it measures, n
 such folder is counted apart, since a set whose misses a session has read is seen from then on.
 
 Usage: python benchmarks/rejudge.py OUT [OUT …] --suite adherence,benchmarks/heldout4,… [--axis adherence] [-v]
+                                    [--inventions]
   OUT is a `parley bench --out` folder; --suite what the run was given (suite names, files, folders);
-  -v lists failures.
+  -v lists failures; --inventions also counts, per architecture, the recall answers that state a
+  value nobody gave (the scorecard's `recall_inventions`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from parley.bench.judge import judge
 from parley.bench.run import select_scenarios
+from parley.bench.scorecard import Conversation, invented_values
 from parley.eventlog import read_events
 
 
@@ -55,18 +58,32 @@ def rejudge(run: Path, scenarios: dict, axis: str, verbose: bool) -> dict[tuple,
     return totals
 
 
+def inventions(run: Path, scenarios: dict) -> None:
+    """Each architecture's recall answers that state a value nobody gave, judged by this checkout."""
+    for arch in sorted(p for p in run.iterdir() if p.is_dir()):
+        convs = [Conversation(scenarios[sid][1], read_events(ev), key=ev.parent.name)
+                 for ev in sorted(arch.glob("*/events.jsonl")) if (sid := ev.parent.name.split("--")[0]) in scenarios]
+        out = invented_values(convs)
+        print(f"{arch.name}: recall answers inventing a value {out['invented']} of {out['answers']}")
+        for e in out["examples"]:
+            print(f"  {e['conversation']} {e['values']}: {e['reply'][:120]!r}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("runs", nargs="+", type=Path)
     ap.add_argument("--suite", required=True, help="comma-separated suites, files or folders, as `parley bench` takes them")
     ap.add_argument("--axis", default="adherence")
     ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("--inventions", action="store_true")
     args = ap.parse_args()
     scenarios = labelled(args.suite)
     for run in args.runs:
         print(f"== {run}")
         for key, (passed, n) in sorted(rejudge(run, scenarios, args.axis, args.verbose).items()):
             print(f"{' / '.join(key):40s} {passed:4d} of {n:4d}  {passed / max(1, n):.3f}")
+        if args.inventions:
+            inventions(run, scenarios)
 
 
 if __name__ == "__main__":
