@@ -369,3 +369,6 @@ def test_a_line_said_after_the_replys_own_apology_goes_on_from_it():
     spoken, clause = _instead(draft, Clause(draft[start:], start, len(draft)), step_line)
     assert spoken == "I'm sorry, thank you. And the name on the booking?"
     assert clause.text == "thank you. And the name on the booking?"
+    # a name keeps its capital
+    assert _instead(draft, Clause(draft[start:], start, len(draft)), "Dr Patel's team will call you.")[0] == \
+        "I'm sorry, Dr Patel's team will call you."

@@ -41,10 +41,17 @@ def _ends_sentence(text: str) -> bool:
     return text.rstrip().endswith((".", "!", "?"))
 
 
+# words a line may open with that are lower case inside a sentence (a name such as "Dr Patel" stays as written)
+_COMMON_OPENERS = {"thank", "thanks", "and", "but", "so", "our", "your", "we", "we're", "we'll", "you", "you're",
+                   "the", "that", "this", "there", "it", "it's", "please", "could", "can", "may", "would", "what",
+                   "which", "when", "before", "for", "to", "let", "let's", "a", "an", "only", "all"}
+
+
 def _after(before: str, line: str) -> str:
-    """`line` as the continuation of `before`: lower case after a comma (but "I"), a capital after a stop."""
+    """`line` as the continuation of `before`: lower case after a comma, a capital after a stop."""
     if before.endswith(","):
-        return line if re.match(r"I\b", line) else line[:1].lower() + line[1:]
+        first = line.split(" ", 1)[0].rstrip(",.!?").lower()
+        return line[:1].lower() + line[1:] if first in _COMMON_OPENERS else line
     return line[:1].upper() + line[1:]
 
 
