@@ -34,6 +34,11 @@ from parley.dialogue.entities import entities
     ("My phone number is oh seven seven, nine eight two, four four one.", [("phone number", "077982441")]),
     ("Call me back at ten thirty tomorrow.", []),  # a time, not a number to call
     ("Oh, my order number is, oh, let me see.", []),  # "oh" that opens a thought
+    # a code's letters as Whisper writes them, in capital groups; the pronoun or a shouted word after it
+    ("My postcode is SW1A 2AA.", [("postcode", "SW1A2AA")]),
+    ("My flight is BA 283 to NYC tomorrow.", [("flight", "BA283")]),
+    ("My account number is 629481 I think.", [("account number", "629481")]),
+    ("The order is 55219 AND I need it.", [("order", "55219")]),
 ])
 def test_entities_are_canonical(said, expected):
     assert [(e.slot, e.value) for e in entities(said)] == expected

@@ -193,12 +193,35 @@ def _code_value(words: list[str]) -> tuple[str, int]:
         elif re.fullmatch(r"[a-z0-9]*\d[a-z0-9]*", w) and len(w) <= 10:
             out.append(w.upper())  # Whisper joins a code's letters and digits: "k7Q42"
         elif (c := _char(w)) is not None and (len(w) == 1 or w in NATO or w == "double-u"):
+            if w in ("i", "a") and out and _word_follows(words, i):
+                break  # "629481 I think", "K7Q42 a bit": the pronoun or article after the code
             out.append(c)
+        elif _letter_group(words, i, bool(out)):
+            out.append(words[i])  # Whisper writes a code's letters in capitals: "BA 283", "SW1A 2AA"
         else:
             break
         i += 1
     flush_num()
     return "".join(out).upper(), i
+
+
+def _letter_group(words: list[str], i: int, inside: bool) -> bool:
+    """Is words[i] two or three capitals of a code: before its digits, or ending one ("SW1A 2AA")?"""
+    w = words[i]
+    if not (w.isalpha() and w.isupper() and 2 <= len(w) <= 3) or w in _CAPS_WORDS | _SHOUTED:
+        return False
+    nxt = words[i + 1] if i + 1 < len(words) else ""
+    return any(ch.isdigit() for ch in nxt) or (inside and not _continues_code(nxt.lower()))
+
+
+_SHOUTED = {"AND", "THE", "FOR", "BUT", "NOT", "YES", "NO", "OR", "SO", "IS", "MY", "TO", "OF", "IN", "ON", "AT"}
+
+
+def _word_follows(words: list[str], i: int) -> bool:
+    """Does a lower-case word of two or more letters, not a number's, follow words[i]?"""
+    nxt = words[i + 1] if i + 1 < len(words) else ""
+    return (len(nxt) >= 2 and nxt.isalpha() and nxt.islower() and nxt not in NATO
+            and nxt not in _UNITS and nxt not in _TENS and nxt not in _SCALES and nxt not in ("to", "too"))
 
 
 def _continues_number(w: str) -> bool:
