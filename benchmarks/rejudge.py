@@ -18,7 +18,6 @@ import argparse
 from collections import defaultdict
 from pathlib import Path
 
-from parley.bench.judge import judge
 from parley.bench.run import select_scenarios
 from parley.bench.scorecard import Conversation, invented_values
 from parley.eventlog import read_events
@@ -36,35 +35,43 @@ def labelled(suites: str) -> dict[str, tuple[str, object]]:
     return out
 
 
-def rejudge(run: Path, scenarios: dict, axis: str, verbose: bool) -> dict[tuple, list[int]]:
+def conversations(run: Path, scenarios: dict) -> list[tuple[str, str, Conversation]]:
+    """(arch, its set, the conversation judged by this checkout) for each conversation of `run` in
+    `scenarios`. A folder is `<scenario>--<voice>--<condition>`, or `<scenario>` alone where the
+    run kept each scenario's own voice and line."""
+    out = []
+    for events in sorted(run.glob("*/*/events.jsonl")):
+        arch, name = events.parent.parent.name, events.parent.name
+        sid, *line = name.split("--")
+        if sid in scenarios:
+            held, scenario = scenarios[sid]
+            voice, condition = line if line else (None, None)
+            out.append((arch, held, Conversation(scenario, read_events(events), voice=voice, condition=condition,
+                                                 key=name)))
+    return out
+
+
+def rejudge(convs: list, axis: str, verbose: bool) -> dict[tuple, list[int]]:
     """(arch, public|heldout…[, voice]) → [passed, checks]."""
     totals: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
-    for conv in sorted(run.glob("*/*/events.jsonl")):
-        arch, name = conv.parent.parent.name, conv.parent.name
-        sid = name.split("--")[0]
-        if sid not in scenarios:
-            continue
-        held, scenario = scenarios[sid]
-        # a run without --voices names each folder by the scenario alone: it ran in the scenario's own voice
-        voice = name.split("--")[1] if "--" in name else scenario.voice or "joe"
-        checks = [c for c in judge(scenario, read_events(conv)) if c.axis == axis and c.kind != "internal"]
-        for key in ((arch, held), (arch, held, voice)):
+    for arch, held, conv in convs:
+        checks = [c for c in conv.checks if c.axis == axis and c.kind != "internal"]
+        for key in ((arch, held), (arch, held, conv.voice)):
             totals[key][0] += sum(c.passed for c in checks)
             totals[key][1] += len(checks)
         if verbose:
             for c in checks:
                 if not c.passed:
-                    print(f"  FAIL {arch} {sid} {voice} t{c.turn} {c.kind} {c.expected[:40]!r}: {c.heard[:150]!r}")
+                    print(f"  FAIL {arch} {conv.scenario.id} {conv.voice} t{c.turn} {c.kind} {c.expected[:40]!r}: "
+                          f"{c.heard[:150]!r}")
     return totals
 
 
-def inventions(run: Path, scenarios: dict) -> None:
-    """Each architecture's recall answers that state a value nobody gave, judged by this checkout."""
-    for arch in sorted(p for p in run.iterdir() if p.is_dir()):
-        convs = [Conversation(scenarios[sid][1], read_events(ev), key=ev.parent.name)
-                 for ev in sorted(arch.glob("*/events.jsonl")) if (sid := ev.parent.name.split("--")[0]) in scenarios]
-        out = invented_values(convs)
-        print(f"{arch.name}: recall answers inventing a value {out['invented']} of {out['answers']}")
+def inventions(convs: list) -> None:
+    """Each architecture's recall answers that state a value nobody gave (the scorecard's measure)."""
+    for arch in sorted({arch for arch, _held, _conv in convs}):
+        out = invented_values([conv for a, _held, conv in convs if a == arch])
+        print(f"{arch}: recall answers inventing a value {out['invented']} of {out['answers']}")
         for e in out["examples"]:
             print(f"  {e['conversation']} {e['values']}: {e['reply'][:120]!r}")
 
@@ -80,10 +87,11 @@ def main() -> None:
     scenarios = labelled(args.suite)
     for run in args.runs:
         print(f"== {run}")
-        for key, (passed, n) in sorted(rejudge(run, scenarios, args.axis, args.verbose).items()):
+        convs = conversations(run, scenarios)
+        for key, (passed, n) in sorted(rejudge(convs, args.axis, args.verbose).items()):
             print(f"{' / '.join(key):40s} {passed:4d} of {n:4d}  {passed / max(1, n):.3f}")
         if args.inventions:
-            inventions(run, scenarios)
+            inventions(convs)
 
 
 if __name__ == "__main__":

@@ -119,12 +119,12 @@ class Conversation:
         facts = self.history.heard_facts(text)
         plan = self.readback.plan(turn, facts, text, cue, step.readback if step is not None else None,
                                   unclear(confidence, self.cfg.asr.unclear_below, text))
-        if plan is None and not facts and (wanted := recall.asked(text, self.history.facts)):
-            disputed = [f for f in wanted if (f.kind, f.text) in self.readback.disputed]
-            plan = Plan("recall" if recall.only_asks(text) else "state", recall.line(wanted, spoken, disputed),
-                        tuple(f.text for f in wanted))
-        elif plan is None and not facts:
-            if what := recall.missing(text, self.history.facts, self.limits.caller_said):
+        if plan is None and not facts:
+            if wanted := recall.asked(text, self.history.facts):
+                disputed = any((f.kind, f.text) in self.readback.disputed for f in wanted)
+                plan = Plan("recall" if recall.only_asks(text) else "state", recall.line(wanted, spoken, disputed),
+                            tuple(f.text for f in wanted))
+            elif what := recall.missing(text, self.history.facts, self.limits.caller_said):
                 plan = Plan("missing", recall.missing_line(what))
         if plan is not None:
             self.log.emit(ReadBackEvent, turn=turn, action=plan.action, values=list(plan.values), said=plan.line)

@@ -208,13 +208,15 @@ def _code_value(words: list[str]) -> tuple[str, int]:
 def _letter_group(words: list[str], i: int, inside: bool) -> bool:
     """Is words[i] two or three capitals of a code: before its digits, or ending one ("SW1A 2AA")?"""
     w = words[i]
-    if not (w.isalpha() and w.isupper() and 2 <= len(w) <= 3) or w in _CAPS_WORDS | _SHOUTED:
+    if not (w.isalpha() and w.isupper() and 2 <= len(w) <= 3) or w in _NOT_CODE_LETTERS:
         return False
     nxt = words[i + 1] if i + 1 < len(words) else ""
     return any(ch.isdigit() for ch in nxt) or (inside and not _continues_code(nxt.lower()))
 
 
-_SHOUTED = {"AND", "THE", "FOR", "BUT", "NOT", "YES", "NO", "OR", "SO", "IS", "MY", "TO", "OF", "IN", "ON", "AT"}
+# capitals that are words, not a code's letters: abbreviations, and words Whisper writes shouted
+_NOT_CODE_LETTERS = _CAPS_WORDS | {"AND", "THE", "FOR", "BUT", "NOT", "YES", "NO", "OR", "SO", "IS", "MY", "TO", "OF",
+                                   "IN", "ON", "AT"}
 
 
 def _word_follows(words: list[str], i: int) -> bool:

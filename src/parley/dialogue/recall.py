@@ -160,9 +160,9 @@ def label(fact: Fact) -> str:
     return f"{fact.kind} {'number' if category(fact) == 'number' else 'code'}"
 
 
-def line(facts: list[Fact], spoken, disputed: list[Fact] = ()) -> str:
-    """"The confirmation code I have is K 7 Q 4 2." — `spoken` renders a value for speech. A value
-    the caller said was wrong (`disputed`) is said as what it is, and asked for again."""
+def line(facts: list[Fact], spoken, disputed: bool = False) -> str:
+    """"The confirmation code I have is K 7 Q 4 2." — `spoken` renders a value for speech. Values
+    the caller said were wrong (`disputed`) are said as what they are, and asked for again."""
     parts = [f"the {label(f)} I have is {_said(f, spoken)}" for f in facts]
     text = ", and ".join(parts)
     text = text[0].upper() + text[1:]
