@@ -145,7 +145,7 @@ def test_api_key_never_reaches_the_event_file(tmp_path, monkeypatch):
 
 
 def test_weights_changed_with_their_mtime_restored_are_hashed_again(tmp_path):
-    from parley.components.llm import weights
+    from parley.components import weights
 
     spec = weights.ChunkedWeights("w", "w.gguf", "m{i}", "p{i}", 1, "1", "0" * 64, 4)
     f = tmp_path / "w.gguf"
@@ -178,7 +178,7 @@ def test_bench_resume_reuses_only_what_the_same_configuration_produced(tmp_path)
 
 
 def test_empty_cache_and_kb_variables_do_not_mean_the_current_folder(monkeypatch):
-    from parley.components.llm.weights import cache_dir
+    from parley.components.weights import cache_dir
 
     monkeypatch.setenv("PARLEY_CACHE", "")
     assert cache_dir().is_absolute() and cache_dir().name == "parley"

@@ -80,3 +80,41 @@ def test_the_simulated_caller_says_the_letter_a_not_the_article():
     assert letter_names("That is A L V A R E Z.", "espeak-ng") == "That is [[eI]] L V [[eI]] R E Z."
     assert letter_names("j dot o k a f o r", "piper") == "j dot o k [[ ˈeɪ ]] f o r"
     assert letter_names("Plan A is a good plan.", "piper") == "Plan A is a good plan."
+
+
+def test_a_doubtful_final_pass_gets_a_second_opinion_and_the_surer_reading_is_kept():
+    """Orchestration of `transcribe_final`'s second opinion, on canned decoder outputs."""
+    from parley.components.asr.whisper import WhisperASR
+
+    class Canned(WhisperASR):
+        def __init__(self, reading, **kw):
+            self.reading, self.calls = reading, 0
+            self.second, self.second_below = kw.get("second"), kw.get("second_below", -0.5)
+
+        def _transcribe(self, pcm, prompt, beam_size):
+            self.calls += 1
+            return self.reading
+
+    pcm = np.zeros(16000, np.float32)
+    base = Canned(("My order number is 47192.", -0.59))
+    assert Canned(("My organ humbled is 47, one nine two.", -0.9), second=base).transcribe_final(pcm) == base.reading
+    sure = Canned(("My order number is 47192.", -0.2), second=base)
+    assert sure.transcribe_final(pcm) == sure.reading and base.calls == 1  # a sure reading is not asked about
+    worse = Canned(("I'm sorry, I mean it.", -1.2))
+    doubtful = Canned(("The tracking number ends in 482.", -0.66), second=worse)
+    assert doubtful.transcribe_final(pcm) == doubtful.reading  # the second is less sure: the first stands
+    assert Canned(("", None), second=base).transcribe_final(pcm) == ("", None) and base.calls == 1  # silence
+
+
+def test_whisper_base_hears_what_tiny_garbled_on_a_phone_line():
+    """Real models, real audio: eSpeak's British voice on the phone line, where tiny.en wrote "My organ
+    humbled is 47, one nine two." (benchmarks/asr_second_opinion.py)."""
+    from parley.bench.conditions import active_rms, line_filter
+    from parley.bench.voices import speak_as_user
+
+    pcm = speak_as_user("My order number is four seven one nine two.", "espeak-rp-f")
+    heard = line_filter("phone", active_rms(pcm), seed=7)(pcm)
+    alone, confidence = registry.whisper().transcribe_final(heard)
+    text, surer = registry.whisper(second_below=-0.5).transcribe_final(heard)
+    assert confidence < -0.5 and surer > confidence, (alone, confidence, text, surer)
+    assert mentions("47192", text) and "order number" in text.lower(), text

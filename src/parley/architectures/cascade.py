@@ -224,6 +224,6 @@ class CascadeAgent(DuplexEngine):
                       cfg.tts.timeout_s)
         responder = self.responder_class(cfg, clock, log, llm=llm or registry.chat_model(cfg.llm, clock),
                                          voice=voice, documents=documents)
-        super().__init__(cfg, clock, log, responder, vad=vad or registry.vad(),
-                         asr=asr or registry.whisper(cfg.asr.window_s, cfg.asr.threads), voice=voice,
+        asr = asr or registry.whisper(cfg.asr.window_s, cfg.asr.threads, cfg.asr.second_opinion_below)
+        super().__init__(cfg, clock, log, responder, vad=vad or registry.vad(), asr=asr, voice=voice,
                          turn=turn or (registry.smart_turn() if tt.endpoint.predict else None))

@@ -125,7 +125,7 @@ def fingerprint(arch: str, config: dict, scenario: Scenario, voice: str, conditi
     import hashlib
 
     from parley import __version__
-    from parley.components.llm.weights import MODELS
+    from parley.components.weights import MODELS
 
     weights = MODELS[config["llm"]["model"]].sha256 if config["llm"]["model"] in MODELS else config["llm"]["model"]
     files = [scenario.path, *scenario.knowledge_paths()]

@@ -204,7 +204,7 @@ def trim_silence(pcm: np.ndarray, threshold_db: float = -45.0, pad_s: float = 0.
 
 
 def _cache_dir() -> Path:
-    from parley.components.llm.weights import cache_dir
+    from parley.components.weights import cache_dir
 
     return cache_dir() / "voices"
 

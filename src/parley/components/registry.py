@@ -50,10 +50,17 @@ def cpu_gate() -> CpuGate:
 
 
 @lru_cache(maxsize=2)
-def whisper(window_s: int = 10, threads: int = 2):
+def whisper(window_s: int = 10, threads: int = 2, second_below: float | None = None):
+    """Whisper tiny.en; with `second_below`, Whisper base as the second opinion on finals less sure than that."""
     from parley.components.asr.whisper import WhisperASR
 
-    return WhisperASR(window_s=window_s, cpu_threads=threads)
+    if second_below is None:
+        return WhisperASR(window_s=window_s, cpu_threads=threads)
+    from parley.components.weights import ensure_weights
+
+    base = str(ensure_weights("whisper-base", quiet=True).parent)
+    second = WhisperASR(window_s=window_s, cpu_threads=threads, model_dir=base)
+    return WhisperASR(window_s=window_s, cpu_threads=threads, second=second, second_below=second_below)
 
 
 @lru_cache(maxsize=4)
@@ -86,9 +93,9 @@ def vad():
 
 
 def resolve_gguf(model: str) -> Path:
-    from parley.components.llm.weights import MODELS, ensure_weights
+    from parley.components.weights import MODELS, ensure_weights
 
-    if model in MODELS:
+    if model in MODELS and MODELS[model].filename.endswith(".gguf"):
         return ensure_weights(model)
     path = Path(model).expanduser()
     if not path.is_file():

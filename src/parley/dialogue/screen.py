@@ -164,7 +164,7 @@ class Verdicts:
     bench workers at worst screen a paragraph twice)."""
 
     def __init__(self, model_id: str, path: Path | None = None) -> None:
-        from parley.components.llm.weights import cache_dir
+        from parley.components.weights import cache_dir
 
         self.model_id = model_id
         self.path = path or cache_dir() / f"screen-v{VERSION}.json"

@@ -219,6 +219,7 @@ class RealtimeEngineAgent(DuplexEngine):
         tt = cfg.turn_taking
         voice = Voice(registry.piper(cfg.tts.length_scale, threads=cfg.tts.threads), clock, log,
                       registry.cpu_gate(), cfg.tts.timeout_s)
+        asr = registry.whisper(cfg.asr.window_s, cfg.asr.threads, cfg.asr.second_opinion_below)
         super().__init__(cfg, clock, log, RealtimeResponder(cfg, log, conversation, socket), vad=registry.vad(),
-                         asr=registry.whisper(cfg.asr.window_s, cfg.asr.threads), voice=voice,
+                         asr=asr, voice=voice,
                          turn=registry.smart_turn() if tt.endpoint.predict else None)

@@ -8,6 +8,9 @@ words ~4× faster (~70 ms). With so little context the decoder loops on very sho
 Okay. Okay. …"), so clips under a second (backchannels, mostly) keep the full 30 s, the decoder is
 capped at a speaking rate's worth of tokens, a transcript that still loops is redone in full, and
 a loop that survives that is said once (`_collapse_loops`).
+
+Whisper base (multilingual, `components/weights.py`) is the second opinion on final passes tiny.en
+is unsure of (`WhisperASR.transcribe_final`).
 """
 
 from __future__ import annotations
@@ -109,10 +112,15 @@ def _windowed_model(model_dir: str, cpu_threads: int):
 
 
 class WhisperASR:
-    def __init__(self, window_s: int = 10, cpu_threads: int = 2, beam_size: int = 1) -> None:
+    """Whisper tiny.en; with `second`, a second opinion on the final passes it doubts (`transcribe_final`)."""
+
+    def __init__(self, window_s: int = 10, cpu_threads: int = 2, beam_size: int = 1, *, model_dir: str | None = None,
+                 second: WhisperASR | None = None, second_below: float = -0.5) -> None:
         self.window_s = window_s
         self.beam_size = beam_size  # partials, and any pass that is not a turn's final one
-        self._model = _windowed_model(_model_dir(), cpu_threads)
+        self.second = second
+        self.second_below = second_below
+        self._model = _windowed_model(model_dir or _model_dir(), cpu_threads)
         self._lock = threading.Lock()  # the window is per call; calls on one model are serialized
         self._suppress: list[int] | None = None  # token ids a letters-only pass may not write
 
@@ -131,8 +139,18 @@ class WhisperASR:
         first token (`benchmarks/asr_beam.py`); partials stay greedy, nobody waits for them. Also
         returns how sure the decoder was: the lowest mean token log-probability of its segments
         (None when nothing was said) — below about -0.8 most transcripts are garbled
-        (`benchmarks/asr_confidence.py`)."""
-        return self._transcribe(pcm, prompt, beam_size)
+        (`benchmarks/asr_confidence.py`).
+
+        A transcript less sure than `second_below` is decoded again by `second` (Whisper base: another
+        model's errors, not the same ones again) and the surer of the two readings is kept — on the
+        voices tiny.en hears worst that is the likelier right one (`benchmarks/asr_second_opinion.py`)."""
+        text, confidence = self._transcribe(pcm, prompt, beam_size)
+        if self.second is None or not text or confidence is None or confidence >= self.second_below:
+            return text, confidence
+        other, other_confidence = self.second._transcribe(pcm, prompt, beam_size)
+        if other and other_confidence is not None and other_confidence > confidence:
+            return other, other_confidence
+        return text, confidence
 
     def _transcribe(self, pcm: np.ndarray, prompt: str | None, beam_size: int) -> tuple[str, float | None]:
         pcm = np.asarray(pcm, dtype=np.float32)

