@@ -110,3 +110,18 @@ def test_a_value_the_caller_refused_and_never_corrected_is_not_recalled_as_their
     conv.heard(4, "Yes.", "Great.", False)
     assert conv.read_back(5, "What booking reference do you have for me?", None).line == \
         "The booking reference I have is K 7 M 4 X 2."
+
+
+def test_a_question_whose_head_the_asr_lost_still_recalls_the_value_it_names():
+    # Whisper heard "What was my confirmation code?" in eSpeak's voice as "Let's let my confirmation code"
+    assert asked("Let's let my confirmation code") == ["K7Q42"]
+    assert asked("Uh, my order number?") == ["55219"]
+    for text in ("I want to change my confirmation code", "That is not my order number.", "My order number is",
+                 "So I was wondering about the delivery of my order", "Thanks for my order number.",
+                 "Here's my email"):
+        assert asked(text) == [], text
+    log = EventLog("s", clock_now=lambda: 0.0)
+    conv = Conversation(AgentConfig(), [], log)
+    conv.heard(1, "My confirmation code is K7Q42.", "Thanks.", False)
+    plan = conv.read_back(2, "Let's let my confirmation code", None)
+    assert plan.action == "recall" and plan.values == ("K7Q42",)

@@ -42,6 +42,12 @@ _THEN = {"", "did", "do", "does", "are", "is", "was", "were", "again", "that", "
 _WINDOW = 5  # words from the question word to the slot's words
 # "which … number did I give you": the caller asks for a value of their own, whatever the ASR made of
 # the slot's name ("order" heard as "water")
+# A short turn that ends on "my <slot>" is the caller asking for it, whatever the ASR made of the
+# question's head ("Let's let my confirmation code" for "What was my confirmation code?") — unless its
+# words state, give, change or replace the value, or thank for it.
+_ELLIPSIS_MAX_WORDS = 6
+_NOT_ASKING = re.compile(r"\b(change|changed|update|correct|new|replace|different|wrong|not|isn't|cancel"
+                         r"|is|was|are|thanks|thank|here|here's|give|giving)\b")
 _STATED = re.compile(r"\b(did|have|had) i (just )?(mention|mentioned|give|given|say|said|tell|told|provide|provided|"
                      r"read|spell|spelled|quote|quoted)\b")
 
@@ -62,7 +68,7 @@ def asked(text: str, facts: list[Fact]) -> list[Fact]:
         return []
     words = re.findall(r"[a-z]+(?:[-'][a-z]+)?", text.lower())
     joined = " ".join(words)
-    questions = [joined[:m.start()].count(" ") for m in _ASK.finditer(joined)]
+    questions = [joined[:m.start()].count(" ") for m in _ASK.finditer(joined)] + _elliptic(words)
     if not questions:
         return []
     chosen: dict[str, Fact] = {}
@@ -96,6 +102,14 @@ _NEVER_GIVEN = (
                                       r"|postcode|zip)\b", re.IGNORECASE)),
 )
 _OWN = re.compile(r"\bmy\b|\bfor me\b|\bon (file|record)\b|\b(did|have|had) i\b", re.IGNORECASE)
+
+
+def _elliptic(words: list[str]) -> list[int]:
+    """Where a short turn ending on "my" + slot words asks with its head lost: the "my"'s index."""
+    if len(words) > _ELLIPSIS_MAX_WORDS or "my" not in words[-4:-1]:
+        return []
+    at = len(words) - 1 - words[::-1].index("my")
+    return [] if _NOT_ASKING.search(" ".join(words)) else [at]
 
 
 def missing(text: str, facts: list[Fact], caller_said: str) -> str | None:
