@@ -15,6 +15,7 @@ With `--compete N` each architecture runs twice, alone and then beside N CPU-bou
 busy loop each, the load of another program on the box), and the p95 ratio is printed.
 
 Usage: python benchmarks/latency.py [--arch cascade[,hybrid[,hybrid-no-ack]]] [--llm quality|fast] [--turns N] [--no-finality]
+                                    [--asr-beam N] [--no-second-opinion]
                                     [--compete N] [--json FILE] [--out DIR]
 """
 
@@ -79,6 +80,8 @@ def run(label: str, args) -> dict:
     cfg.turn_taking.endpoint.finality = not args.no_finality
     if args.asr_beam is not None:
         cfg.asr.beam_size = args.asr_beam
+    if args.no_second_opinion:
+        cfg.asr.second_opinion_below = None
     lines = [UserLine(t, speak_as_user(t)) for t in LINES[: args.turns]]
     wall = time.time()
     out_dir = Path(args.out) / label if args.out else None
@@ -130,6 +133,8 @@ def main() -> None:
     ap.add_argument("--no-finality", action="store_true",
                     help="end of turn without the chat model's finality (endpoint.finality = false)")
     ap.add_argument("--asr-beam", type=int, default=None, help="beam width of the ASR's final pass ([asr] beam_size)")
+    ap.add_argument("--no-second-opinion", action="store_true",
+                    help="no Whisper base on doubtful finals ([asr] second_opinion_below = None)")
     ap.add_argument("--compete", type=int, default=0, help="also run beside N busy CPU-bound processes")
     ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
     ap.add_argument("--out", default=None, help="also write each conversation's artefacts here, DIR/<arch>/")
@@ -138,6 +143,7 @@ def main() -> None:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}"
     print(f"machine: {machine}")
     out = {"llm": args.llm, "finality": not args.no_finality, "asr_beam": args.asr_beam or AgentConfig().asr.beam_size,
+           "second_opinion": not args.no_second_opinion,
            "machine": machine, "architectures": {}}
     for arch in [a.strip() for a in args.arch.split(",") if a.strip()]:
         out["architectures"][arch] = run(arch, args)
