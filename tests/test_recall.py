@@ -118,7 +118,7 @@ def test_a_question_whose_head_the_asr_lost_still_recalls_the_value_it_names():
     assert asked("Uh, my order number?") == ["55219"]
     for text in ("I want to change my confirmation code", "That is not my order number.", "My order number is",
                  "So I was wondering about the delivery of my order", "Thanks for my order number.",
-                 "Here's my email"):
+                 "Here's my email", "Yes, that's my email"):
         assert asked(text) == [], text
     log = EventLog("s", clock_now=lambda: 0.0)
     conv = Conversation(AgentConfig(), [], log)

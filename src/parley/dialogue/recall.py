@@ -47,7 +47,7 @@ _WINDOW = 5  # words from the question word to the slot's words
 # words state, give, change or replace the value, or thank for it.
 _ELLIPSIS_MAX_WORDS = 6
 _NOT_ASKING = re.compile(r"\b(change|changed|update|correct|new|replace|different|wrong|not|isn't|cancel"
-                         r"|is|was|are|thanks|thank|here|here's|give|giving)\b")
+                         r"|is|was|are|it's|that's|yes|yeah|thanks|thank|here|here's|give|giving)\b")
 _STATED = re.compile(r"\b(did|have|had) i (just )?(mention|mentioned|give|given|say|said|tell|told|provide|provided|"
                      r"read|spell|spelled|quote|quoted)\b")
 
