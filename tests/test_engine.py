@@ -667,3 +667,34 @@ def test_a_whole_pass_that_has_the_words_after_the_pause_is_kept_as_it_is():
     assert st._with_tail(audio, "My order number is.", head) == "My order number is four four one seven two."
     assert st._with_tail(audio, "My order number is four four one seven two", head).endswith("seven two")
     assert tails == [2.0]  # the tail alone, for the one pass that added nothing
+
+
+def test_the_end_of_turn_is_judged_on_the_first_reading_while_a_second_opinion_runs():
+    """A doubtful final pass gets a second opinion (Whisper base, ~0.3 s); what acts on the words at
+    the end of turn is told the first reading before it, the reply gets the second."""
+    from parley.components.asr.stream import StreamingTranscriber
+
+    class TwoReadings(ScriptedASR):
+        def transcribe_final(self, pcm, prompt=None, beam_size=5, second=True):
+            return "My organ humbled is 47.", -0.9
+
+        def doubts(self, text, confidence):
+            return confidence is not None and confidence < -0.5
+
+        def second_opinion(self, pcm, prompt, beam_size, text, confidence):
+            return "My order number is 47192.", -0.4
+
+    async def go():
+        clock = VirtualClock()
+        await clock.start()
+        try:
+            told = []
+            st = StreamingTranscriber(TwoReadings(lambda s, p: ""), clock)
+            tr = await st.transcribe(np.zeros(2 * SAMPLE_RATE, np.float32), first=lambda t, c: told.append((t, c)))
+            return told, tr
+        finally:
+            await clock.stop()
+
+    told, tr = asyncio.run(go())
+    assert told == [("My organ humbled is 47.", -0.9)]
+    assert (tr.text, tr.confidence) == ("My order number is 47192.", -0.4)

@@ -51,6 +51,15 @@ from parley.events import AsrFinal, Backchannel, EventLog, TurnEndPredicted, Use
 JUDGE_FIRST_S = 0.3
 
 
+def _judge_on(reply: Reply, text: str, confidence: float | None) -> None:
+    """The words the end of turn is judged on: the final pass's first reading where a second opinion
+    on it follows (the judge need not wait for that), else the final transcript. The confidence is
+    set before the judge reads the words: it weighs them by it."""
+    if not reply.transcript.done():
+        reply.confidence = confidence
+        reply.transcript.set_result(text)
+
+
 async def _first(fut: asyncio.Future, timeout_s: float) -> None:
     """Wait for `fut` to resolve, at most `timeout_s` of wall time (a queued or stalled verdict does
     not hold up the transcript for long)."""
@@ -243,9 +252,10 @@ class DuplexEngine:
                     await _first(reply.judged, JUDGE_FIRST_S)
                     if reply.cancel.cancelled:
                         return  # speech resumed while the pause was judged: nothing to transcribe
-                tr = await self.ears.transcriber.transcribe(audio, prompt=ASR_PROMPT if self.overlap.pending else None)
-            reply.confidence = tr.confidence  # before the judge reads the words: it weighs them by it
-            reply.transcript.set_result(tr.text)
+                tr = await self.ears.transcriber.transcribe(audio, prompt=ASR_PROMPT if self.overlap.pending else None,
+                                                            first=lambda text, sure: _judge_on(reply, text, sure))
+            _judge_on(reply, tr.text, tr.confidence)
+            reply.confidence = tr.confidence
             if reply.cancel.cancelled:
                 return
             if self.overlap.pending and reply is self.speculation.reply:

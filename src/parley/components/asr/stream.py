@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from typing import Callable
 
 import numpy as np
 
@@ -105,7 +106,7 @@ class StreamingTranscriber:
         self._head = None  # and so does the audio of a pause's pass
         t0 = self.clock.now()
         try:
-            text, _confidence = await self._call(at(LATER, self._settled), pcm, None)
+            text, _confidence = await self._call(at(LATER, self._settled), pcm, None, True)
         finally:
             self._busy = False
         if utterance == self._utterance and text:
@@ -116,20 +117,35 @@ class StreamingTranscriber:
         return await answered(self.clock.compute(self.executor, fn, *args), self.executor, self.timeout_s,
                               "speech recogniser", "[asr] timeout_s")
 
-    def _settled(self, pcm: np.ndarray, prompt: str | None) -> tuple[str, float | None]:
+    def _settled(self, pcm: np.ndarray, prompt: str | None, second: bool = False) -> tuple[str, float | None]:
         """A transcript kept for good (a turn's final pass, a long turn's head): the wider beam, and
-        the decoder's confidence where the ASR gives one."""
+        the decoder's confidence where the ASR gives one; `second`: with its second opinion."""
         final = getattr(self.asr, "transcribe_final", None)
-        return final(pcm, prompt, self.beam_size) if final is not None else (self.asr.transcribe(pcm, prompt), None)
+        if final is None:
+            return self.asr.transcribe(pcm, prompt), None
+        return final(pcm, prompt, self.beam_size, second) if self._seconds else final(pcm, prompt, self.beam_size)
+
+    @property
+    def _seconds(self) -> bool:
+        return hasattr(self.asr, "second_opinion")
+
+    def _respelled(self, pcm: np.ndarray, text: str) -> str:
+        """An ASR that can re-decode an announced spelling letters only does so."""
+        respell = getattr(self.asr, "respell", None)
+        return respell(pcm, text) if respell is not None and text else text
 
     def _final(self, pcm: np.ndarray, prompt: str | None, head: tuple[int, str] | None = None) -> tuple[str, float | None]:
-        """The final pass: words dropped after a pause recovered (`TAIL_MIN_S`); an ASR that can
-        re-decode an announced spelling letters only does so."""
+        """The final pass, first reading: words dropped after a pause recovered (`TAIL_MIN_S`), an
+        announced spelling re-decoded letters only."""
         text, confidence = self._settled(pcm, prompt)
         if head is not None:
             text = self._with_tail(pcm, text, head)
-        respell = getattr(self.asr, "respell", None)
-        return (respell(pcm, text) if respell is not None and text else text), confidence
+        return self._respelled(pcm, text), confidence
+
+    def _second(self, pcm: np.ndarray, prompt: str | None, text: str,
+                confidence: float | None) -> tuple[str, float | None]:
+        other, surer = self.asr.second_opinion(pcm, prompt, self.beam_size, text, confidence)
+        return (text, confidence) if other == text else (self._respelled(pcm, other), surer)
 
     def _with_tail(self, pcm: np.ndarray, text: str, head: tuple[int, str]) -> str:
         samples, head_text = head
@@ -144,7 +160,10 @@ class StreamingTranscriber:
     def _partial(self, pcm: np.ndarray, prompt: str | None) -> tuple[str, None]:
         return self.asr.transcribe(pcm, prompt), None
 
-    async def transcribe(self, pcm: np.ndarray, *, partial: bool = False, prompt: str | None = None) -> Transcript:
+    async def transcribe(self, pcm: np.ndarray, *, partial: bool = False, prompt: str | None = None,
+                         first: Callable[[str, float | None], None] | None = None) -> Transcript:
+        """`first(text, confidence)` is told the final pass's first reading when a second opinion on it
+        follows: the end of turn can be judged on it meanwhile."""
         self._busy = True
         if partial:
             self._last_partial_len = len(pcm)
@@ -156,6 +175,10 @@ class StreamingTranscriber:
             else:
                 text, confidence = await self._call(at(URGENT, self._final), pcm, prompt, self._head)
                 self._head = (len(pcm), text)
+                if self._seconds and self.asr.doubts(text, confidence):
+                    if first is not None:
+                        first(" ".join([*self._committed, text]).strip(), confidence)
+                    text, confidence = await self._call(at(URGENT, self._second), pcm, prompt, text, confidence)
         finally:
             self._busy = False
         text = " ".join([*self._committed, text]).strip() if text else " ".join(self._committed)

@@ -133,24 +133,33 @@ class WhisperASR:
     def transcribe(self, pcm: np.ndarray, prompt: str | None = None) -> str:
         return self._transcribe(pcm, prompt, self.beam_size)[0]
 
-    def transcribe_final(self, pcm: np.ndarray, prompt: str | None = None, beam_size: int = 5) -> tuple[str, float | None]:
+    def transcribe_final(self, pcm: np.ndarray, prompt: str | None = None, beam_size: int = 5,
+                         second: bool = True) -> tuple[str, float | None]:
         """The pass a reply is built on, with the wider beam: on voices and lines Whisper tiny hears
         badly, beam search keeps a likelier reading alive where greedy decoding commits to a wrong
         first token (`benchmarks/asr_beam.py`); partials stay greedy, nobody waits for them. Also
         returns how sure the decoder was: the lowest mean token log-probability of its segments
         (None when nothing was said) — below about -0.8 most transcripts are garbled
-        (`benchmarks/asr_confidence.py`).
-
-        A transcript less sure than `second_below` is decoded again by `second` (Whisper base: another
-        model's errors, not the same ones again) and the surer of the two readings is kept — on the
-        voices tiny.en hears worst that is the likelier right one (`benchmarks/asr_second_opinion.py`)."""
+        (`benchmarks/asr_confidence.py`). With `second`, followed by `second_opinion`."""
         text, confidence = self._transcribe(pcm, prompt, beam_size)
-        if self.second is None or not text or confidence is None or confidence >= self.second_below:
+        return self.second_opinion(pcm, prompt, beam_size, text, confidence) if second else (text, confidence)
+
+    def second_opinion(self, pcm: np.ndarray, prompt: str | None, beam_size: int, text: str,
+                       confidence: float | None) -> tuple[str, float | None]:
+        """A reading less sure than `second_below` decoded again by `second` (Whisper base: another
+        model's errors, not the same ones again), and the surer of the two kept — on the voices tiny.en
+        hears worst that is the likelier right one (`benchmarks/asr_second_opinion.py`). A separate
+        call so that what acts on the first reading (the end of turn) need not wait for the second."""
+        if not self.doubts(text, confidence):
             return text, confidence
         other, other_confidence = self.second._transcribe(pcm, prompt, beam_size)
         if other and other_confidence is not None and other_confidence > confidence:
             return other, other_confidence
         return text, confidence
+
+    def doubts(self, text: str, confidence: float | None) -> bool:
+        """Would `second_opinion` ask the second model about this reading?"""
+        return self.second is not None and bool(text) and confidence is not None and confidence < self.second_below
 
     def _transcribe(self, pcm: np.ndarray, prompt: str | None, beam_size: int) -> tuple[str, float | None]:
         pcm = np.asarray(pcm, dtype=np.float32)
