@@ -74,9 +74,14 @@ def main() -> None:
             vals = [r[f"wer_beam{beam}"] for r in rows if r["set"] == name]
             summary[f"beam{beam} {name} mean wer"] = round(sum(vals) / len(vals), 3)
         summary[f"beam{beam} ms per call p50"] = round(1000 * statistics.median(times[beam]), 1)
+    report(summary, rows, args.json)
+
+
+def report(summary: dict, rows: list[dict], path: str | None) -> None:
+    """The summary printed; with `path`, summary and rows written there with the machine."""
     print(json.dumps(summary, indent=1))
-    if args.json:
-        with open(args.json, "w") as f:
+    if path:
+        with open(path, "w") as f:
             json.dump({"machine": platform.platform(), "summary": summary, "rows": rows}, f, indent=2)
 
 

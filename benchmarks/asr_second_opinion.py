@@ -12,12 +12,10 @@ Usage: python benchmarks/asr_second_opinion.py [--below -0.5] [--voices all] [--
 
 from __future__ import annotations
 
-import json
-import platform
 import time
 
 import numpy as np
-from asr_beam import HELD_OUT
+from asr_beam import HELD_OUT, report
 from voices_wer import SENTENCES, caller_options, edit_distance, spoken, words
 
 from parley.components import registry
@@ -58,10 +56,7 @@ def main() -> None:
         summary[f"{name} wer with base"] = round(sum(g["second"] for g in sel) / words_n, 3)
     for key, ts in times.items():
         summary[f"{key} ms p50 / p95"] = [round(1000 * float(np.percentile(ts, q)), 1) for q in (50, 95)]
-    print(json.dumps(summary, indent=1))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"machine": platform.platform(), "summary": summary, "rows": rows}, f, indent=2)
+    report(summary, rows, args.json)
 
 
 if __name__ == "__main__":
