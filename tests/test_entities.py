@@ -33,6 +33,10 @@ from parley.dialogue.entities import entities
     ("You can reach me at 07700 900461.", [("phone number", "07700900461")]),
     ("My phone number is oh seven seven, nine eight two, four four one.", [("phone number", "077982441")]),
     ("Call me back at ten thirty tomorrow.", []),  # a time, not a number to call
+    # the clock as people say it
+    ("Sorry, I got that wrong, make it quarter past three.", [("time", "3:15")]),
+    ("Can you book it for half past two on Monday?", [("time", "2:30")]),
+    ("Quarter to one, or ten past five, or six o'clock.", [("time", "12:45"), ("time", "5:10"), ("time", "6:00")]),
     ("Oh, my order number is, oh, let me see.", []),  # "oh" that opens a thought
     # a code's letters as Whisper writes them, in capital groups; the pronoun or a shouted word after it
     ("My postcode is SW1A 2AA.", [("postcode", "SW1A2AA")]),

@@ -125,3 +125,12 @@ def test_a_question_whose_head_the_asr_lost_still_recalls_the_value_it_names():
     conv.heard(1, "My confirmation code is K7Q42.", "Thanks.", False)
     plan = conv.read_back(2, "Let's let my confirmation code", None)
     assert plan.action == "recall" and plan.values == ("K7Q42",)
+
+
+def test_a_time_said_on_the_clock_is_stored_corrected_and_recalled():
+    log = EventLog("s", clock_now=lambda: 0.0)
+    conv = Conversation(AgentConfig(), [], log)
+    conv.heard(1, "Can you book my car in at half past 2 on Monday?", "Sure.", False)
+    conv.heard(2, "Sorry, I got that wrong. Make it quarter past three.", "Okay.", False)
+    plan = conv.read_back(3, "What time is my car booked in for?", None)
+    assert plan.action == "recall" and plan.values == ("3:15",)

@@ -298,8 +298,31 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
+# the clock as people say it, number words already digits: "half past 2", "quarter to 4", "10 past 5",
+# "5 o'clock" (no am / pm: the caller did not say which); "one" stays a word in the digits' reading
+_CLOCK = re.compile(r"\b(?:(half|quarter|\d{1,2})(?: minutes)? (past|after|to) (\d{1,2}|one)|(\d{1,2}|one) o'?clock)\b",
+                    re.IGNORECASE)
+
+
+def _hour(word: str) -> int:
+    return 1 if word.lower() == "one" else int(word)
+
+
+def _clock(m: re.Match) -> str | None:
+    if m.group(4):
+        hour, minutes = _hour(m.group(4)), 0
+    else:
+        part, hour = m.group(1).lower(), _hour(m.group(3))
+        minutes = 30 if part == "half" else 15 if part == "quarter" else int(part)
+        if m.group(2).lower() == "to":
+            if part == "half" or minutes >= 60:
+                return None  # "half to" is no time
+            hour, minutes = (hour - 1) % 12 or 12, 60 - minutes
+    return f"{hour}:{minutes:02d}" if 1 <= hour <= 12 and minutes < 60 else None
+
+
 def times(text: str) -> list[tuple[str, str]]:
-    out = []
+    out = [(v, m.group(0)) for m in _CLOCK.finditer(text) if (v := _clock(m))]
     for m in TIME.finditer(text):
         if m.group(1):
             h, mi, ap = int(m.group(1)), m.group(2) or "00", m.group(3).lower()
