@@ -675,7 +675,7 @@ def test_the_end_of_turn_is_judged_on_the_first_reading_while_a_second_opinion_r
     from parley.components.asr.stream import StreamingTranscriber
 
     class TwoReadings(ScriptedASR):
-        def transcribe_final(self, pcm, prompt=None, beam_size=5, second=True):
+        def transcribe_final(self, pcm, prompt=None, beam_size=5):
             return "My organ humbled is 47.", -0.9
 
         def doubts(self, text, confidence):

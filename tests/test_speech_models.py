@@ -83,27 +83,29 @@ def test_the_simulated_caller_says_the_letter_a_not_the_article():
 
 
 def test_a_doubtful_final_pass_gets_a_second_opinion_and_the_surer_reading_is_kept():
-    """Orchestration of `transcribe_final`'s second opinion, on canned decoder outputs."""
+    """`WhisperASR.second_opinion`'s choice, on canned decoder outputs."""
     from parley.components.asr.whisper import WhisperASR
 
     class Canned(WhisperASR):
-        def __init__(self, reading, **kw):
-            self.reading, self.calls = reading, 0
-            self.second, self.second_below = kw.get("second"), kw.get("second_below", -0.5)
+        def __init__(self, reading, second=None):
+            self.reading, self.calls, self.second, self.second_below = reading, 0, second, -0.5
 
         def _transcribe(self, pcm, prompt, beam_size):
             self.calls += 1
             return self.reading
 
+    def heard(asr):
+        return asr.second_opinion(pcm, None, 5, *asr.transcribe_final(pcm))
+
     pcm = np.zeros(16000, np.float32)
     base = Canned(("My order number is 47192.", -0.59))
-    assert Canned(("My organ humbled is 47, one nine two.", -0.9), second=base).transcribe_final(pcm) == base.reading
+    assert heard(Canned(("My organ humbled is 47, one nine two.", -0.9), second=base)) == base.reading
     sure = Canned(("My order number is 47192.", -0.2), second=base)
-    assert sure.transcribe_final(pcm) == sure.reading and base.calls == 1  # a sure reading is not asked about
-    worse = Canned(("I'm sorry, I mean it.", -1.2))
-    doubtful = Canned(("The tracking number ends in 482.", -0.66), second=worse)
-    assert doubtful.transcribe_final(pcm) == doubtful.reading  # the second is less sure: the first stands
-    assert Canned(("", None), second=base).transcribe_final(pcm) == ("", None) and base.calls == 1  # silence
+    assert heard(sure) == sure.reading and base.calls == 1  # a sure reading is not asked about
+    doubtful = Canned(("The tracking number ends in 482.", -0.66), second=Canned(("I'm sorry, I mean it.", -1.2)))
+    assert heard(doubtful) == doubtful.reading  # the second is less sure: the first stands
+    assert heard(Canned(("", None), second=base)) == ("", None) and base.calls == 1  # silence
+    assert heard(Canned(("Hello there.", -0.9))) == ("Hello there.", -0.9)  # no second model
 
 
 def test_whisper_base_hears_what_tiny_garbled_on_a_phone_line():
@@ -115,6 +117,7 @@ def test_whisper_base_hears_what_tiny_garbled_on_a_phone_line():
     pcm = speak_as_user("My order number is four seven one nine two.", "espeak-rp-f")
     heard = line_filter("phone", active_rms(pcm), seed=7)(pcm)
     alone, confidence = registry.whisper().transcribe_final(heard)
-    text, surer = registry.whisper(second_below=-0.5).transcribe_final(heard)
+    asr = registry.whisper(second_below=-0.5)
+    text, surer = asr.second_opinion(heard, None, 5, *asr.transcribe_final(heard))
     assert confidence < -0.5 and surer > confidence, (alone, confidence, text, surer)
     assert mentions("47192", text) and "order number" in text.lower(), text

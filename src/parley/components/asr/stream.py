@@ -123,11 +123,13 @@ class StreamingTranscriber:
         final = getattr(self.asr, "transcribe_final", None)
         if final is None:
             return self.asr.transcribe(pcm, prompt), None
-        return final(pcm, prompt, self.beam_size, second) if self._seconds else final(pcm, prompt, self.beam_size)
+        text, confidence = final(pcm, prompt, self.beam_size)
+        return self._second(pcm, prompt, text, confidence) if second else (text, confidence)
 
-    @property
-    def _seconds(self) -> bool:
-        return hasattr(self.asr, "second_opinion")
+    def _doubts(self, text: str, confidence: float | None) -> bool:
+        """Does the ASR give a second opinion on this reading? (Whisper with Whisper base behind it.)"""
+        doubts = getattr(self.asr, "doubts", None)
+        return doubts is not None and doubts(text, confidence)
 
     def _respelled(self, pcm: np.ndarray, text: str) -> str:
         """An ASR that can re-decode an announced spelling letters only does so."""
@@ -144,6 +146,8 @@ class StreamingTranscriber:
 
     def _second(self, pcm: np.ndarray, prompt: str | None, text: str,
                 confidence: float | None) -> tuple[str, float | None]:
+        if not self._doubts(text, confidence):
+            return text, confidence
         other, surer = self.asr.second_opinion(pcm, prompt, self.beam_size, text, confidence)
         return (text, confidence) if other == text else (self._respelled(pcm, other), surer)
 
@@ -175,7 +179,7 @@ class StreamingTranscriber:
             else:
                 text, confidence = await self._call(at(URGENT, self._final), pcm, prompt, self._head)
                 self._head = (len(pcm), text)
-                if self._seconds and self.asr.doubts(text, confidence):
+                if self._doubts(text, confidence):
                     if first is not None:
                         first(" ".join([*self._committed, text]).strip(), confidence)
                     text, confidence = await self._call(at(URGENT, self._second), pcm, prompt, text, confidence)

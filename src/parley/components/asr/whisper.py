@@ -10,7 +10,7 @@ capped at a speaking rate's worth of tokens, a transcript that still loops is re
 a loop that survives that is said once (`_collapse_loops`).
 
 Whisper base (multilingual, `components/weights.py`) is the second opinion on final passes tiny.en
-is unsure of (`WhisperASR.transcribe_final`).
+is unsure of (`WhisperASR.second_opinion`).
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def _windowed_model(model_dir: str, cpu_threads: int):
 
 
 class WhisperASR:
-    """Whisper tiny.en; with `second`, a second opinion on the final passes it doubts (`transcribe_final`)."""
+    """Whisper tiny.en; with `second`, a second opinion on the final passes it doubts (`second_opinion`)."""
 
     def __init__(self, window_s: int = 10, cpu_threads: int = 2, beam_size: int = 1, *, model_dir: str | None = None,
                  second: WhisperASR | None = None, second_below: float = -0.5) -> None:
@@ -133,23 +133,22 @@ class WhisperASR:
     def transcribe(self, pcm: np.ndarray, prompt: str | None = None) -> str:
         return self._transcribe(pcm, prompt, self.beam_size)[0]
 
-    def transcribe_final(self, pcm: np.ndarray, prompt: str | None = None, beam_size: int = 5,
-                         second: bool = True) -> tuple[str, float | None]:
+    def transcribe_final(self, pcm: np.ndarray, prompt: str | None = None, beam_size: int = 5) -> tuple[str, float | None]:
         """The pass a reply is built on, with the wider beam: on voices and lines Whisper tiny hears
         badly, beam search keeps a likelier reading alive where greedy decoding commits to a wrong
         first token (`benchmarks/asr_beam.py`); partials stay greedy, nobody waits for them. Also
         returns how sure the decoder was: the lowest mean token log-probability of its segments
         (None when nothing was said) — below about -0.8 most transcripts are garbled
-        (`benchmarks/asr_confidence.py`). With `second`, followed by `second_opinion`."""
-        text, confidence = self._transcribe(pcm, prompt, beam_size)
-        return self.second_opinion(pcm, prompt, beam_size, text, confidence) if second else (text, confidence)
+        (`benchmarks/asr_confidence.py`)."""
+        return self._transcribe(pcm, prompt, beam_size)
 
     def second_opinion(self, pcm: np.ndarray, prompt: str | None, beam_size: int, text: str,
                        confidence: float | None) -> tuple[str, float | None]:
-        """A reading less sure than `second_below` decoded again by `second` (Whisper base: another
-        model's errors, not the same ones again), and the surer of the two kept — on the voices tiny.en
-        hears worst that is the likelier right one (`benchmarks/asr_second_opinion.py`). A separate
-        call so that what acts on the first reading (the end of turn) need not wait for the second."""
+        """`transcribe_final`'s reading `text`, or, where it is less sure than `second_below`, the surer
+        of it and `second`'s reading of the same audio (Whisper base: another model's errors, not the
+        same ones again) — on the voices tiny.en hears worst that is the likelier right one
+        (`benchmarks/asr_second_opinion.py`). A call of its own, so that what acts on the first
+        reading (the end of turn) need not wait for the second."""
         if not self.doubts(text, confidence):
             return text, confidence
         other, other_confidence = self.second._transcribe(pcm, prompt, beam_size)
