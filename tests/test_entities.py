@@ -37,6 +37,7 @@ from parley.dialogue.entities import entities
     ("Sorry, I got that wrong, make it quarter past three.", [("time", "3:15")]),
     ("Can you book it for half past two on Monday?", [("time", "2:30")]),
     ("Quarter to one, or ten past five, or six o'clock.", [("time", "12:45"), ("time", "5:10"), ("time", "6:00")]),
+    ("It takes five to ten minutes, or two to three days.", []),  # ranges, not clock times
     ("Oh, my order number is, oh, let me see.", []),  # "oh" that opens a thought
     # a code's letters as Whisper writes them, in capital groups; the pronoun or a shouted word after it
     ("My postcode is SW1A 2AA.", [("postcode", "SW1A2AA")]),

@@ -299,8 +299,10 @@ def _ordinal(n: int) -> str:
 
 
 # the clock as people say it, number words already digits: "half past 2", "quarter to 4", "10 past 5",
-# "5 o'clock" (no am / pm: the caller did not say which); "one" stays a word in the digits' reading
-_CLOCK = re.compile(r"\b(?:(half|quarter|\d{1,2})(?: minutes)? (past|after|to) (\d{1,2}|one)|(\d{1,2}|one) o'?clock)\b",
+# "5 o'clock" (no am / pm: the caller did not say which); "one" stays a word in the digits' reading.
+# Only the minutes a clock is read in, and no unit after: "5 to 10 minutes", "2 to 3 days" are no time.
+_CLOCK = re.compile(r"\b(?:(half|quarter|5|10|20|25)(?: minutes)? (past|after|to) (\d{1,2}|one)"
+                    r"|(\d{1,2}|one) o'?clock)\b(?! ?(?:minutes?|mins?|hours?|days?|weeks?|months?|years?))",
                     re.IGNORECASE)
 
 
@@ -315,7 +317,7 @@ def _clock(m: re.Match) -> str | None:
         part, hour = m.group(1).lower(), _hour(m.group(3))
         minutes = 30 if part == "half" else 15 if part == "quarter" else int(part)
         if m.group(2).lower() == "to":
-            if part == "half" or minutes >= 60:
+            if part == "half":
                 return None  # "half to" is no time
             hour, minutes = (hour - 1) % 12 or 12, 60 - minutes
     return f"{hour}:{minutes:02d}" if 1 <= hour <= 12 and minutes < 60 else None

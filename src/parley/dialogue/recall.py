@@ -40,14 +40,14 @@ _THEN = {"", "did", "do", "does", "are", "is", "was", "were", "again", "that", "
          "please", "have", "had", "we", "back", "to", "in", "under", "from", "earlier", "before", "and", "my", "the",
          "it", "one"}
 _WINDOW = 5  # words from the question word to the slot's words
-# "which … number did I give you": the caller asks for a value of their own, whatever the ASR made of
-# the slot's name ("order" heard as "water")
 # A short turn that ends on "my <slot>" is the caller asking for it, whatever the ASR made of the
 # question's head ("Let's let my confirmation code" for "What was my confirmation code?") — unless its
 # words state, give, change or replace the value, or thank for it.
 _ELLIPSIS_MAX_WORDS = 6
 _NOT_ASKING = re.compile(r"\b(change|changed|update|correct|new|replace|different|wrong|not|isn't|cancel"
                          r"|is|was|are|it's|that's|yes|yeah|thanks|thank|here|here's|give|giving)\b")
+# "which … number did I give you": the caller asks for a value of their own, whatever the ASR made of
+# the slot's name ("order" heard as "water")
 _STATED = re.compile(r"\b(did|have|had) i (just )?(mention|mentioned|give|given|say|said|tell|told|provide|provided|"
                      r"read|spell|spelled|quote|quoted)\b")
 
