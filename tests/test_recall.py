@@ -10,6 +10,11 @@ STORE = [Fact("confirmation code", "K7Q42", 1), Fact("order", "55219", 2), Fact(
          Fact("email", "j.okafor@gmail.com", 4), Fact("surname", "ALVAREZ", 5)]
 
 
+def _conversation() -> tuple[Conversation, EventLog]:
+    log = EventLog("s", clock_now=lambda: 0.0)
+    return Conversation(AgentConfig(), [], log), log
+
+
 def asked(text: str) -> list[str]:
     return [f.text for f in recall.asked(text, STORE)]
 
@@ -47,8 +52,7 @@ def test_the_answer_reads_the_value_as_stored():
 
 
 def test_the_conversation_answers_a_recall_question_from_the_corrected_store():
-    log = EventLog("s", clock_now=lambda: 0.0)
-    conv = Conversation(AgentConfig(), [], log)
+    conv, log = _conversation()
     conv.heard(1, "I am calling about order five five two one eight.", "Let me look.", False)
     conv.heard(2, "Sorry, I got that wrong, it is five five two one nine.", "Thanks.", False)
     plan = conv.read_back(3, "Which order number are you looking at for me?", None)
@@ -84,8 +88,7 @@ def test_a_value_the_caller_never_gave_is_not_invented():
 
 
 def test_the_conversation_says_it_does_not_have_a_value_instead_of_asking_the_model():
-    log = EventLog("s", clock_now=lambda: 0.0)
-    conv = Conversation(AgentConfig(), [], log)
+    conv, log = _conversation()
     conv.heard(1, "We haven't moved, but the rest is donating.", "I see.", False)
     plan = conv.read_back(2, "Which address do you have for me?", None)
     assert plan.action == "missing" and plan.line == "Sorry, I don't have your address yet. Could you give it to me?"
@@ -95,8 +98,7 @@ def test_the_conversation_says_it_does_not_have_a_value_instead_of_asking_the_mo
 
 
 def test_a_value_the_caller_refused_and_never_corrected_is_not_recalled_as_theirs():
-    log = EventLog("s", clock_now=lambda: 0.0)
-    conv = Conversation(AgentConfig(), [], log)
+    conv, log = _conversation()
     assert conv.read_back(1, "My booking reference is k7m 4x2", None).action == "confirm"
     conv.heard(1, "My booking reference is k7m 4x2", "That's K 7 M 4 X 2, is that right?", False)
     # the caller's correction came through garbled: the wrong value is still the only one stored
@@ -120,16 +122,14 @@ def test_a_question_whose_head_the_asr_lost_still_recalls_the_value_it_names():
                  "So I was wondering about the delivery of my order", "Thanks for my order number.",
                  "Here's my email", "Yes, that's my email"):
         assert asked(text) == [], text
-    log = EventLog("s", clock_now=lambda: 0.0)
-    conv = Conversation(AgentConfig(), [], log)
+    conv, log = _conversation()
     conv.heard(1, "My confirmation code is K7Q42.", "Thanks.", False)
     plan = conv.read_back(2, "Let's let my confirmation code", None)
     assert plan.action == "recall" and plan.values == ("K7Q42",)
 
 
 def test_a_time_said_on_the_clock_is_stored_corrected_and_recalled():
-    log = EventLog("s", clock_now=lambda: 0.0)
-    conv = Conversation(AgentConfig(), [], log)
+    conv, log = _conversation()
     conv.heard(1, "Can you book my car in at half past 2 on Monday?", "Sure.", False)
     conv.heard(2, "Sorry, I got that wrong. Make it quarter past three.", "Okay.", False)
     plan = conv.read_back(3, "What time is my car booked in for?", None)

@@ -35,39 +35,13 @@ from parley.duplex.backchannel import ASR_PROMPT, AgentBackchannels
 from parley.duplex.endpointing import EndpointEvent
 from parley.duplex.fillers import Fillers
 from parley.duplex.floor import Floor
-from parley.duplex.listener import Listener
+from parley.duplex.listener import Listener, judge_on
 from parley.duplex.judge import TurnJudge
 from parley.duplex.overlap import OverlapPolicy
 from parley.duplex.playout import Playout, Reply
 from parley.duplex.speculation import Speculation
 from parley.duplex.voice import Voice
 from parley.events import AsrFinal, Backchannel, EventLog, TurnEndPredicted, UserSpeechStarted, UserSpeechStopped
-
-# Where the responder acknowledges a pause on the audio's verdict (a talker), the final ASR pass
-# waits at most this long for the end-of-turn model: the short Smart Turn call then has the cores
-# to itself instead of sharing them with Whisper's long pass (`benchmarks/turn_model_first.py`:
-# verdict 117 -> 71 ms, transcript 279 -> 312 ms). Elsewhere nothing acts on the verdict before the
-# transcript, so the two run side by side and the transcript comes first.
-JUDGE_FIRST_S = 0.3
-
-
-def _judge_on(reply: Reply, text: str, confidence: float | None) -> None:
-    """The words the end of turn is judged on: the final pass's first reading where a second opinion
-    on it follows (the judge need not wait for that), else the final transcript. The confidence is
-    set before the judge reads the words: it weighs them by it."""
-    if not reply.transcript.done():
-        reply.confidence = confidence
-        reply.transcript.set_result(text)
-
-
-async def _first(fut: asyncio.Future, timeout_s: float) -> None:
-    """Wait for `fut` to resolve, at most `timeout_s` of wall time (a queued or stalled verdict does
-    not hold up the transcript for long)."""
-    try:
-        await asyncio.wait_for(asyncio.shield(fut), timeout_s)
-    except TimeoutError:
-        pass
-
 
 class Responder(Protocol):
     """What the engine asks for the reply to a user turn."""
@@ -248,13 +222,10 @@ class DuplexEngine:
             if text is not None:  # typed, not spoken
                 tr = Transcript(text.strip(), 0.0, 0.0)
             else:
-                if reply.judged is not None:
-                    await _first(reply.judged, JUDGE_FIRST_S)
-                    if reply.cancel.cancelled:
-                        return  # speech resumed while the pause was judged: nothing to transcribe
-                tr = await self.ears.transcriber.transcribe(audio, prompt=ASR_PROMPT if self.overlap.pending else None,
-                                                            first=lambda text, sure: _judge_on(reply, text, sure))
-            _judge_on(reply, tr.text, tr.confidence)
+                tr = await self.ears.words(reply, audio, ASR_PROMPT if self.overlap.pending else None)
+                if tr is None:
+                    return  # speech resumed while the pause was judged: nothing to transcribe
+            judge_on(reply, tr.text, tr.confidence)
             reply.confidence = tr.confidence
             if reply.cancel.cancelled:
                 return

@@ -8,20 +8,49 @@ the partial transcripts of the utterance in progress.
 
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 
 from parley.audio.frame import AudioFrame
 from parley.clock import Clock
 from parley.components import registry
 from parley.components.asr.base import ASR
-from parley.components.asr.stream import StreamingTranscriber
+from parley.components.asr.stream import StreamingTranscriber, Transcript
 from parley.components.watchdog import ComponentStalled
 from parley.config import AgentConfig, TurnTakingConfig
 from parley.duplex.echo import EchoGuard
 from parley.duplex.endpointing import EndpointEvent, Signal, SilenceEndpointer
+from parley.duplex.playout import Reply
 from parley.duplex.utterance import Utterance
 from parley.errors import describe
 from parley.events import AsrPartial, AsrSegment, ComponentError, EventLog
+
+
+# Where the responder acknowledges a pause on the audio's verdict (a talker), the final ASR pass
+# waits at most this long for the end-of-turn model: the short Smart Turn call then has the cores
+# to itself instead of sharing them with Whisper's long pass (`benchmarks/turn_model_first.py`:
+# verdict 117 -> 71 ms, transcript 279 -> 312 ms). Elsewhere nothing acts on the verdict before the
+# transcript, so the two run side by side and the transcript comes first.
+JUDGE_FIRST_S = 0.3
+
+
+def judge_on(reply: Reply, text: str, confidence: float | None) -> None:
+    """The words the end of turn is judged on: the final pass's first reading where a second opinion
+    on it follows (the judge need not wait for that), else the final transcript. The confidence is
+    set before the judge reads the words: it weighs them by it."""
+    if not reply.transcript.done():
+        reply.confidence = confidence
+        reply.transcript.set_result(text)
+
+
+async def _first(fut: asyncio.Future, timeout_s: float) -> None:
+    """Wait for `fut` to resolve, at most `timeout_s` of wall time (a queued or stalled verdict does
+    not hold up the transcript for long)."""
+    try:
+        await asyncio.wait_for(asyncio.shield(fut), timeout_s)
+    except TimeoutError:
+        pass
 
 
 class Listener:
@@ -76,6 +105,16 @@ class Listener:
 
     def retune(self, tt: TurnTakingConfig) -> None:
         self.endpointer.vad, self.endpointer.cfg = tt.vad, tt.endpoint
+
+    async def words(self, reply: Reply, audio: np.ndarray, prompt: str | None) -> Transcript | None:
+        """The final pass on the turn's audio, its first reading handed to the end-of-turn judge
+        (`judge_on`); None when speech resumed while the pause was still being judged."""
+        if reply.judged is not None:
+            await _first(reply.judged, JUDGE_FIRST_S)
+            if reply.cancel.cancelled:
+                return None
+        return await self.transcriber.transcribe(audio, prompt=prompt,
+                                                 first=lambda text, sure: judge_on(reply, text, sure))
 
     async def _commit(self, head: np.ndarray) -> None:
         """A long turn's head transcribed for good (`components/asr/stream.py`)."""
