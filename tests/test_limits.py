@@ -2,7 +2,7 @@
 
 from parley.components.tts.clauses import Clause, ClauseSplitter
 from parley.config import Limit
-from parley.dialogue.limits import UNGROUNDED_SAY, LimitGuard, active_limits
+from parley.dialogue.limits import UNGROUNDED_SAY, UNGROUNDED_TIME_SAY, LimitGuard, active_limits
 from parley.dialogue.persona import DEFAULT_PERSONA
 from parley.dialogue.procedure import ProcedureTracker
 from parley.dialogue.reply_gate import ReplyGate
@@ -175,6 +175,23 @@ def test_specifics_of_doubtful_knowledge_are_never_said_however_spelled_unless_t
         assert breaches == ["doubtful_knowledge"] and said.startswith("Standard delivery is free.")
         assert "6082" not in said and "oh eight" not in said and "ship" not in said.lower()
     assert spoken("Yes, TL-6082 is the voucher you have.", "I have the voucher TL 6082, is it valid?")[1] == []
+
+
+def test_a_clock_time_no_source_gave_is_not_spoken():
+    guard = LimitGuard([], ground_numbers=True)
+    guard.written = "The Reno outlet is open Thursday to Sunday, 11 to 5; the cafe closes at noon."
+    guard.grounds = guard.written
+    guard.heard_from_caller("Book the car in at half past two. Sorry, make it quarter past three.")
+
+    def spoken(draft, caller="What time is my car booked in for?"):
+        return _spoken(DEFAULT_PERSONA, draft, caller, guard=guard)
+
+    said, breaches = spoken("Sure. Your car is booked from 10:00 AM to 4:00 PM.")
+    assert breaches == ["ungrounded_time"] and said == f"Sure. {UNGROUNDED_TIME_SAY}"
+    assert spoken("We open at nine thirty am.")[1] == ["ungrounded_time"]
+    for draft in ("Your car is booked for 3:15 PM.", "It was 2:30, then three fifteen.", "Reno opens at 11:00 AM.",
+                  "It closes at 5 PM.", "The cafe closes at 12 pm.", "Delivery takes 2 to 3 days."):
+        assert spoken(draft) == (draft, []), draft
 
 
 def test_a_number_no_source_gave_the_reply_is_not_spoken():

@@ -25,6 +25,9 @@ def test_a_question_for_the_callers_own_value_picks_that_slot():
     assert asked("Can you confirm which day my fitting is on?") == ["Thursday March 16th"]
     assert asked("Which e-mail address did I give you earlier?") == ["j.okafor@gmail.com"]
     assert asked("Can you read my last name back to me?") == ["ALVAREZ"]
+    for text in ("What name is the account under?", "Which surname is the reservation under?",
+                 "Whose name is the booking in?", "Under what name is the order?"):
+        assert asked(text) == ["ALVAREZ"], text
 
 
 def test_a_misheard_slot_name_still_recalls_the_only_value_of_its_shape():
@@ -39,7 +42,8 @@ def test_a_misheard_slot_name_still_recalls_the_only_value_of_its_shape():
 def test_questions_about_something_else_go_to_the_model():
     for text in ("What is my order status?", "What's the delivery time for my order?", "Which day is the store open?",
                  "Can I change my e-mail?", "Remind me of my tracking number.", "What is your phone number?",
-                 "When do I get my refund?"):
+                 "When do I get my refund?", "What is the name of the shop?",
+                 "Which name is in the news?"):
         assert asked(text) == [], text
     assert recall.asked("What was my confirmation code?", []) == []
 

@@ -237,7 +237,8 @@ class AgentConfig(_Strict):
     )
     ground_numbers: bool = Field(
         True, description="Never speak a number of 4+ digits that neither the caller, the fact store, the "
-        "system prompt nor the retrieved passages gave the reply (an invented phone or order number)."
+        "system prompt nor the retrieved passages gave the reply (an invented phone or order number), nor a clock time "
+        "none of them gave (invented opening hours)."
     )
     persona: str | None = Field(None, description="Persona text replacing the default customer-service persona.")
     max_reply_words: int = Field(

@@ -18,8 +18,8 @@ refusal ("I can't assist with that") gives way to the limit's line too, which te
 to turn. "Other customers' data" protects the numbers, addresses and dates written in the persona
 that the caller has not said, and statements of what another person did ("she gave me an address").
 
-One limit holds whatever the persona says: a number of four or more digits, a rate or a price is
-spoken only if the reply was given it — by the caller, the fact store, the system prompt or the
+One limit holds whatever the persona says: a number of four or more digits, a rate, a price or a
+clock time is spoken only if the reply was given it — by the caller, the fact store, the system prompt or the
 retrieved passages.
 The 1.5B model, asked for "your phone number" or a caller's order number it lost, makes one up
 ("123-456-7890", "12345"); a wrong number said with confidence is worse than "I don't have it".
@@ -35,7 +35,7 @@ import regex
 
 from parley import patterns as user_patterns
 from parley.config import Limit
-from parley.dialogue.entities import number_words_to_digits
+from parley.dialogue.entities import number_words_to_digits, times
 from parley.dialogue.rules import KINDS, stated_rules, written_value
 from parley.textnorm import digits_of
 
@@ -155,6 +155,7 @@ class ActiveLimit:
 
 WITHHELD_SAY = "I'm sorry, I can't confirm that from what I have."
 UNGROUNDED_SAY = "I'm sorry, I don't have that number in front of me."
+UNGROUNDED_TIME_SAY = "I'm sorry, I don't have that time in front of me."
 # a rate or a price: "around 0.5% to 1%", "$12.99", "twenty dollars" (the 1.5B model quotes typical
 # figures from its training when it has none of the business's)
 _FIGURE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent\b|per cent\b|dollars?\b|pounds?\b|euros?\b)"
@@ -238,7 +239,21 @@ class LimitGuard:
         if self.ground_numbers and (self._invents_number(text, start, end, caller_turn)
                                     or self._invents_figure(text, start, end, caller_turn)):
             return Breach("ungrounded_number", UNGROUNDED_SAY)
+        if self.ground_numbers and self._invents_time(text, start, end, caller_turn):
+            return Breach("ungrounded_time", UNGROUNDED_TIME_SAY)
         return None
+
+    def _invents_time(self, text: str, start: int, end: int, caller_turn: str) -> bool:
+        """Does the clause state a clock time no source holds? Asked when a booking is for, the model
+        answers "from 10:00 AM to 4:00 PM" of its own. A time counts as given when the caller, a stored
+        fact or the prompt says it in any clock form ("quarter past 3" grounds "3:15 PM"), or, on the
+        hour, when what the business wrote has its hour as a bare number ("open 9 to 5")."""
+        new = _clock_times(text[:end]) - _clock_times(text[:start])
+        if not new:
+            return False
+        sources = _clock_times(f"{self.caller_said} {caller_turn} {self.grounds}")
+        hours = {int(h) % 12 for h in _BARE_HOUR.findall(number_words_to_digits(self.written)) if int(h) <= 24}
+        return any(t not in sources and not (t[1] == 0 and t[0] in hours) for t in new)
 
     def _invents_figure(self, text: str, start: int, end: int, caller_turn: str) -> bool:
         """Does the clause quote a rate or a price (a number with %, "percent", a currency) that no
@@ -267,6 +282,19 @@ class LimitGuard:
         last = re.search(r"(\d+)\W*$", said)
         return any(n not in sources and not (last and n == last.group(1) and any(s.startswith(n) for s in sources))
                    for n in new)
+
+
+_NOON = re.compile(r"\b(noon|midday|midnight)\b", re.IGNORECASE)
+_BARE_HOUR = re.compile(r"(?<![\d:.,£$€])(\d{1,2})(?![\d:%]|\.\d)")
+
+
+def _clock_times(text: str) -> set[tuple[int, int]]:
+    """The clock times in `text`, however written or said, as (hour on a 12-hour dial, minutes)."""
+    out = {(0, 0)} if _NOON.search(text) else set()
+    for value, _said in times(number_words_to_digits(text)):
+        hour, minutes = value.split()[0].split(":")
+        out.add((int(hour) % 12, int(minutes)))
+    return out
 
 
 # "15-20 minutes", "$12.99": a range and a price are not one long number (digits_of would join them)

@@ -31,9 +31,13 @@ _CALLED = {
 }
 _NAMES = ("name", "surname", "last name", "first name", "family name")
 _GENERIC = {"number", "code", "no", "id"}  # slot words too general to pick a value on their own
-_ASK = re.compile(r"\b(what|what's|which|when|where|remind me|repeat|read|tell me|confirm|say again|do you have"
+_ASK = re.compile(r"\b(what|what's|which|whose|when|where|remind me|repeat|read|tell me|confirm|say again|do you have"
                   r"|have you got|did you get|check)\b", re.IGNORECASE)
 _MINE = re.compile(r"\b(my|me|i|i've|i'd|mine|you have|have you got)\b", re.IGNORECASE)
+# "What name is the booking under?": the name a record of the caller's is kept under is theirs, though
+# the question has no "my"
+_UNDER = re.compile(r"\b(what|which|whose)( \w+)? (sur|last |family )?name\b[\w' ]{0,40}\b(under\b|in\W*$)"
+                    r"|\bunder (what|which|whose) (sur|last |family )?name\b", re.IGNORECASE)
 # after the slot's words, a recall question goes on with a verb or ends; "my order status" asks
 # about something else
 _THEN = {"", "did", "do", "does", "are", "is", "was", "were", "again", "that", "which", "i", "you", "on", "for",
@@ -64,7 +68,9 @@ def words_for(fact: Fact) -> set[str]:
 
 def asked(text: str, facts: list[Fact]) -> list[Fact]:
     """The stored values `text` asks for, latest per slot; [] when it asks for none."""
-    if not facts or not _MINE.search(text):
+    if not _MINE.search(text):
+        facts = [f for f in facts if f.kind in _NAMES or f.kind == "spelled"] if _UNDER.search(text) else []
+    if not facts:
         return []
     words = re.findall(r"[a-z]+(?:[-'][a-z]+)?", text.lower())
     joined = " ".join(words)
