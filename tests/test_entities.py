@@ -32,12 +32,15 @@ from parley.dialogue.entities import entities
     ("Please call me back on oh two oh, seven nine four six, three one eight five.", [("phone number", "02079463185")]),
     ("You can reach me at 07700 900461.", [("phone number", "07700900461")]),
     ("My phone number is oh seven seven, nine eight two, four four one.", [("phone number", "077982441")]),
-    ("Call me back at ten thirty tomorrow.", []),  # a time, not a number to call
+    ("Call me back at ten thirty tomorrow.", [("time", "10:30")]),  # a time, not a number to call
     # the clock as people say it
     ("Sorry, I got that wrong, make it quarter past three.", [("time", "3:15")]),
     ("Can you book it for half past two on Monday?", [("time", "2:30")]),
     ("Quarter to one, or ten past five, or six o'clock.", [("time", "12:45"), ("time", "5:10"), ("time", "6:00")]),
     ("It takes five to ten minutes, or two to three days.", []),  # ranges, not clock times
+    ("A table for four at seven thirty, or from 8.30 until nine fifteen.",
+     [("time", "7:30"), ("time", "8:30"), ("time", "9:15")]),
+    ("It costs about 1250 dollars for 130 people.", []),
     ("Oh, my order number is, oh, let me see.", []),  # "oh" that opens a thought
     # a code's letters as Whisper writes them, in capital groups; the pronoun or a shouted word after it
     ("My postcode is SW1A 2AA.", [("postcode", "SW1A2AA")]),

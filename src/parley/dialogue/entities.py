@@ -306,6 +306,17 @@ _CLOCK = re.compile(r"\b(?:(half|quarter|5|10|20|25)(?: minutes)? (past|after|to
                     re.IGNORECASE)
 
 
+# "at seven thirty", "from 8.30", "nine fifteen in the morning": an hour and its minutes said as two
+# numbers (read as one, "730") are a time after a word that places something in the day or before
+# words that do; "730" alone may be anything.
+_DAY_WORDS = r"(?:in the (?:morning|afternoon|evening)|tonight|this (?:morning|afternoon|evening)|today|tomorrow" \
+             r"|on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))"
+_READ_CLOCK = re.compile(r"(?:\b(?:at|for|from|until|till|til|by|before|after|around|about|between) |(?=\b\d+\.?\d* "
+                         rf"{_DAY_WORDS}))(?<!\d )(?<![\d.,:-])\b(1[0-2]|0?[1-9])\.?([0-5]\d)\b(?!\.\d| ?(?:[ap]\.? ?m\b|%|minutes?|mins?|hours?"
+                         r"|days?|weeks?|months?|years?|dollars?|pounds?|euros?|percent|people|guests|of)\b)",
+                         re.IGNORECASE)
+
+
 def _hour(word: str) -> int:
     return 1 if word.lower() == "one" else int(word)
 
@@ -325,6 +336,7 @@ def _clock(m: re.Match) -> str | None:
 
 def times(text: str) -> list[tuple[str, str]]:
     out = [(v, m.group(0)) for m in _CLOCK.finditer(text) if (v := _clock(m))]
+    out += [(f"{int(m.group(1))}:{m.group(2)}", m.group(0)) for m in _READ_CLOCK.finditer(text)]
     for m in TIME.finditer(text):
         if m.group(1):
             h, mi, ap = int(m.group(1)), m.group(2) or "00", m.group(3).lower()
