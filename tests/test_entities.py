@@ -44,6 +44,10 @@ from parley.dialogue.entities import entities
     ("Oh, my order number is, oh, let me see.", []),  # "oh" that opens a thought
     # a code's letters as Whisper writes them, in capital groups; the pronoun or a shouted word after it
     ("My postcode is SW1A 2AA.", [("postcode", "SW1A2AA")]),
+    ("Hi, I'm checking on a hotel booking. It's under PIPROVA.", [("spelled", "PIPROVA")]),
+    ("My surname is NGUYEN.", [("surname", "NGUYEN")]),
+    ("No, it is PT-T-R-O-V-A.", [("spelled", "PTTROVA")]),
+    ("It's under VAT rules, and I called IKEA about it.", []),
     ("My flight is BA 283 to NYC tomorrow.", [("flight", "BA283")]),
     ("My account number is 629481 I think.", [("account number", "629481")]),
     ("The order is 55219 AND I need it.", [("order", "55219")]),

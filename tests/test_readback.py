@@ -41,6 +41,17 @@ def test_the_same_value_is_asked_for_again_once_not_in_a_loop():
     assert rb.plan(3, [], "The postcode is ds1 for DJ.", "code in progress").action == "ask_again"
 
 
+def test_a_correction_heard_as_the_value_just_refused_is_not_read_back_again():
+    h, rb = History("sys"), ReadBack(DEFAULT)
+    for turn, said in enumerate(("It's under PIPROVA.", "No, it is PT-T-R-O-V-A."), start=1):
+        plan = rb.plan(turn, h.heard_facts(said), said, None)
+        assert plan.action == "confirm"
+        rb.heard(turn)
+    said = "No, it is PT-T-R-O-V-A."
+    plan = rb.plan(3, h.heard_facts(said), said, None)
+    assert plan.action == "ask_again" and "spell it" in plan.line
+
+
 def test_the_caller_checks_the_read_back_against_the_true_value():
     assert reads_back("j.okafor@gmail.com", "That's j dot okafor at gmail dot com, is that right?")
     assert reads_back("ALVAREZ", "That's A-L-V-A-R-E-Z, is that right?")

@@ -85,12 +85,17 @@ def _char(tok: str) -> str | None:
 
 
 _SPELL_CUE = re.compile(r"\b(spelled|spell|spelling|that is|that's|as in)\W*(the\W+)?$", re.IGNORECASE)
+# Whisper writes a name said and then spelled as one capital clump ("It's under PIPROVA" for "under
+# Petrova, P E T R O V A"): right after a word that introduces a name, a clump of four or more is letters
+_NAME_CUE = re.compile(r"\b(under|named|(sur|last |family |first )?name is|(sur|last |family |first )?name's)"
+                       r"\W*$", re.IGNORECASE)
 
 
 def spelled(text: str) -> list[tuple[str, str]]:
     """(canonical letters, words) for each run of three or more letters said one by one. After a
     spelling cue ("that is", "spelled") Whisper also writes letters in capital clumps ("the LVAR EZ"),
-    which count as letters too."""
+    which count as letters too, as does a clump of four or more right after a name's cue ("under") and
+    one hyphened to the letters after it ("PT-T-R-O-V-A")."""
     toks = [m for m in re.finditer(r"double-u|x-ray|[A-Za-z]+(?:'[a-z]+)?|\d+", _DOUBLE_U.sub("double-u", text))]
     out, run = [], []
 
@@ -104,7 +109,8 @@ def spelled(text: str) -> list[tuple[str, str]]:
         c = _char(tok)
         if c is None and tok.isalpha() and tok.isupper() and 2 <= len(tok) <= 8 and tok not in _CAPS_WORDS:
             start = run[0][2] if run else m.start()
-            if _SPELL_CUE.search(text[:start]):
+            if (_SPELL_CUE.search(text[:start]) or (not run and len(tok) >= 4 and _NAME_CUE.search(text[:start]))
+                    or _HYPHENED_LETTER.match(text, m.end())):
                 c = tok
         if c is not None:
             run.append((c, tok, run[0][2] if run else m.start()))
@@ -115,6 +121,8 @@ def spelled(text: str) -> list[tuple[str, str]]:
 
 
 _DOUBLE_U = re.compile(r"\bdouble[ -]u\b", re.IGNORECASE)
+# "PT-T-R-O-V-A": a clump hyphened to a single letter is the head of a spelling Whisper ran together
+_HYPHENED_LETTER = re.compile(r"-[A-Z](?![A-Za-z])")
 _CAPS_WORDS = {"OK", "US", "USA", "UK", "TV", "ID", "AM", "PM", "IT", "ASAP", "FAQ"}
 
 

@@ -78,7 +78,7 @@ class ReadBack:
 
     def due(self, facts: list[Fact], categories: list[str] | None = None, again: bool = False) -> list[Fact]:
         """The critical values in `facts` not read back yet or refused since, or all of them `again`
-        (a correction that came out the same is read back the same: the caller then spells it); `categories`
+        (after a "no", the correction's values are read back even if an earlier turn gave them); `categories`
         overrides the agent's for the current procedure step."""
         wanted = set(categories) if categories is not None else self.categories
         return [f for f in facts if category(f) in wanted
@@ -95,6 +95,8 @@ class ReadBack:
             return Plan("unclear", UNCLEAR_LINE)
         rejected = bool(_REJECTION.match(text)) and self._last_heard is not None
         due = self.due(facts, categories, again=rejected)
+        if rejected and due and {(f.kind, f.text) for f in due} <= {(f.kind, f.text) for f in self._last_heard}:
+            due = []  # the correction came out as the value just refused: saying it back again is no question
         if due:
             question = not asks_something(text)
             plan = Plan("confirm" if question else "state", self.line(due, question), tuple(f.text for f in due))
