@@ -425,6 +425,18 @@ class _UnsureASR(_SlowASR):
         return self.transcribe(pcm, prompt), -1.2
 
 
+class _RereadASR(_SlowASR):
+    """Whisper doubting every final reading, and a second model taking 0.5 s to decode it again."""
+
+    def doubts(self, text, confidence):
+        return True
+
+    def second_opinion(self, pcm, prompt, beam_size, text, confidence):
+        import time
+        time.sleep(0.5)
+        return text, -0.2
+
+
 def _run_acknowledged(p_done: float, audio: np.ndarray, ack: str = "Mhm.", words=_words,
                       finality_after_s: float | None = None, asr=_SlowASR, backchannels: bool = False):
     """One user line through an engine whose responder acknowledges pauses with `ack` (0.25 s a word);
@@ -481,6 +493,19 @@ def test_a_finished_sounding_pause_is_acknowledged_at_once_and_the_reply_follows
     assert record.latency_ms == round((ack.t - end) * 1000, 1)  # the first audio is the acknowledgement
     assert record.content_ms == round((reply_start - end) * 1000, 1)
     assert responder.heard_log == [(1, REPLY, False)]  # history: the reply, not the "mhm"
+
+
+def test_a_turn_ended_while_a_second_opinion_decodes_its_words_is_acknowledged_meanwhile():
+    """A question ends the turn at the shortest wait whatever Smart Turn heard (here: doubtful), so
+    no early acknowledgement; the talker's line waits for the words, which a second model is still
+    decoding: the acknowledgement fills the silence instead."""
+    log, _ = _run_acknowledged(0.1, _speech(2.0), words=lambda s, p: "Can I return it?", asr=_RereadASR)
+    end = log.of("sim_utterance")[0].end
+    [ack] = log.of("acknowledgement")
+    [final] = log.of("asr_final")
+    assert ack.turn == 1 and ack.t < final.t and ack.t - end < 0.6
+    log, _ = _run_acknowledged(0.1, _speech(2.0), words=lambda s, p: "Can I return it?")
+    assert not log.of("acknowledgement")  # read once, the words come in time for the talker's own line
 
 
 def _turn_and_asr_calls(ack: str | None) -> list[str]:

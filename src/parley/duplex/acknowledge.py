@@ -1,10 +1,12 @@
 """When a talker says it has heard a pause ("Mhm.", "Let's see."), before the reply is ready.
 
-Two moments (docs/architecture.md, "The hybrid"): the audio's verdict, the moment Smart Turn hears
+Three moments (docs/architecture.md, "The hybrid"): the audio's verdict, the moment Smart Turn hears
 the pause as finished (P ≥ 0.5); or, where Smart Turn doubts it, the words' verdict once they read
 finished and the wait is long — without waiting for the chat model's finality, since where that
-then holds the floor "mhm" was a listener's continuer all the same. Never over the agent's own
-speech or once the caller has gone on; the line and its rate are `AgentBackchannels.acknowledge`'s.
+then holds the floor "mhm" was a listener's continuer all the same; or, on any verdict that ends
+the turn while a second opinion still decodes its words, then (the talker's line waits for those).
+Never over the agent's own speech or once the caller has gone on; the line and its rate are
+`AgentBackchannels.acknowledge`'s.
 On the final verdict of a pause the caller holds, after long enough a stretch of speech, the agent's
 own backchannel is offered instead (`AgentBackchannels.offer`) — unless the pause was acknowledged
 already: one token a pause ("Mhm. Mhm." inside a second is a turn to a listener, and to FDB).
@@ -51,6 +53,8 @@ class Acknowledger:
     def decided(self, reply: Reply, verdict: TurnVerdict, eagerness: str, long_turn: bool) -> None:
         """The pause's final verdict; `long_turn`: the caller has spoken long enough for a backchannel."""
         self.read(reply, verdict, eagerness)
+        if not verdict.holding and reply.rereading:
+            self._say(reply)  # the turn is over, its words still being decoded again: no silence meanwhile
         if verdict.holding and long_turn and not reply.acknowledged and not self.playout.active and self.paused():
             self.backchannels.offer(self.playout, self.log, self.clock.now())  # the caller is mid-turn and pausing
 

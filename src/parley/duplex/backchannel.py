@@ -89,7 +89,8 @@ class AgentBackchannels:
         verdict `holding` the floor, the acknowledgement is a backchannel and keeps their rate."""
         if holding and not self.due(now):
             return
-        line = responder.acknowledgement(reply.user_text) if not reply.acknowledged and not playout.active else None
+        heard = reply.user_text or (reply.transcript.result() if reply.transcript and reply.transcript.done() else "")
+        line = responder.acknowledgement(heard) if not reply.acknowledged and not playout.active else None
         if line:
             if holding:
                 self._last = now

@@ -35,10 +35,11 @@ from parley.events import AsrPartial, AsrSegment, ComponentError, EventLog
 JUDGE_FIRST_S = 0.3
 
 
-def judge_on(reply: Reply, text: str, confidence: float | None) -> None:
+def judge_on(reply: Reply, text: str, confidence: float | None, rereading: bool = False) -> None:
     """The words the end of turn is judged on: the final pass's first reading where a second opinion
-    on it follows (the judge need not wait for that), else the final transcript. The confidence is
-    set before the judge reads the words: it weighs them by it."""
+    on it follows (`rereading`: the judge need not wait for that), else the final transcript. The
+    confidence is set before the judge reads the words: it weighs them by it."""
+    reply.rereading = rereading
     if not reply.transcript.done():
         reply.confidence = confidence
         reply.transcript.set_result(text)
@@ -114,7 +115,7 @@ class Listener:
             if reply.cancel.cancelled:
                 return None
         return await self.transcriber.transcribe(audio, prompt=prompt,
-                                                 first=lambda text, sure: judge_on(reply, text, sure))
+                                                 first=lambda text, sure: judge_on(reply, text, sure, rereading=True))
 
     async def _commit(self, head: np.ndarray) -> None:
         """A long turn's head transcribed for good (`components/asr/stream.py`)."""

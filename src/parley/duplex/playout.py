@@ -43,6 +43,7 @@ class Reply:
     audio: np.ndarray | None = None  # the user's turn as heard (16 kHz), for a responder that sends it on
     played: int = 0              # samples of it played when it ended (a remote model's truncation point)
     confidence: float | None = None  # the ASR's confidence in `user_text` (mean token log-probability)
+    rereading: bool = False      # a second opinion decodes the turn's words again: `transcript` holds the first reading
     acknowledged: str = ""       # the talker's acknowledgement of this reply's pause, said before its words were known
     acknowledged_until: float = 0.0  # clock time at which that acknowledgement ends
     acknowledges: int = 0        # this backchannel is the acknowledgement of that turn's pause
