@@ -6,10 +6,12 @@ file lies under `benchmarks/heldout*/` (written before the change it measures, n
 such folder is counted apart, since a set whose misses a session has read is seen from then on.
 
 Usage: python benchmarks/rejudge.py OUT [OUT …] --suite adherence,benchmarks/heldout4,… [--axis adherence] [-v]
-                                    [--inventions]
+                                    [--inventions] [--times]
   OUT is a `parley bench --out` folder; --suite what the run was given (suite names, files, folders);
   -v lists failures; --inventions also counts, per architecture, the recall answers that state a
-  value nobody gave (the scorecard's `recall_inventions`).
+  value nobody gave (the scorecard's `recall_inventions`); --times lists the replies that state a clock
+  time no source gave (the caller's words as heard, the facts stored, the persona, the knowledge
+  documents, earlier replies): what `ground_numbers`' time check replaces, for runs made before it.
 """
 
 from __future__ import annotations
@@ -76,6 +78,31 @@ def inventions(convs: list) -> None:
             print(f"  {e['conversation']} {e['values']}: {e['reply'][:120]!r}")
 
 
+def ungrounded_times(convs: list) -> None:
+    """Replies stating a clock time that nothing the reply was given holds (`LimitGuard._invents_time`)."""
+    from parley.dialogue.limits import LimitGuard
+    from parley.dialogue.persona import DEFAULT_PERSONA
+
+    replies, bad = 0, []
+    for arch, _held, conv in convs:
+        guard = LimitGuard([], ground_numbers=True)
+        docs = " ".join(p.read_text(encoding="utf-8") for p in conv.scenario.knowledge_paths())
+        guard.written = guard.grounds = f"{conv.scenario.persona or DEFAULT_PERSONA} {docs}"
+        for e in conv.events:
+            if e.kind == "fact_stored":
+                guard.grounds += f" {e.value}"
+            elif e.kind == "agent_turn":
+                replies += 1
+                said = e.agent or ""
+                breach = guard.check(said, 0, len(said), e.user or "")
+                if breach is not None and breach.limit == "ungrounded_time":
+                    bad.append(f"  {arch} {conv.key}: {e.user!r} -> {said[:120]!r}")
+                guard.heard_from_caller(e.user or "")
+                guard.grounds += f" {said}"
+    print(f"replies stating a clock time no source gave: {len(bad)} of {replies}")
+    print("\n".join(bad))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("runs", nargs="+", type=Path)
@@ -83,6 +110,7 @@ def main() -> None:
     ap.add_argument("--axis", default="adherence")
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("--inventions", action="store_true")
+    ap.add_argument("--times", action="store_true")
     args = ap.parse_args()
     scenarios = labelled(args.suite)
     for run in args.runs:
@@ -92,6 +120,8 @@ def main() -> None:
             print(f"{' / '.join(key):40s} {passed:4d} of {n:4d}  {passed / max(1, n):.3f}")
         if args.inventions:
             inventions(convs)
+        if args.times:
+            ungrounded_times(convs)
 
 
 if __name__ == "__main__":
