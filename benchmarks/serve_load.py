@@ -18,7 +18,7 @@ has played whole and a second has passed. Client starts are staggered by `--stag
 Nothing else may run meanwhile (two CPU-bound processes on two cores distort everything).
 
 Usage: python benchmarks/serve_load.py [--n 1,2,4,8] [--turns 6] [--arch cascade|hybrid] [--llm fast|quality]
-                                       [--stagger S] [--no-loopback] [--json FILE] [--out DIR]
+                                       [--stagger S] [--no-loopback] [--json FILE] [--out DIR] [--config FILE]
 """
 
 from __future__ import annotations
@@ -205,6 +205,7 @@ def main() -> None:
     ap.add_argument("--no-loopback", action="store_true", help="skip the in-process baseline")
     ap.add_argument("--json", default=None)
     ap.add_argument("--out", default="out/serve-load", help="the server's sessions (and the loopback's) go here")
+    ap.add_argument("--config", default=None, help="a `parley serve --config` file for the server (not the loopback)")
     args = ap.parse_args()
     ns = [int(x) for x in args.n.split(",")]
     Path(args.out).mkdir(parents=True, exist_ok=True)
@@ -220,7 +221,8 @@ def main() -> None:
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "parley.cli", "serve", "--arch", args.arch, "--llm", args.llm,
                                "--port", str(port), "--max-sessions", str(max(ns)), "--sessions-dir",
-                               args.out], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               args.out, *(["--config", args.config] if args.config else [])],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         for line in server.stdout:
             if "ws://" in line:
