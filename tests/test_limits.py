@@ -177,15 +177,19 @@ def test_specifics_of_doubtful_knowledge_are_never_said_however_spelled_unless_t
     assert spoken("Yes, TL-6082 is the voucher you have.", "I have the voucher TL 6082, is it valid?")[1] == []
 
 
-def test_a_clock_time_no_source_gave_is_not_spoken():
+def _grounded(grounds: str, heard: str, caller: str, written: str = ""):
+    """A guard whose sources are `grounds` (and `written` by the business) and the caller's `heard`
+    words, and what a draft comes out as through it (`caller`: the turn it answers)."""
     guard = LimitGuard([], ground_numbers=True)
-    guard.written = "The Reno outlet is open Thursday to Sunday, 11 to 5; the cafe closes at noon."
-    guard.grounds = guard.written
-    guard.heard_from_caller("Book the car in at half past two. Sorry, make it quarter past three.")
+    guard.grounds, guard.written = grounds, written
+    guard.heard_from_caller(heard)
+    return guard, lambda draft, turn=caller: _spoken(DEFAULT_PERSONA, draft, turn, guard=guard)
 
-    def spoken(draft, caller="What time is my car booked in for?"):
-        return _spoken(DEFAULT_PERSONA, draft, caller, guard=guard)
 
+def test_a_clock_time_no_source_gave_is_not_spoken():
+    hours = "The Reno outlet is open Thursday to Sunday, 11 to 5; the cafe closes at noon."
+    _, spoken = _grounded(hours, "Book the car in at half past two. Sorry, make it quarter past three.",
+                          "What time is my car booked in for?", written=hours)
     said, breaches = spoken("Sure. Your car is booked from 10:00 AM to 4:00 PM.")
     assert breaches == ["ungrounded_time"] and said == f"Sure. {UNGROUNDED_TIME_SAY}"
     assert spoken("We open at nine thirty am.")[1] == ["ungrounded_time"]
@@ -195,13 +199,8 @@ def test_a_clock_time_no_source_gave_is_not_spoken():
 
 
 def test_a_number_no_source_gave_the_reply_is_not_spoken():
-    guard = LimitGuard([], ground_numbers=True)
-    guard.grounds = ("Order 58316, for Maria Lopez: shipped on Monday. The helpline is 0800 123 456. "
-                     "Express costs $12.99.")
-    guard.heard_from_caller("Hi, my order is seven two nine four one.")
-
-    def spoken(draft, caller="What's the number?"):
-        return _spoken(DEFAULT_PERSONA, draft, caller, guard=guard)
+    guard, spoken = _grounded("Order 58316, for Maria Lopez: shipped on Monday. The helpline is 0800 123 456. "
+                              "Express costs $12.99.", "Hi, my order is seven two nine four one.", "What's the number?")
 
     said, breaches = spoken("Sure. You can reach us at 517-320-4869 any time.")
     assert breaches == ["ungrounded_number"] and said == f"Sure. {UNGROUNDED_SAY}"
