@@ -319,10 +319,11 @@ _CLOCK = re.compile(r"\b(?:(half|quarter|5|10|20|25)(?: minutes)? (past|after|to
 # words that do; "730" alone may be anything.
 _DAY_WORDS = r"(?:in the (?:morning|afternoon|evening)|tonight|this (?:morning|afternoon|evening)|today|tomorrow" \
              r"|on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))"
-_READ_CLOCK = re.compile(r"(?:\b(?:at|for|from|until|till|til|by|before|after|around|about|between) |(?=\b\d+\.?\d* "
-                         rf"{_DAY_WORDS}))(?<!\d )(?<![\d.,:-])\b(1[0-2]|0?[1-9])\.?([0-5]\d)\b(?!\.\d| ?(?:[ap]\.? ?m\b|%|minutes?|mins?|hours?"
-                         r"|days?|weeks?|months?|years?|dollars?|pounds?|euros?|percent|people|guests|of)\b)",
-                         re.IGNORECASE)
+_PLACED = r"\b(?:at|for|from|until|till|til|by|before|after|around|about|between) "
+_NOT_A_TIME_AFTER = r"(?!\.\d| ?(?:[ap]\.? ?m\b|%|minutes?|mins?|hours?|days?|weeks?|months?|years?|dollars?|pounds?" \
+                    r"|euros?|percent|people|guests|of)\b)"
+_READ_CLOCK = re.compile(rf"(?:{_PLACED}|(?=\b\d+\.?\d* {_DAY_WORDS}))(?<!\d )(?<![\d.,:-])"
+                         rf"\b(1[0-2]|0?[1-9])\.?([0-5]\d)\b{_NOT_A_TIME_AFTER}", re.IGNORECASE)
 
 
 def _hour(word: str) -> int:

@@ -19,8 +19,8 @@ to turn. "Other customers' data" protects the numbers, addresses and dates writt
 that the caller has not said, and statements of what another person did ("she gave me an address").
 
 One limit holds whatever the persona says: a number of four or more digits, a rate, a price or a
-clock time is spoken only if the reply was given it — by the caller, the fact store, the system prompt or the
-retrieved passages.
+clock time is spoken only if the reply was given it — by the caller, the fact store, the system
+prompt or the retrieved passages.
 The 1.5B model, asked for "your phone number" or a caller's order number it lost, makes one up
 ("123-456-7890", "12345"); a wrong number said with confidence is worse than "I don't have it".
 """
