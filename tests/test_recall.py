@@ -132,6 +132,16 @@ def test_a_question_whose_head_the_asr_lost_still_recalls_the_value_it_names():
     assert plan.action == "recall" and plan.values == ("K7Q42",)
 
 
+def test_what_the_caller_is_booked_for_is_its_day_and_time():
+    booked = [Fact("order", "55219", 1), Fact("date", "Tuesday 4th", 1), Fact("date", "Wednesday 5th", 2),
+              Fact("time", "3:15", 2)]
+    for text in ("What have you put me down for?", "What do they have you put me down for?",
+                 "When am I booked in?", "Sorry, what have you got me down for again?"):
+        assert [f.text for f in recall.asked(text, booked)] == ["Wednesday 5th", "3:15"], text
+    for text in ("Can you put me down for Friday?", "What size did I want?", "When does the store open?"):
+        assert recall.asked(text, booked) == [], text
+
+
 def test_a_time_said_on_the_clock_is_stored_corrected_and_recalled():
     conv, log = _conversation()
     conv.heard(1, "Can you book my car in at half past 2 on Monday?", "Sure.", False)

@@ -52,6 +52,10 @@ _NOT_ASKING = re.compile(r"\b(change|changed|update|correct|new|replace|differen
                          r"|is|was|are|it's|that's|yes|yeah|thanks|thank|here|here's|give|giving)\b")
 # "which … number did I give you": the caller asks for a value of their own, whatever the ASR made of
 # the slot's name ("order" heard as "water")
+# "What have you put me down for?", "When am I booked in?": what the caller is booked for is its day
+# and time, whatever the ASR made of the slot's name ("What do they have you put me down for?")
+_BOOKED = re.compile(r"\b(put|book|booked|pencil|pencilled|penciled|schedule|scheduled|have|got) me (down |in )?for\b"
+                     r"|\b(am|was) i (booked|scheduled|down|pencilled|penciled)\b|\bhave i booked\b")
 _STATED = re.compile(r"\b(did|have|had) i (just )?(mention|mentioned|give|given|say|said|tell|told|provide|provided|"
                      r"read|spell|spelled|quote|quoted)\b")
 
@@ -94,6 +98,8 @@ def asked(text: str, facts: list[Fact]) -> list[Fact]:
             if nxt in _THEN and not (fact.kind != "email" and _says_email(span)):
                 chosen[fact.kind] = fact  # facts are in turn order: the latest wins
                 break
+    if not chosen and _BOOKED.search(joined):
+        chosen = {f.kind: f for f in facts if f.kind in ("date", "time")}
     specific = {k: f for k, f in chosen.items() if not _generic_hit(text, f)}
     return list((specific or chosen).values())
 
