@@ -41,6 +41,7 @@ from parley.dialogue.entities import entities
     ("A table for four at seven thirty, or from 8.30 until nine fifteen.",
      [("time", "7:30"), ("time", "8:30"), ("time", "9:15")]),
     ("It costs about 1250 dollars for 130 people.", []),
+    ("We're open 9am to 5.30pm.", [("time", "9:00 am"), ("time", "5:30 pm")]),
     ("Oh, my order number is, oh, let me see.", []),  # "oh" that opens a thought
     # a code's letters as Whisper writes them, in capital groups; the pronoun or a shouted word after it
     ("My postcode is SW1A 2AA.", [("postcode", "SW1A2AA")]),

@@ -187,14 +187,15 @@ def _grounded(grounds: str, heard: str, caller: str, written: str = ""):
 
 
 def test_a_clock_time_no_source_gave_is_not_spoken():
-    hours = "The Reno outlet is open Thursday to Sunday, 11 to 5; the cafe closes at noon."
+    hours = "The Reno outlet is open Thursday to Sunday, 11 to 5; the cafe closes at noon, the bakery at 5.30pm."
     _, spoken = _grounded(hours, "Book the car in at half past two. Sorry, make it quarter past three.",
                           "What time is my car booked in for?", written=hours)
     said, breaches = spoken("Sure. Your car is booked from 10:00 AM to 4:00 PM.")
     assert breaches == ["ungrounded_time"] and said == f"Sure. {UNGROUNDED_TIME_SAY}"
     assert spoken("We open at nine thirty am.")[1] == ["ungrounded_time"]
     for draft in ("Your car is booked for 3:15 PM.", "It was 2:30, then three fifteen.", "Reno opens at 11:00 AM.",
-                  "It closes at 5 PM.", "The cafe closes at 12 pm.", "Delivery takes 2 to 3 days."):
+                  "It closes at 5 PM.", "The cafe closes at 12 pm.", "Delivery takes 2 to 3 days.",
+                  "The bakery closes at 5:30 PM."):
         assert spoken(draft) == (draft, []), draft
 
 

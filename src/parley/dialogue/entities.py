@@ -52,7 +52,8 @@ _ORD = r"(?:\d{1,2}(?:st|nd|rd|th)?|(?:twenty|thirty)[ -]?(?:first|second|third|
 _YEAR = r"(?:,? ((?:19|20)\d\d)\b)?"  # a date of birth needs its year: "the fourth of June, 1972"
 DATE = re.compile(rf"\b(?:({WEEKDAYS}),? )?(?:the )?({_ORD})(?: of)? ({MONTHS})\b{_YEAR}"
                   rf"|\b({MONTHS}) (?:the )?({_ORD})\b{_YEAR}|\b({WEEKDAYS}),? (?:the )?({_ORD})\b", re.IGNORECASE)
-TIME = re.compile(r"\b(\d{1,2})(?::?(\d{2}))? ?([ap])\.? ?m\b|\b(\d{1,2}):(\d{2})\b", re.IGNORECASE)
+# "3pm", "3:30 pm", "5.30pm" (the British stop), "15:30"
+TIME = re.compile(r"(?<![\d.:])\b(\d{1,2})(?:[:.]?(\d{2}))? ?([ap])\.? ?m\b|\b(\d{1,2}):(\d{2})\b", re.IGNORECASE)
 _STREET = r"(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|Terrace|Close|Crescent)"
 _ADDRESS = re.compile(rf"\b(?:(flat|apartment|apt|unit|suite) (\w+(?: [a-z])?),? )?(\d+[a-z]?) ((?:[A-Z][a-z]+ ){{1,3}}{_STREET})\b",
                       re.IGNORECASE)
