@@ -15,6 +15,14 @@ def _conversation() -> tuple[Conversation, EventLog]:
     return Conversation(AgentConfig(), [], log), log
 
 
+def _asked_after(said: list[str], question: str):
+    """(the plan for `question`, the conversation, its log) after the caller said `said`, a turn each."""
+    conv, log = _conversation()
+    for turn, text in enumerate(said, start=1):
+        conv.heard(turn, text, "Okay.", False)
+    return conv.read_back(len(said) + 1, question, None), conv, log
+
+
 def asked(text: str) -> list[str]:
     return [f.text for f in recall.asked(text, STORE)]
 
@@ -56,10 +64,9 @@ def test_the_answer_reads_the_value_as_stored():
 
 
 def test_the_conversation_answers_a_recall_question_from_the_corrected_store():
-    conv, log = _conversation()
-    conv.heard(1, "I am calling about order five five two one eight.", "Let me look.", False)
-    conv.heard(2, "Sorry, I got that wrong, it is five five two one nine.", "Thanks.", False)
-    plan = conv.read_back(3, "Which order number are you looking at for me?", None)
+    plan, conv, log = _asked_after(["I am calling about order five five two one eight.",
+                                    "Sorry, I got that wrong, it is five five two one nine."],
+                                   "Which order number are you looking at for me?")
     assert plan.action == "recall" and plan.values == ("55219",)
     assert [e.action for e in log.events if e.kind == "read_back"] == ["recall"]
     # the same question with a second one gets the value first, then the model's answer
@@ -143,8 +150,6 @@ def test_what_the_caller_is_booked_for_is_its_day_and_time():
 
 
 def test_a_time_said_on_the_clock_is_stored_corrected_and_recalled():
-    conv, log = _conversation()
-    conv.heard(1, "Can you book my car in at half past 2 on Monday?", "Sure.", False)
-    conv.heard(2, "Sorry, I got that wrong. Make it quarter past three.", "Okay.", False)
-    plan = conv.read_back(3, "What time is my car booked in for?", None)
+    plan, _, _ = _asked_after(["Can you book my car in at half past 2 on Monday?",
+                               "Sorry, I got that wrong. Make it quarter past three."], "What time is my car booked in for?")
     assert plan.action == "recall" and plan.values == ("3:15",)

@@ -35,7 +35,8 @@ import regex
 
 from parley import patterns as user_patterns
 from parley.config import Limit
-from parley.dialogue.entities import number_words_to_digits, times
+from parley.dialogue.entities import number_words_to_digits
+from parley.dialogue.temporal import times
 from parley.dialogue.rules import KINDS, stated_rules, written_value
 from parley.textnorm import digits_of
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from parley.dialogue.entities import DATE, MONTHS, TIME, WEEKDAYS, number_words_to_digits
+from parley.dialogue.entities import number_words_to_digits
+from parley.dialogue.temporal import DATE, MONTHS, TIME, WEEKDAYS
 
 # a prohibition, and what it forbids up to the end of its clause: "Never promise or estimate a delivery date"
 _PROHIBITION = re.compile(

@@ -124,7 +124,9 @@ class StreamingTranscriber:
         if final is None:
             return self.asr.transcribe(pcm, prompt), None
         text, confidence = final(pcm, prompt, self.beam_size)
-        return self._second(pcm, prompt, text, confidence) if second else (text, confidence)
+        if second and self._doubts(text, confidence):
+            return self._second(pcm, prompt, text, confidence)
+        return text, confidence
 
     def _doubts(self, text: str, confidence: float | None) -> bool:
         """Does the ASR give a second opinion on this reading? (Whisper with Whisper base behind it.)"""
@@ -146,8 +148,7 @@ class StreamingTranscriber:
 
     def _second(self, pcm: np.ndarray, prompt: str | None, text: str,
                 confidence: float | None) -> tuple[str, float | None]:
-        if not self._doubts(text, confidence):
-            return text, confidence
+        """The second opinion on a reading the ASR doubts (`_doubts`), re-spelled like the first."""
         other, surer = self.asr.second_opinion(pcm, prompt, self.beam_size, text, confidence)
         return (text, confidence) if other == text else (self._respelled(pcm, other), surer)
 
