@@ -14,11 +14,16 @@ has played whole and a second has passed. Client starts are staggered by `--stag
             itself (a hybrid's opener excluded)
   rss       the server's resident memory (VmRSS), sampled every 0.5 s: peak per N and the growth
             per extra session
+  cpu/turn  the server's CPU time (user + system, all its threads) over the phase, per caller turn:
+            the core-seconds one turn costs, which bounds how many callers two cores can answer
+  idle      before the phases, `--idle` callers connected and sending silence only, for 10 s: the
+            share of one core each costs while nobody speaks (listening, echo guard, resampling)
 
 Nothing else may run meanwhile (two CPU-bound processes on two cores distort everything).
 
 Usage: python benchmarks/serve_load.py [--n 1,2,4,8] [--turns 6] [--arch cascade|hybrid] [--llm fast|quality]
-                                       [--stagger S] [--no-loopback] [--json FILE] [--out DIR] [--config FILE]
+                                       [--stagger S] [--idle K] [--no-loopback] [--json FILE] [--out DIR]
+                                       [--config FILE]
 """
 
 from __future__ import annotations
@@ -59,7 +64,8 @@ class Caller:
         self.latencies: list[float] = []
         self.errors: list[str] = []
 
-    async def run(self, delay: float) -> None:
+    async def run(self, delay: float, silent_s: float = 0.0) -> None:
+        """Speak the lines, or with `silent_s` only send silence for that long."""
         from websockets.asyncio.client import connect
 
         await asyncio.sleep(delay)
@@ -99,7 +105,8 @@ class Caller:
 
             mic, ear = asyncio.ensure_future(microphone()), asyncio.ensure_future(listen())
             try:
-                for audio in self.lines:
+                await asyncio.sleep(silent_s)
+                for audio in [] if silent_s else self.lines:
                     done.clear()
                     queue.extend(base64.b64encode(audio[i:i + block]).decode() for i in range(0, len(audio), block))
                     await asyncio.wait_for(done.wait(), 60)
@@ -117,9 +124,28 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_s(pid: int) -> float:
+    """The process's CPU time so far, user + system, all threads (/proc/PID/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def idle_cost(url: str, pid: int, k: int, seconds: float = 10.0) -> float:
+    """The share of one core that each of `k` connected, silent callers costs the server."""
+    callers = [Caller(url, []) for _ in range(k)]
+    task = asyncio.gather(*(c.run(0.0, silent_s=seconds + 2.0) for c in callers))
+    await asyncio.sleep(2.0)  # sessions set up
+    start, t0 = cpu_s(pid), time.monotonic()
+    await asyncio.sleep(seconds)
+    share = (cpu_s(pid) - start) / (time.monotonic() - t0) / k
+    await task
+    return share
+
+
 async def phase(url: str, pid: int, n: int, lines: list[bytes], turns: int, stagger: float) -> dict:
     callers = [Caller(url, [lines[(i * 3 + k) % len(lines)] for k in range(turns)]) for i in range(n)]
     peak = rss_mb(pid)
+    cpu0 = cpu_s(pid)
     task = asyncio.gather(*(c.run(stagger * i) for i, c in enumerate(callers)))
     while not task.done():
         await asyncio.sleep(0.5)
@@ -128,6 +154,7 @@ async def phase(url: str, pid: int, n: int, lines: list[bytes], turns: int, stag
     lat = [x for c in callers for x in c.latencies]
     return {"n": n, "turns": len(lat), "p50_ms": round(pct(lat, 50)), "p95_ms": round(pct(lat, 95)),
             "max_ms": round(max(lat)) if lat else None, "rss_peak_mb": round(peak),
+            "cpu_s_per_turn": round((cpu_s(pid) - cpu0) / max(1, len(lat)), 2),
             "errors": sorted({e for c in callers for e in c.errors}),
             "per_turn_ms": [round(x) for x in callers[0].latencies]}
 
@@ -202,6 +229,7 @@ def main() -> None:
     ap.add_argument("--llm", default="fast", choices=["fast", "quality"])
     ap.add_argument("--stagger", type=float, default=0.5,
                     help="seconds between client starts (0.5: turns nearly in step, the worst case)")
+    ap.add_argument("--idle", type=int, default=4, help="silent callers for the idle cost (0: skip it)")
     ap.add_argument("--no-loopback", action="store_true", help="skip the in-process baseline")
     ap.add_argument("--json", default=None)
     ap.add_argument("--out", default="out/serve-load", help="the server's sessions (and the loopback's) go here")
@@ -233,7 +261,10 @@ def main() -> None:
         out["idle_rss_mb"] = round(rss_mb(server.pid))
         out["phases"] = []
         print(f"server idle RSS {out['idle_rss_mb']} MB")
-        print(f"{'N':>3}{'turns':>7}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'RSS MB':>9}"
+        if args.idle:
+            out["idle_core_share_per_session"] = round(asyncio.run(idle_cost(url, server.pid, args.idle)), 3)
+            print(f"{args.idle} silent callers: each costs {100 * out['idle_core_share_per_session']:.1f} % of a core")
+        print(f"{'N':>3}{'turns':>7}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'RSS MB':>9}{'cpu/turn s':>11}"
               f"{'answer p50/p95 (server)':>26}  errors")
         for n in ns:
             before = set(Path(args.out).iterdir())
@@ -245,7 +276,7 @@ def main() -> None:
             r["content_server_p50_ms"], r["content_server_p95_ms"] = round(pct(answer, 50)), round(pct(answer, 95))
             out["phases"].append(r)
             print(f"{n:>3}{r['turns']:>7}{r['p50_ms']:>9}{r['p95_ms']:>9}{r['max_ms']:>9}{r['rss_peak_mb']:>9}"
-                  f"{r['content_server_p50_ms']:>15} / {r['content_server_p95_ms']:<8}  {','.join(r['errors']) or '-'}")
+                  f"{r['cpu_s_per_turn']:>11}{r['content_server_p50_ms']:>15} / {r['content_server_p95_ms']:<8}  {','.join(r['errors']) or '-'}")
         first = out["phases"][0]
         for r in out["phases"][1:]:
             per = (r["rss_peak_mb"] - first["rss_peak_mb"]) / max(1, r["n"] - first["n"])
