@@ -44,8 +44,8 @@ def main() -> None:
         engine = registry.llama_engine(model, 8192, 2)
 
         def p(words: str) -> float:
-            return engine.finality([{"role": "system", "content": system_prompt()},
-                                    {"role": "user", "content": words}], words)
+            return engine.read([{"role": "system", "content": system_prompt()},
+                                    {"role": "user", "content": words}], words).p_final
 
         frag = np.array([p(f) for f, _ in cut])
         done = np.array([p(line) for line in finished])

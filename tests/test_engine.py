@@ -8,6 +8,7 @@ import numpy as np
 
 from parley.audio.frame import SAMPLE_RATE
 from parley.clock import VirtualClock
+from parley.components.llm.base import Reading
 from parley.config import AgentConfig
 from parley.cpu import CpuGate
 from parley.duplex.engine import DuplexEngine
@@ -453,7 +454,7 @@ def _run_acknowledged(p_done: float, audio: np.ndarray, ack: str = "Mhm.", words
         async def respond(self, reply):
             if finality_after_s is not None:
                 await clock.sleep(finality_after_s)
-                reply.finality.set_result(0.6)
+                reply.reading.set_result(Reading(0.6, None))
             await super().respond(reply)
 
     async def go():

@@ -162,7 +162,7 @@ def test_a_realtime_client_survives_any_event_sequence_and_keeps_playing(events)
             agent.pull_audio(512, i * 0.032)
         responder = RealtimeResponder(cfg, log, Conversation(cfg, [], log), _Socket(events))
         loop = asyncio.get_running_loop()
-        answer = _Answer(Reply(turn=1, transcript=loop.create_future(), finality=loop.create_future()))
+        answer = _Answer(Reply(turn=1, transcript=loop.create_future(), reading=loop.create_future()))
         responder._waiting.append(answer)
         await responder._read()
         while not answer.queue.empty():  # whatever was queued ends with the end of the stream

@@ -97,19 +97,19 @@ def test_sessions_keep_their_own_history_and_a_long_answer_yields_to_a_waiting_c
 
 
 def test_the_end_of_turn_does_not_queue_for_the_finality_behind_other_callers():
-    from parley.duplex.end_of_turn import finality
+    from parley.duplex.end_of_turn import read_words
     from parley.events import EventLog
 
     class Model:
         contended = False
         calls = 0
 
-        async def finality(self, messages, words):
+        async def read(self, messages, words):
             self.calls += 1
             return 0.9
 
     llm, log = Model(), EventLog("t", clock_now=lambda: 0.0)
     words = "I would like to change the delivery address for my order"
-    assert asyncio.run(finality(llm, [], words, log)) == 0.9
+    assert asyncio.run(read_words(llm, [], words, log)) == 0.9
     llm.contended = True  # another session's first words wait for the model
-    assert asyncio.run(finality(llm, [], words, log)) is None and llm.calls == 1
+    assert asyncio.run(read_words(llm, [], words, log)) is None and llm.calls == 1

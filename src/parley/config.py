@@ -58,6 +58,11 @@ class ASRConfig(_Strict):
         "is not trusted: the agent asks the caller to say it again (never twice in a row) instead of answering "
         "what it probably misheard, and a pause after such words holds the floor as after unfinished ones. "
         "None: never ask.")
+    implausible_below: float | None = Field(
+        -6.0, ge=-30, le=0, description="A turn of more than three words that the embedded chat model finds this "
+        "improbable (the mean log-probability of its tokens after the conversation so far) is asked for again, as "
+        "an unclear one is: Whisper writes fluent-looking nonsense with confidence on voices and lines it hears "
+        "badly. Measured with both embedded models (benchmarks/plausibility.py). None: never.")
     second_opinion_below: float | None = Field(
         -0.5, ge=-10, le=0, description="A final transcript less sure than this (mean token log-probability) is "
         "decoded again by Whisper base, ~0.3 s more, and the surer reading kept: on the voices and lines Whisper "

@@ -27,7 +27,7 @@ from parley.config import AgentConfig
 from parley.dialogue.conversation import Conversation
 from parley.dialogue.knowledge import KnowledgeBase, read_document
 from parley.dialogue.summary import RollingSummary
-from parley.duplex.end_of_turn import finality, hold_cue
+from parley.duplex.end_of_turn import hold_cue, read_words
 from parley.duplex.engine import DuplexEngine
 from parley.duplex.playout import Reply
 from parley.duplex.voice import Voice
@@ -116,7 +116,8 @@ class CascadeResponder:
     async def respond(self, reply: Reply) -> None:
         messages = await self._prompt(reply)
         splitter = self._splitter()
-        plan = self.conversation.read_back(reply.turn, reply.user_text, hold_cue(reply.user_text), reply.confidence)
+        plan = self.conversation.read_back(reply.turn, reply.user_text, hold_cue(reply.user_text), reply.confidence,
+                                           _plausibility(reply))
         if plan is not None:
             await self._say(reply, splitter, plan.line, final=plan.action != "state")
             if plan.action != "state":
@@ -134,8 +135,9 @@ class CascadeResponder:
     # --- steps of a reply, shared with the hybrid ------------------------------------------------
 
     async def _prompt(self, reply: Reply) -> list[Message]:
-        """The prompt for `reply` (passages retrieved first); the words' finality is resolved on the
-        way, on the same prompt, so it costs the reply no extra prefill."""
+        """The prompt for `reply` (passages retrieved first); the chat model's reading of the words
+        (their finality, their plausibility) is resolved on the way, on the same prompt, so it costs
+        the reply no extra prefill."""
         reference = None
         if self.grounding is not None:
             reply.stage = "retrieval"
@@ -144,8 +146,9 @@ class CascadeResponder:
         self.memory.yield_model(now=True)
         messages = self.history.messages(reply.user_text, reference)
         self.conversation.given(messages)
-        if not reply.finality.done():
-            reply.finality.set_result(await finality(self.llm, messages, reply.user_text, self.log))
+        if not reply.reading.done():
+            reply.reading.set_result(await read_words(self.llm, messages, reply.user_text, self.log,
+                                                      self.cfg.asr.implausible_below is not None))
         return messages
 
     def _splitter(self) -> ClauseSplitter:
@@ -207,6 +210,12 @@ class CascadeResponder:
         if verdict.clause is not None:
             await self.voice.speak(reply, verdict.clause)
         return verdict.more
+
+
+def _plausibility(reply: Reply) -> float | None:
+    """The chat model's view of how probable the caller's words are, once `_prompt` has read them."""
+    reading = reply.reading.result() if reply.reading is not None and reply.reading.done() else None
+    return None if reading is None else reading.plausibility
 
 
 class CascadeAgent(DuplexEngine):

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import asyncio
 
-from parley.architectures.cascade import CascadeAgent, CascadeResponder
+from parley.architectures.cascade import CascadeAgent, CascadeResponder, _plausibility
 from parley.dialogue import talker
+from parley.dialogue.readback import Plan
 from parley.duplex.end_of_turn import hold_cue
 from parley.duplex.playout import Reply
 from parley.events import Opener
@@ -73,12 +74,26 @@ class ThinkerTalker(CascadeResponder):
         finally:
             if said is not None:
                 await said
+        if plan is None and (doubt := self._doubted(reply)) is not None:
+            await self._say(reply, splitter, doubt.line, final=True)  # the words read as a mishearing: ask
+            return
         if plan is None:
             reply.opener_chunks = len(reply.chunks)  # the talker's line holds the floor; what follows answers
             reply.opener_holds = talker.holds_only(line)
         if not final:
             said_first = line or reply.acknowledged  # the thinker's own "let me check" would say it again
             await self._think(reply, splitter, messages, talker.DropLeadingAck(said_first) if said_first else None)
+
+
+    def _doubted(self, reply: Reply) -> Plan | None:
+        """The ask-again line when the thinker's model found the words improbable (known only after
+        its prefill, so after the talker's opener: "Okay. Sorry, I didn't catch that…")."""
+        plausibility = _plausibility(reply)
+        if plausibility is None:
+            return None
+        plan = self.conversation.read_back(reply.turn, reply.user_text, hold_cue(reply.user_text), reply.confidence,
+                                           plausibility)
+        return plan if plan is not None and plan.action == "unclear" else None
 
 
 class HybridAgent(CascadeAgent):

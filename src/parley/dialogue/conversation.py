@@ -110,15 +110,18 @@ class Conversation:
                 f"too much of the LLM's {self.history.max_chars // 3}-token window; shorten the persona or put "
                 "the documents in a knowledge base (`parley kb add`, [knowledge] path).")
 
-    def read_back(self, turn: int, text: str, cue: str | None, confidence: float | None = None) -> Plan | None:
+    def read_back(self, turn: int, text: str, cue: str | None, confidence: float | None = None,
+                  plausibility: float | None = None) -> Plan | None:
         """The read-back or ask-again line reply `turn` starts with (`readback.py`), or the caller's
         own value they asked for (`recall.py`), or that it does not have one (`recall.missing`), or
-        None; `cue` is the end-of-turn cue on the caller's words, `confidence` the ASR's in them: a
-        turn it probably misheard is asked for again (never twice in a row) instead of answered."""
+        None; `cue` is the end-of-turn cue on the caller's words, `confidence` the ASR's in them and
+        `plausibility` the chat model's (`Reading`): a turn either probably misheard is asked for
+        again (never twice in a row) instead of answered."""
         step = self.procedure.current()
         facts = self.history.heard_facts(text)
         plan = self.readback.plan(turn, facts, text, cue, step.readback if step is not None else None,
-                                  unclear(confidence, self.cfg.asr.unclear_below, text))
+                                  unclear(confidence, self.cfg.asr.unclear_below, text)
+                                  or unclear(plausibility, self.cfg.asr.implausible_below, text))
         if plan is None and not facts:
             if wanted := recall.asked(text, self.history.facts):
                 disputed = any((f.kind, f.text) in self.readback.disputed for f in wanted)

@@ -62,7 +62,8 @@ SHORT_WORDS = 3  # "yes", "no, thanks": asking to repeat an answer this short co
 def unclear(confidence: float | None, below: float | None, text: str) -> bool:
     """Is the ASR's own confidence in `text` (its mean token log-probability) too low to answer it?
     Below about -0.8 most of Whisper tiny's transcripts are garbled and almost none are good
-    (`benchmarks/asr_confidence.py`); short answers are exempt."""
+    (`benchmarks/asr_confidence.py`); short answers are exempt. The same test serves the chat
+    model's view of the words (`Reading.plausibility` against `[asr] implausible_below`)."""
     return (below is not None and confidence is not None and confidence < below
             and len(text.split()) > SHORT_WORDS)
 

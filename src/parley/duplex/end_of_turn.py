@@ -22,7 +22,7 @@ silence required before taking the floor depends on how sure we are the user has
   a word that ends a sentence ("two shirts and" → "two shirts in.", "about the" → "about this."),
   which no word list catches, and Smart Turn hears the synthesized or clipped pre-pause word as
   final (0.9+); the language model still finds "I ordered two shirts in" unfinished (0.000 vs 0.5+
-  for finished sentences, `LlamaEngine.finality`). Two-word answers ("Yes.", "Okay.") and questions
+  for finished sentences, `LlamaEngine.read`). Two-word answers ("Yes.", "Okay.") and questions
   (Whisper's "?" is evidence of a question's intonation) are exempt;
 - the final transcript is one the agent would ask to hear again (Whisper's own confidence below
   `[asr] unclear_below`, `readback.unclear`) → the `hold` wait: garbled words are no evidence that
@@ -39,6 +39,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from parley.components.llm.base import Reading
+from parley.dialogue.readback import SHORT_WORDS
 from parley.events import ComponentError, EventLog
 from parley.textnorm import DIGIT_WORDS, digits_of
 
@@ -220,18 +222,19 @@ def finality_matters(text: str) -> bool:
             and not _number_said(t) and hold_cue(text) is None)
 
 
-async def finality(llm, messages: list, words: str, log: EventLog) -> float | None:
-    """The chat model's P(the caller's `words` are a finished utterance); None where it cannot
-    change the verdict, the model cannot tell (a remote endpoint), is wanted by other sessions'
-    first words (a shared server: the end of turn would wait behind them) or fails: the end of
-    turn then goes without it."""
-    score = getattr(llm, "finality", None)
-    if score is None or not finality_matters(words):
+async def read_words(llm, messages: list, words: str, log: EventLog, plausibility: bool = False) -> Reading | None:
+    """The chat model's `Reading` of the caller's `words` (P(finished utterance), and how probable
+    it finds them); None where neither can change anything (the finality cannot change the verdict
+    and, with `plausibility`, the words are too few to be asked for again), the model cannot tell
+    (a remote endpoint), is wanted by other sessions' first words (a shared server: the end of turn
+    would wait behind them) or fails: the end of turn and the reply then go without it."""
+    read = getattr(llm, "read", None)
+    if read is None or not (finality_matters(words) or plausibility and len(words.split()) > SHORT_WORDS):
         return None
     if getattr(llm, "contended", False):  # other callers wait for the model: Smart Turn and the cues decide
         return None
     try:
-        return await score(messages, words)
+        return await read(messages, words)
     except Exception as exc:
-        log.emit(ComponentError, component="llm", message=f"end-of-utterance probability: {exc}")
+        log.emit(ComponentError, component="llm", message=f"reading the caller's words: {exc}")
         return None

@@ -72,7 +72,7 @@ class Responder(Protocol):
 
     async def respond(self, reply: Reply) -> None:
         """Fill `reply.chunks` for `reply.user_text`, stopping when `reply.cancel` is set; may resolve
-        `reply.finality` with P(the words are a finished utterance) on the way; sets `reply.stage`."""
+        `reply.reading` (the chat model's `Reading` of the words) on the way; sets `reply.stage`."""
 
     def heard(self, reply: Reply, heard: str, interrupted: bool) -> None:
         """A reply ended: `heard` is exactly what the user heard of it."""
@@ -99,6 +99,7 @@ class DuplexEngine:
                                          lambda: self.ears.endpointer.paused)
         self._played = np.zeros(FRAME_SAMPLES, dtype=np.float32)  # agent audio of the current input window
         self.speculation = Speculation(log)
+        self._plausibility = cfg.asr.implausible_below is not None  # the responder reads the words for it
         self._tasks: set[asyncio.Task] = set()
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -211,7 +212,8 @@ class DuplexEngine:
         """Start a reply on the utterance so far; `judged`: the end-of-turn model hears this pause
         first (a talker acknowledges on its verdict: the final ASR pass waits for it)."""
         self.responder.preparing()
-        reply = self.speculation.begin(wants_finality=self._use_judge and self.tt.endpoint.finality, judged=judged)
+        reply = self.speculation.begin(wants_reading=self._use_judge and self.tt.endpoint.finality or self._plausibility,
+                                       judged=judged)
         if audio is None:
             audio = self.ears.utterance.audio()
         self._spawn(self._prepare(reply, audio, text))
@@ -246,7 +248,7 @@ class DuplexEngine:
             await self.fillers.failed(reply, exc)
         finally:
             reply.done = True
-            for fut in (reply.transcript, reply.finality):
+            for fut in (reply.transcript, reply.reading):
                 if not fut.done():
                     fut.set_result("" if fut is reply.transcript else None)
 

@@ -34,6 +34,7 @@ class TurnJudge:
         self.log = log
         self.eagerness = cfg.turn_taking.endpoint.eagerness  # a Realtime client may change it mid-call
         self.unclear_below = cfg.asr.unclear_below  # Whisper's confidence below which its words are not trusted
+        self.use_finality = cfg.turn_taking.endpoint.finality
         self._exec = registry.lane(detector)
 
     async def warm(self) -> None:
@@ -63,10 +64,11 @@ class TurnJudge:
         text = await reply.transcript
         garbled = unclear(reply.confidence, self.unclear_below, text)  # the words hold the floor, finished or not
         p_final = None
-        if finality_matters(text) and not garbled:
+        if finality_matters(text) and not garbled and self.use_finality:
             if read is not None and current():
                 read(required_wait(p_done, text, self.eagerness))
-            p_final = await reply.finality
+            reading = await reply.reading
+            p_final = None if reading is None else reading.p_final
         if not current() or reply.cancel.cancelled:
             return None
         verdict = required_wait(p_done, text, self.eagerness, p_final, garbled)

@@ -34,7 +34,7 @@ class Reply:
     done: bool = False           # no more chunks will come
     committed: bool = False      # the end of turn is confirmed: may be played
     transcript: asyncio.Future | None = None  # the words the end of turn is judged on ("" if none; `listener.judge_on`)
-    finality: asyncio.Future | None = None  # resolves to the chat model's P(finished utterance), or None
+    reading: asyncio.Future | None = None  # resolves to the chat model's `Reading` of the words, or None
     judged: asyncio.Future | None = None  # resolves once the end-of-turn model has heard the pause (None: no one judges)
     backchannel: bool = False    # an agent backchannel ("mhm"): played, never a turn or history
     stage: str = "asr"           # the component preparing it now (named in a ComponentError)

@@ -20,16 +20,16 @@ class Speculation:
         self.reply: Reply | None = None  # being prepared, not yet handed to playout
         self.turns = 0
 
-    def begin(self, wants_finality: bool, judged: bool = False) -> Reply:
-        """A new reply (any earlier one must have been dropped or taken). Without `wants_finality`
-        nobody waits for the words' finality, so it resolves at once; with `judged` the end-of-turn
+    def begin(self, wants_reading: bool, judged: bool = False) -> Reply:
+        """A new reply (any earlier one must have been dropped or taken). Without `wants_reading`
+        nobody wants the chat model's reading of the words, so it resolves at once; with `judged` the end-of-turn
         model will report when it has heard the pause (`Reply.judged`)."""
         self.turns += 1
         loop = asyncio.get_running_loop()
-        reply = Reply(turn=self.turns, transcript=loop.create_future(), finality=loop.create_future(),
+        reply = Reply(turn=self.turns, transcript=loop.create_future(), reading=loop.create_future(),
                       judged=loop.create_future() if judged else None)
-        if not wants_finality:
-            reply.finality.set_result(None)
+        if not wants_reading:
+            reply.reading.set_result(None)
         self.reply = reply
         self.log.emit(SpeculationStarted, turn=reply.turn)
         return reply

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import AsyncIterator, Callable, Protocol, TypedDict
 
 from parley.cancel import CancelToken
@@ -8,6 +9,13 @@ from parley.cancel import CancelToken
 class Message(TypedDict):
     role: str  # system | user | assistant
     content: str
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a chat model that exposes its logits reads the caller's last words (`LlamaEngine.read`)."""
+    p_final: float  # P(the words are a finished utterance)
+    plausibility: float | None  # mean log-probability of their tokens after the conversation
 
 
 class ChatModel(Protocol):

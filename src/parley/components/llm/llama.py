@@ -25,7 +25,7 @@ import numpy as np
 
 from parley.cancel import CancelToken
 from parley.clock import Clock
-from parley.components.llm.base import Message
+from parley.components.llm.base import Message, Reading
 from parley.cpu import IDLE, LATER, NORMAL, URGENT, CpuGate, PriorityLane, at
 from parley.errors import ModelUnavailableError
 
@@ -128,33 +128,66 @@ class LlamaEngine:
             self._ends = sorted({t[0] for e in ends if len(t := llm.tokenize(e.encode(), add_bos=False, special=True)) == 1})
         return self._format
 
-    def _next_logits(self, tokens: list[int]) -> np.ndarray:
-        """Logits of the token after `tokens`, evaluating only what the KV cache does not hold."""
+    def _logits_from(self, tokens: list[int], first: int) -> np.ndarray:
+        """Logits after each of `tokens[first - 1:]` (row k predicts `tokens[first + k]`, the last
+        row the token after them all), evaluating only what the KV cache does not hold, and those
+        positions again if it does (llama.cpp keeps logits only where a batch asked for them)."""
         llm = self._llm
         cached = llm.input_ids[: llm.n_tokens]
+        first = max(1, first)
         n = 0
-        while n < min(len(cached), len(tokens) - 1) and cached[n] == tokens[n]:
+        while n < min(len(cached), first - 1) and cached[n] == tokens[n]:
             n += 1
-        llm.n_tokens = n  # keep the common prefix; eval drops the rest of the cache
-        llm.eval(tokens[n:])
-        return np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
+        llm.n_tokens = n  # keep the common prefix; the rest of the cache is dropped
+        llm._ctx.kv_cache_seq_rm(-1, n, -1)
+        rows, vocab = [], llm.n_vocab()
+        for i in range(n, len(tokens), llm.n_batch):
+            chunk = tokens[i:i + llm.n_batch]
+            llm._batch.set_batch(batch=chunk, n_past=i, logits_all=False)
+            wanted = [j for j in range(len(chunk)) if i + j >= first - 1]
+            for j in wanted:
+                llm._batch.batch.logits[j] = True
+            llm._ctx.decode(llm._batch)
+            llm.input_ids[i:i + len(chunk)] = chunk
+            llm.n_tokens = i + len(chunk)
+            rows += [np.ctypeslib.as_array(llm._ctx.get_logits_ith(j), shape=(vocab,)).astype(np.float64)
+                     for j in wanted]
+        return np.stack(rows)
 
-    def finality(self, messages: list[Message], words: str, owner: object | None = None) -> float:
-        """Blocking; run on `self.executor`. P(`words`, the caller's, in the last message, are a
-        finished utterance): the model's probability of a sentence end (".", "?", "!" or the end of
-        the turn) right after them, their own final punctuation removed (Whisper's punctuation is no evidence).
-        This is the end-of-utterance method of LiveKit's first turn detector, with the chat model
-        itself: the words are evaluated into the KV cache the reply reuses, so it costs almost
-        nothing on top of the reply's own prefill."""
+    def _next_logits(self, tokens: list[int]) -> np.ndarray:
+        """Logits of the token after `tokens`, evaluating only what the KV cache does not hold."""
+        return self._logits_from(tokens, len(tokens))[-1]
+
+    def read(self, messages: list[Message], words: str, owner: object | None = None) -> Reading:
+        """Blocking; run on `self.executor`. How the model reads the caller's `words`, the last
+        message's content, from the logits of one prefill:
+        - `p_final`: P(they are a finished utterance), the probability of a sentence end (".", "?",
+          "!" or the end of the turn) right after them, their own final punctuation removed
+          (Whisper's punctuation is no evidence): the end-of-utterance method of LiveKit's first
+          turn detector, with the chat model itself;
+        - `plausibility`: the mean log-probability of their tokens after the conversation so far.
+          On a voice or line it hears badly Whisper writes fluent-looking nonsense with confidence
+          ("We haven't moved, but the rest is donating"); the model finds such words improbable
+          (`benchmarks/plausibility.py`).
+        The words are evaluated into the KV cache the reply reuses: the reply's own prefill is
+        what they cost, plus the output layer at their positions."""
         self.ready()
         self.states.switch(owner)
         llm = self._llm
         prompt = self._formatter()(messages=messages).prompt
-        cut = prompt.rindex(words) + len(_TRAILING_PUNCT.sub("", words))
+        start = prompt.rindex(words)
+        cut = start + len(_TRAILING_PUNCT.sub("", words))
+        head = llm.tokenize(prompt[:start].encode(), add_bos=False, special=True)
         tokens = llm.tokenize(prompt[:cut].encode(), add_bos=False, special=True)
-        logits = self._next_logits(tokens)
-        top = logits.max()
-        return float(np.exp(logits[self._ends] - top).sum() / np.exp(logits - top).sum())
+        first = 0
+        while first < min(len(head), len(tokens)) and head[first] == tokens[first]:
+            first += 1
+        logits = self._logits_from(tokens, first)
+        top = logits.max(axis=1, keepdims=True)
+        logp = logits - top - np.log(np.exp(logits - top).sum(axis=1, keepdims=True))
+        said = [logp[k, t] for k, t in enumerate(tokens[first:])]
+        p_final = float(np.exp(logp[-1, self._ends]).sum())
+        return Reading(p_final, float(np.mean(said)) if said else None)
 
     def classify(self, messages: list[Message], options: tuple[str, ...], owner: object | None = None) -> list[float]:
         """Blocking; run on `self.executor`. The model's probabilities of answering `messages` with
@@ -307,10 +340,10 @@ class LlamaChatModel:
     async def warm(self, messages: list[Message]) -> None:
         await self._compute(self.engine.prefill, messages)
 
-    async def finality(self, messages: list[Message], words: str) -> float:
-        """P(the caller's `words`, in the last message, are a finished utterance); see
-        `LlamaEngine.finality`."""
-        return await self._compute(self.engine.finality, messages, words, priority=URGENT)
+    async def read(self, messages: list[Message], words: str) -> Reading:
+        """The caller's `words`, the last message's: P(finished utterance) and their plausibility;
+        see `LlamaEngine.read`."""
+        return await self._compute(self.engine.read, messages, words, priority=URGENT)
 
     async def classify(self, messages: list[Message], options: tuple[str, ...]) -> list[float]:
         """P(the answer to `messages` is each of `options`); see `LlamaEngine.classify`."""
