@@ -440,3 +440,7 @@ def test_a_recall_answer_stating_a_value_nobody_gave_is_counted_as_invented(tmp_
     out = invented_values([made_up])
     assert out["invented"] == 1 and out["answers"] == 1
     assert set(out["examples"][0]["values"]) == {"3", "8", "Denver"}  # 9 and 1 the caller said
+    spelled = [AsrFinal(t=1.5, session="s", turn=1, text="The account is under the A new N-P-U-Y-N."),
+               AsrFinal(t=2.5, session="s", turn=2, text="The account is under the name UN, N-T-U-Y-N.")]
+    recalled = Conversation(sc, _events(replies + [("The name I have is Ntuyn, N-T-U-Y-N.", "smooth")]) + spelled)
+    assert invented_values([recalled])["invented"] == 0  # the letters the caller spelled, said as a name

@@ -169,32 +169,33 @@ class ReadingLLM(ScriptedLLM):
         self.odd = odd
         self.read_words: list[str] = []
 
-    async def read(self, messages, words):
+    async def read(self, messages, words, plausibility=True):
         from parley.components.llm.base import Reading
 
         self.read_words.append(words)
-        return Reading(0.9, -8.0 if self.odd in words else -2.0)
+        return Reading(0.9, (-8.0 if self.odd in words else -2.0) if plausibility else None)
 
 
 @pytest.mark.parametrize("arch", ["cascade", "hybrid"])
 def test_words_the_chat_model_finds_improbable_are_asked_for_again(arch):
     """Whisper is sure of these words, but the chat model finds them improbable after the
-    conversation so far (`[asr] implausible_below`): the agent asks for them again rather than
-    answering them, once; the caller's repeat is answered. A question is read too, though its
-    finality never matters to the end of turn."""
+    conversation so far (`[asr] implausible_below`; here weighed on every turn, `read_words_below`
+    0): the agent asks for them again rather than answering them, once; the caller's repeat is
+    answered. A question is read too, though its finality never matters to the end of turn."""
     from parley.dialogue.readback import UNCLEAR_LINE
 
     odd = "Do you believe we are on a path of danger?"
     lines = [_line("Hello, I have a question about my boots."),
              _line(odd, again=lambda: _line(odd))]
     llm = ReadingLLM(["Yes, we can help with that."], odd="danger")
-    res = asyncio.run(run_conversation(AgentConfig(), lines, arch=arch, agent_kwargs={"llm": llm}))
+    cfg = AgentConfig()
+    cfg.asr.read_words_below = 0.0
+    res = asyncio.run(run_conversation(cfg, lines, arch=arch, agent_kwargs={"llm": llm}))
     asks = [e for e in res.log.of("read_back") if e.action == "unclear"]
     assert len(asks) == 1 and asks[0].turn > 1  # the plausible first line was answered
     assert any("danger" in w for w in llm.read_words)
     replies = [r.agent for r in res.records]
     assert UNCLEAR_LINE in replies[-2] and replies[-1].endswith("Yes, we can help with that.")
-    cfg = AgentConfig()
     cfg.asr.implausible_below = None  # off: answered at once
     res = asyncio.run(run_conversation(cfg, lines, arch=arch, agent_kwargs={"llm": ReadingLLM(["Yes."], odd="danger")}))
     assert not [e for e in res.log.of("read_back") if e.action == "unclear"]

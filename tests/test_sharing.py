@@ -104,7 +104,7 @@ def test_the_end_of_turn_does_not_queue_for_the_finality_behind_other_callers():
         contended = False
         calls = 0
 
-        async def read(self, messages, words):
+        async def read(self, messages, words, plausibility=False):
             self.calls += 1
             return 0.9
 
@@ -113,3 +113,25 @@ def test_the_end_of_turn_does_not_queue_for_the_finality_behind_other_callers():
     assert asyncio.run(read_words(llm, [], words, log)) == 0.9
     llm.contended = True  # another session's first words wait for the model
     assert asyncio.run(read_words(llm, [], words, log)) is None and llm.calls == 1
+
+
+def test_the_chat_model_reads_unfinished_and_improbable_words():
+    """One prefill gives both readings of the caller's words (`LlamaEngine.read`): a trailing "and"
+    is no finished utterance, and Whisper's fluent nonsense is less probable than a caller's
+    question; without `plausibility` only the finality is computed. The reply after it reuses the
+    cache the reading left."""
+    engine = registry.llama_engine("fast", 2048, 2)
+
+    def read(words, plausibility=True):
+        messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": words}]
+        return engine.executor.submit(engine.read, messages, words, None, plausibility).result()
+
+    unfinished, clear = read("I ordered two shirts and"), read("Can I return the boots I bought last week?")
+    nonsense = read("The animation is under-lit with Mabinela NBQMISB hoo.")
+    assert unfinished.p_final < 0.02 < clear.p_final
+    assert nonsense.plausibility < clear.plausibility - 1.0
+    assert read("Can I return the boots I bought last week?", plausibility=False).plausibility is None
+    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "Can I return the boots I bought last week?"}]
+    reply = "".join(d for d in engine.executor.submit(lambda: list(engine.generate(messages, max_tokens=12, temperature=0.0))).result()
+                    if isinstance(d, str))
+    assert reply.strip()

@@ -63,6 +63,9 @@ class ASRConfig(_Strict):
         "improbable (the mean log-probability of its tokens after the conversation so far) is asked for again, as "
         "an unclear one is: Whisper writes fluent-looking nonsense with confidence on voices and lines it hears "
         "badly. Measured with both embedded models (benchmarks/plausibility.py). None: never.")
+    read_words_below: float = Field(
+        -0.5, ge=-10, le=0, description="The chat model weighs the words' plausibility (`implausible_below`) only "
+        "where Whisper's confidence in them is below this: it delays those turns' first word ~0.35 s. 0: every turn.")
     second_opinion_below: float | None = Field(
         -0.5, ge=-10, le=0, description="A final transcript less sure than this (mean token log-probability) is "
         "decoded again by Whisper base, ~0.3 s more, and the surer reading kept: on the voices and lines Whisper "

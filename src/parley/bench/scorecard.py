@@ -26,6 +26,7 @@ from parley.bench.fdb_score import fdb_scores
 from parley.bench.judge import Check, judge
 from parley.bench.scenario import Scenario
 from parley.bench.turn_metrics import CaseLog, line_windows, turn_taking
+from parley.dialogue.memory import extract
 from parley.dialogue.talker import invented_specifics, unsupported
 from parley.events import Event
 
@@ -129,7 +130,10 @@ def invented_values(convs: list[Conversation]) -> dict:
     own."""
     answers, bad = 0, []
     for conv in convs:
-        caller = " ".join(e.text for e in conv.events if e.kind == "asr_final")
+        said = [e.text for e in conv.events if e.kind == "asr_final"]
+        # each turn's values as the agent stores them ("N-T-U-Y-N" is the name NTUYN): read turn by
+        # turn, since a spelling does not survive being run together with the next turn's words
+        caller = " ".join(said + [f.text for text in said for f in extract(text, 0, [])])
         for c in conv.checks:
             if c.kind != "recall" or not c.heard:
                 continue

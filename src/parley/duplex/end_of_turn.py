@@ -234,7 +234,7 @@ async def read_words(llm, messages: list, words: str, log: EventLog, plausibilit
     if getattr(llm, "contended", False):  # other callers wait for the model: Smart Turn and the cues decide
         return None
     try:
-        return await read(messages, words)
+        return await read(messages, words, plausibility=plausibility)
     except Exception as exc:
         log.emit(ComponentError, component="llm", message=f"reading the caller's words: {exc}")
         return None
