@@ -117,7 +117,7 @@ class CascadeResponder:
         messages = await self._prompt(reply)
         splitter = self._splitter()
         plan = self.conversation.read_back(reply.turn, reply.user_text, hold_cue(reply.user_text), reply.confidence,
-                                           _plausibility(reply))
+                                           plausibility_of(reply))
         if plan is not None:
             await self._say(reply, splitter, plan.line, final=plan.action != "state")
             if plan.action != "state":
@@ -220,7 +220,7 @@ class CascadeResponder:
         return verdict.more
 
 
-def _plausibility(reply: Reply) -> float | None:
+def plausibility_of(reply: Reply) -> float | None:
     """The chat model's view of how probable the caller's words are, once `_prompt` has read them."""
     reading = reply.reading.result() if reply.reading is not None and reply.reading.done() else None
     return None if reading is None else reading.plausibility

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 
-from parley.architectures.cascade import CascadeAgent, CascadeResponder, _plausibility
+from parley.architectures.cascade import CascadeAgent, CascadeResponder, plausibility_of
 from parley.dialogue import talker
 from parley.dialogue.readback import Plan
 from parley.duplex.end_of_turn import hold_cue
@@ -88,7 +88,7 @@ class ThinkerTalker(CascadeResponder):
     def _doubted(self, reply: Reply) -> Plan | None:
         """The ask-again line when the thinker's model found the words improbable (known only after
         its prefill, so after the talker's opener: "Okay. Sorry, I didn't catch that…")."""
-        plausibility = _plausibility(reply)
+        plausibility = plausibility_of(reply)
         if plausibility is None:
             return None
         plan = self.conversation.read_back(reply.turn, reply.user_text, hold_cue(reply.user_text), reply.confidence,
