@@ -30,6 +30,8 @@ import numpy as np
 from parley.components import registry
 from parley.dialogue.persona import system_prompt
 from parley.dialogue.readback import SHORT_WORDS
+from parley.eventlog import read_events
+from parley.events import AgentTurn, SimUtterance
 
 sys.path.insert(0, str(Path(__file__).parent))
 from voices_wer import edit_distance, words  # noqa: E402
@@ -42,17 +44,17 @@ def turns(runs: list[str]) -> list[dict]:
     rows = []
     for run in runs:
         for path in sorted(Path(run).glob("**/events.jsonl")):
-            events = [json.loads(line) for line in path.open()]
-            lines = [e for e in events if e["kind"] == "sim_utterance"]
+            events = read_events(path)
+            lines = [e for e in events if isinstance(e, SimUtterance)]
             before = None
-            for e in (e for e in events if e["kind"] == "agent_turn"):
-                said = max((s for s in lines if s["end"] <= e["t"]), key=lambda s: s["end"], default=None)
-                truth = said["text"].replace("…", " ") if said else ""
-                if said is not None and e["user"].strip() and len(words(truth)) > SHORT_WORDS:
-                    wer = edit_distance(words(truth), words(e["user"])) / len(words(truth))
-                    rows.append({"conversation": path.parent.name, "said": truth, "heard": e["user"],
+            for e in (e for e in events if isinstance(e, AgentTurn)):
+                said = max((s for s in lines if s.end <= e.t), key=lambda s: s.end, default=None)
+                truth = said.text.replace("…", " ") if said else ""
+                if said is not None and e.user.strip() and len(words(truth)) > SHORT_WORDS:
+                    wer = edit_distance(words(truth), words(e.user)) / len(words(truth))
+                    rows.append({"conversation": path.parent.name, "said": truth, "heard": e.user,
                                  "wer": round(wer, 3), "before": before})
-                before = e["agent"]
+                before = e.agent
     return rows
 
 

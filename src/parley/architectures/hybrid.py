@@ -23,7 +23,6 @@ import asyncio
 
 from parley.architectures.cascade import CascadeAgent, CascadeResponder, plausibility_of
 from parley.dialogue import talker
-from parley.dialogue.readback import Plan
 from parley.duplex.end_of_turn import hold_cue
 from parley.duplex.playout import Reply
 from parley.events import Opener
@@ -70,12 +69,13 @@ class ThinkerTalker(CascadeResponder):
             self.log.emit(Opener, turn=reply.turn, text=line, source="read_back" if plan is not None else "talker")
             said = asyncio.ensure_future(self._say(reply, splitter, line, final=final, whole=True))
         try:
-            messages = await self._prompt(reply)  # meanwhile: retrieval, and the words' finality for the end of turn
+            messages = await self._prompt(reply)  # meanwhile: retrieval, and the model's reading of the words
         finally:
             if said is not None:
                 await said
-        if plan is None and (doubt := self._doubted(reply)) is not None:
-            await self._say(reply, splitter, doubt.line, final=True)  # the words read as a mishearing: ask
+        doubt = None if plan is not None else self.conversation.doubted(reply.turn, text, plausibility_of(reply))
+        if doubt is not None:  # the thinker's model reads the words as a mishearing: ask after the opener
+            await self._say(reply, splitter, doubt.line, final=True)
             return
         if plan is None:
             reply.opener_chunks = len(reply.chunks)  # the talker's line holds the floor; what follows answers
@@ -83,17 +83,6 @@ class ThinkerTalker(CascadeResponder):
         if not final:
             said_first = line or reply.acknowledged  # the thinker's own "let me check" would say it again
             await self._think(reply, splitter, messages, talker.DropLeadingAck(said_first) if said_first else None)
-
-
-    def _doubted(self, reply: Reply) -> Plan | None:
-        """The ask-again line when the thinker's model found the words improbable (known only after
-        its prefill, so after the talker's opener: "Okay. Sorry, I didn't catch that…")."""
-        plausibility = plausibility_of(reply)
-        if plausibility is None:
-            return None
-        plan = self.conversation.read_back(reply.turn, reply.user_text, hold_cue(reply.user_text), reply.confidence,
-                                           plausibility)
-        return plan if plan is not None and plan.action == "unclear" else None
 
 
 class HybridAgent(CascadeAgent):

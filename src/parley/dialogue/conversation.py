@@ -129,6 +129,17 @@ class Conversation:
                             tuple(f.text for f in wanted))
             elif what := recall.missing(text, self.history.facts, self.limits.caller_said):
                 plan = Plan("missing", recall.missing_line(what))
+        return self._planned(turn, plan)
+
+    def doubted(self, turn: int, text: str, plausibility: float | None) -> Plan | None:
+        """The ask-again line for reply `turn` when the chat model found the caller's words
+        improbable (`[asr] implausible_below`) and that is known only after the reply began: a
+        hybrid's opener is said before the model has read them."""
+        if not unclear(plausibility, self.cfg.asr.implausible_below, text):
+            return None
+        return self._planned(turn, self.readback.ask_again(turn))
+
+    def _planned(self, turn: int, plan: Plan | None) -> Plan | None:
         if plan is not None:
             self.log.emit(ReadBackEvent, turn=turn, action=plan.action, values=list(plan.values), said=plan.line)
         return plan

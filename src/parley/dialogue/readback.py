@@ -85,15 +85,22 @@ class ReadBack:
         return [f for f in facts if category(f) in wanted
                 and (again or (f.kind, f.text) not in self._done or (f.kind, f.text) in self.disputed)]
 
+    def ask_again(self, turn: int) -> Plan | None:
+        """Reply `turn` asks the caller to say the whole turn again, its words doubted — unless the
+        last reply heard asked just that: ask once, never twice in a row."""
+        if self._asked == UNCLEAR_LINE:
+            return None
+        self._planned[turn] = ([], UNCLEAR_LINE)
+        return Plan("unclear", UNCLEAR_LINE)
+
     def plan(self, turn: int, facts: list[Fact], text: str, cue: str | None,
              categories: list[str] | None = None, doubted: bool = False) -> Plan | None:
         """What reply `turn` starts with, if anything: `facts` are the turn's values, `cue` the
         end-of-turn cue on its words (a value still in progress when the turn ended), `doubted` that
         the ASR doubts the words (`unclear`). Values count as read back once the reply is heard
         (`heard`): a speculative reply may be cancelled."""
-        if doubted and self._asked != UNCLEAR_LINE:  # the ASR doubts the whole turn: ask once, never twice in a row
-            self._planned[turn] = ([], UNCLEAR_LINE)
-            return Plan("unclear", UNCLEAR_LINE)
+        if doubted and (ask := self.ask_again(turn)) is not None:
+            return ask
         rejected = bool(_REJECTION.match(text)) and self._last_heard is not None
         due = self.due(facts, categories, again=rejected)
         if rejected and due and {(f.kind, f.text) for f in due} <= {(f.kind, f.text) for f in self._last_heard}:

@@ -37,12 +37,13 @@ class EchoCanceller:
         """Remove the echo of `ref` (what was played during this block) from `mic`."""
         n = self.n
         x = np.asarray(ref, dtype=np.float64)
-        if self._silent > self.k and not x.any():
+        silent = not x.any()
+        if silent and self._silent > self.k:
             # Nothing played within the filter's span: the predicted echo is exactly zero and there
             # is nothing to adapt to. Most frames of a call are so; skipping 3-5 FFTs on them is
             # most of the echo guard's cost per idle caller on a shared server.
             return np.asarray(mic, dtype=np.float32)
-        self._silent = self._silent + 1 if not x.any() else 0
+        self._silent = self._silent + 1 if silent else 0
         self._X = np.roll(self._X, 1, axis=0)
         self._X[0] = np.fft.rfft(np.concatenate([self._x_prev, x]))
         self._x_prev = x
